@@ -1,0 +1,67 @@
+//! Command-line arguments. `validate-logs` spells its options as the AWS CLI does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Verify AWS CloudTrail digest chains and log files, online or from a local copy.
+#[derive(Debug, Parser)]
+#[command(name = "cloudtrail-digest", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Region that delivered the digests to validate (default: the trail's home region).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate log files against digests, printing exactly what
+    /// `aws cloudtrail validate-logs` prints.
+    ValidateLogs(ValidateLogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateLogsArgs {
+    /// ARN of the trail, e.g. arn:aws:cloudtrail:us-east-1:111122223333:trail/name.
+    #[arg(long, value_name = "ARN")]
+    pub trail_arn: String,
+
+    /// Validate logs delivered on or after this time (UTC unless an offset is given).
+    #[arg(long, value_name = "TIME")]
+    pub start_time: String,
+
+    /// Validate logs delivered on or before this time (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub end_time: Option<String>,
+
+    /// Bucket holding the digests (with --local-dir: the directory under the root).
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// Key prefix of the trail inside the bucket (used together with --s3-bucket).
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+
+    /// Account whose logs to validate (for organization trails, the member account).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account_id: Option<String>,
+
+    /// Print every valid digest and log file too.
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
+    #[arg(long, value_name = "ROOT")]
+    pub local_dir: PathBuf,
+
+    /// Public keys as printed by `aws cloudtrail list-public-keys` (repeatable).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+
+    /// Organization id (o-...) of an organization trail; found in the mirror when omitted.
+    #[arg(long, value_name = "ORG_ID")]
+    pub organization_id: Option<String>,
+}

@@ -1,0 +1,14 @@
+//! `cloudtrail-digest`: verify CloudTrail digest chains and log files.
+
+mod cli;
+mod validate_logs;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match cli.command {
+        cli::Command::ValidateLogs(args) => validate_logs::run(&args, cli.region.as_deref()),
+    };
+    std::process::exit(code);
+}

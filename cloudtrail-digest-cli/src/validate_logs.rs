@@ -1,0 +1,191 @@
+//! `validate-logs`: argument checks in the reference's order, locating the trail in the
+//! mirror, then the library run with the reference's text report.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Local, Utc};
+use cloudtrail_digest::dateparse::parse_date;
+use cloudtrail_digest::source::TrailLocation;
+use cloudtrail_digest::{ChainScope, Error, LocalDir, PublicKeySet, TextReport, TrailArn, Validation};
+
+use crate::cli::ValidateLogsArgs;
+
+/// Exit code of a fatal error, as the AWS CLI uses it.
+const FATAL: i32 = 255;
+
+pub fn run(args: &ValidateLogsArgs, region: Option<&str>) -> i32 {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut report = TextReport::new(BufWriter::new(stdout.lock()), stderr.lock(), args.verbose);
+    match validate(args, region, &mut report) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = report.fatal(&message);
+            FATAL
+        }
+    }
+}
+
+fn validate<O: Write, E: Write>(
+    args: &ValidateLogsArgs,
+    region: Option<&str>,
+    report: &mut TextReport<O, E>,
+) -> Result<i32, String> {
+    let (start, end) = window(args)?;
+    let arn = TrailArn::parse(&args.trail_arn).map_err(|e| e.to_string())?;
+    let mirror = LocalDir::new(&args.local_dir).map_err(|e| {
+        format!(
+            "--local-dir {}: not a readable directory ({e})",
+            args.local_dir.display()
+        )
+    })?;
+    let keys = load_keys(&args.public_keys)?;
+    let account_id = args.account_id.clone().unwrap_or_else(|| arn.account_id.clone());
+    let source_region = region
+        .filter(|r| !r.is_empty())
+        .unwrap_or(&arn.home_region)
+        .to_string();
+    let location = locate(args, &mirror, &account_id, &source_region)?;
+    let scope = ChainScope {
+        prefix: location.prefix,
+        organization_id: location.organization_id,
+        account_id,
+        source_region,
+        trail_name: arn.trail_name.clone(),
+        home_region: arn.home_region.clone(),
+    };
+    let validation =
+        Validation::new(&mirror, &keys, scope, &location.bucket, (start, end)).map_err(|e| e.to_string())?;
+
+    report.header(&arn.arn, start, end).map_err(output_error)?;
+    let mut write_error = None;
+    let outcome = validation.run(&mut |event| {
+        if let Err(e) = report.event(event) {
+            write_error.get_or_insert(e);
+        }
+    });
+    if let Some(e) = write_error {
+        return Err(output_error(e));
+    }
+    let summary = outcome.map_err(|e| e.to_string())?;
+    report.summary(start, end, &summary).map_err(output_error)?;
+    if summary.unsigned_digests > 0 && summary.digests_with_stored_signature == 0 {
+        let (_, err) = report.streams();
+        write!(err, "{}", missing_signature_hint(&args.local_dir)).map_err(output_error)?;
+    }
+    Ok(if summary.has_failures() { 1 } else { 0 })
+}
+
+/// Start and end as the reference reads them: lenient dates, an empty or absent end means
+/// now, start after end is an error. Unlike the reference, a UTC offset is converted.
+fn window(args: &ValidateLogsArgs) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+    let today = Local::now().date_naive();
+    let parse = |text: &str| {
+        parse_date(text, today)
+            .map(|d| d.to_utc())
+            .map_err(|e| e.to_string())
+    };
+    let start = parse(&args.start_time)?;
+    let end = match args.end_time.as_deref() {
+        None | Some("") => Utc::now(),
+        Some(text) => parse(text)?,
+    };
+    if start > end {
+        return Err(Error::InvalidTimeRange.to_string());
+    }
+    Ok((start, end))
+}
+
+fn load_keys(files: &[std::path::PathBuf]) -> Result<PublicKeySet, String> {
+    if files.is_empty() {
+        return Err(
+            "--public-keys FILE is required with --local-dir: save the keys once with\n  \
+             aws cloudtrail list-public-keys --region REGION --start-time START --end-time END > keys.json\n\
+             (a window a little wider than the one you validate) and pass --public-keys keys.json"
+                .to_string(),
+        );
+    }
+    let mut keys = PublicKeySet::new();
+    for f in files {
+        keys.add_file(f).map_err(|e| e.to_string())?;
+    }
+    Ok(keys)
+}
+
+/// Which bucket, prefix and organization folder hold the trail's digests.
+fn locate(
+    args: &ValidateLogsArgs,
+    mirror: &LocalDir,
+    account: &str,
+    region: &str,
+) -> Result<TrailLocation, String> {
+    if let Some(bucket) = &args.s3_bucket {
+        let prefix = args.s3_prefix.clone();
+        let organization_id = match &args.organization_id {
+            Some(org) => Some(org.clone()),
+            None => {
+                // An organization trail's digests sit under AWSLogs/o-ORG/ACCOUNT/: use that
+                // folder when it is the only one and the account has no plain folder.
+                let orgs = mirror.organization_folders(bucket, prefix.as_deref(), account);
+                let plain = mirror
+                    .find_trail_locations(Some(bucket), account, region)
+                    .into_iter()
+                    .any(|l| l.organization_id.is_none() && l.prefix == prefix);
+                match orgs.as_slice() {
+                    [only] if !plain => Some(only.clone()),
+                    _ => None,
+                }
+            }
+        };
+        return Ok(TrailLocation {
+            bucket: bucket.clone(),
+            prefix,
+            organization_id,
+        });
+    }
+    let candidates: Vec<TrailLocation> = mirror
+        .find_trail_locations(None, account, region)
+        .into_iter()
+        .filter(|l| args.organization_id.is_none() || l.organization_id == args.organization_id)
+        .filter(|l| args.s3_prefix.is_none() || l.prefix == args.s3_prefix)
+        .collect();
+    match candidates.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(format!(
+            "No digests of account {account} delivered by {region} were found under {}; name the bucket with --s3-bucket (and --s3-prefix)",
+            mirror.root().display()
+        )),
+        many => Err(format!(
+            "Digests of account {account} delivered by {region} sit in more than one place under {}; choose one with --s3-bucket, --s3-prefix or --organization-id:\n{}",
+            mirror.root().display(),
+            many.iter().map(describe).collect::<Vec<_>>().join("\n")
+        )),
+    }
+}
+
+fn describe(l: &TrailLocation) -> String {
+    let mut s = format!("  --s3-bucket {}", l.bucket);
+    if let Some(p) = &l.prefix {
+        s += &format!(" --s3-prefix {p}");
+    }
+    if let Some(o) = &l.organization_id {
+        s += &format!(" --organization-id {o}");
+    }
+    s
+}
+
+fn output_error(e: io::Error) -> String {
+    format!("cannot write output: {e}")
+}
+
+fn missing_signature_hint(root: &Path) -> String {
+    format!(
+        "\nNo signature was found for any digest under {root}. CloudTrail keeps each digest's \
+         signature in the object's S3 metadata (x-amz-meta-signature), which plain copies such as \
+         `aws s3 sync` leave behind. Save it beside each digest as KEY.metadata.json:\n    \
+         aws s3api head-object --bucket BUCKET --key KEY --query Metadata > {root}/BUCKET/KEY.metadata.json\n\
+         or copy the bucket with `rclone copy --metadata`, which keeps it in extended attributes.\n",
+        root = root.display()
+    )
+}

@@ -1,0 +1,173 @@
+//! The digest document: the exact inflated bytes CloudTrail signed, and read-only views
+//! of the fields inside them. Nothing is ever re-serialised.
+
+use serde_json::{Map, Value};
+
+use crate::gzip::{inflate_digest, sha256_hex, InflateError};
+
+/// Why bytes are not a digest document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestParseError {
+    /// Not gzip, or truncated.
+    NotGzip,
+    /// Inflates beyond [`crate::gzip::MAX_INFLATED_DIGEST`] bytes.
+    TooLarge,
+    /// The inflated bytes are not JSON.
+    NotJson,
+}
+
+/// A digest as stored: inflated bytes plus the decoded JSON value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    raw: Vec<u8>,
+    value: Value,
+}
+
+/// A log file entry of a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFileRef {
+    /// `s3Bucket`.
+    pub bucket: String,
+    /// `s3Object`.
+    pub key: String,
+    /// `hashValue`: lowercase hex SHA-256 of the inflated log.
+    pub hash_value: String,
+}
+
+impl Digest {
+    /// Inflates the first gzip member of a stored digest object and decodes its JSON.
+    pub fn from_gzip(stored: &[u8]) -> Result<Digest, DigestParseError> {
+        let raw = inflate_digest(stored).map_err(|e| match e {
+            InflateError::Corrupt => DigestParseError::NotGzip,
+            InflateError::TooLarge => DigestParseError::TooLarge,
+        })?;
+        Digest::from_inflated(raw)
+    }
+
+    /// Decodes already inflated digest bytes, keeping them as they are.
+    pub fn from_inflated(raw: Vec<u8>) -> Result<Digest, DigestParseError> {
+        let value = serde_json::from_slice(&raw).map_err(|_| DigestParseError::NotJson)?;
+        Ok(Digest { raw, value })
+    }
+
+    /// The inflated bytes, exactly as CloudTrail wrote them.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Lowercase hex SHA-256 of the inflated bytes (what the next digest records as
+    /// `previousDigestHashValue`, and what the signature covers).
+    pub fn sha256_hex(&self) -> String {
+        sha256_hex(&self.raw)
+    }
+
+    /// The decoded JSON value (normally an object).
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The top-level fields, when the document is a JSON object.
+    pub fn fields(&self) -> Option<&Map<String, Value>> {
+        self.value.as_object()
+    }
+
+    /// A top-level string field.
+    pub fn str_field(&self, name: &str) -> Option<&str> {
+        self.value.get(name).and_then(Value::as_str)
+    }
+
+    /// `digestStartTime`, as written.
+    pub fn start_time(&self) -> Option<&str> {
+        self.str_field("digestStartTime")
+    }
+
+    /// `digestEndTime`, as written.
+    pub fn end_time(&self) -> Option<&str> {
+        self.str_field("digestEndTime")
+    }
+
+    /// `digestPublicKeyFingerprint`.
+    pub fn fingerprint(&self) -> Option<&str> {
+        self.str_field("digestPublicKeyFingerprint")
+    }
+
+    /// `previousDigestS3Bucket` and `previousDigestS3Object`, when both are strings.
+    pub fn previous(&self) -> Option<(&str, &str)> {
+        Some((
+            self.str_field("previousDigestS3Bucket")?,
+            self.str_field("previousDigestS3Object")?,
+        ))
+    }
+
+    /// `previousDigestSignature`, when it is a string.
+    pub fn previous_signature(&self) -> Option<&str> {
+        self.str_field("previousDigestSignature")
+    }
+
+    /// `previousDigestHashValue`, when it is a string.
+    pub fn previous_hash(&self) -> Option<&str> {
+        self.str_field("previousDigestHashValue")
+    }
+
+    /// The well-formed entries of `logFiles` (entries lacking a string bucket, key or
+    /// hash are skipped; the validator reports those its own way).
+    pub fn log_files(&self) -> Vec<LogFileRef> {
+        let Some(Value::Array(items)) = self.value.get("logFiles") else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|e| {
+                Some(LogFileRef {
+                    bucket: e.get("s3Bucket")?.as_str()?.to_string(),
+                    key: e.get("s3Object")?.as_str()?.to_string(),
+                    hash_value: e.get("hashValue")?.as_str()?.to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REAL: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/realdata/llm-guard-ap-northeast-1-2023-10-15/327878933619_CloudTrail-Digest_ap-northeast-1_llm-guard-trail_us-west-2_20231015T230404Z.json"
+    );
+
+    #[test]
+    fn reads_a_real_digest_and_keeps_its_bytes() {
+        let raw = std::fs::read(REAL).unwrap();
+        let d = Digest::from_inflated(raw.clone()).unwrap();
+        assert_eq!(d.raw(), &raw[..]);
+        assert_eq!(d.end_time(), Some("2023-10-15T23:04:04Z"));
+        assert_eq!(d.fingerprint(), Some("be2f0b997552f44942837300ba1aba9d"));
+        let (b, k) = d.previous().unwrap();
+        assert_eq!(b, "llm-guard-trail");
+        // `\/` in the stored JSON reads as `/`
+        assert!(k.starts_with("AWSLogs/327878933619/CloudTrail-Digest/ap-northeast-1/2023/10/15/"));
+        assert_eq!(
+            d.previous_hash(),
+            Some("8f953371d3e85eddb89b05ed6b9e680791055315c73e1025ab5dba7bb2aee189")
+        );
+        let logs = d.log_files();
+        assert!(logs.len() >= 4);
+        assert!(logs[0].key.ends_with("_20231015T2205Z_iRIoDMA9l9Q4kmFy.json.gz"));
+        assert_eq!(d.sha256_hex(), sha256_hex(&raw));
+        assert!(
+            raw.windows(2).any(|w| w == b"\\/"),
+            "hashing covers the escaped bytes"
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_digest() {
+        assert_eq!(Digest::from_gzip(b"{}"), Err(DigestParseError::NotGzip));
+        assert_eq!(
+            Digest::from_inflated(b"{".to_vec()),
+            Err(DigestParseError::NotJson)
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! Fatal errors: problems that stop a run. Per-file verdicts are never errors.
+
+use crate::source::{SourceError, SourceErrorKind};
+
+/// A problem that ends validation. Its `Display` text is what the command line prints.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The trail ARN does not have the shape the reference accepts.
+    #[error("Invalid trail ARN provided: {0}")]
+    InvalidTrailArn(String),
+    /// The start of the window lies after its end.
+    #[error("Invalid time range specified: start-time must occur before end-time")]
+    InvalidTimeRange,
+    /// No public key is valid anywhere in the window the reference asks for.
+    #[error("No public keys found between {start} and {end}")]
+    NoPublicKeys {
+        /// Window start, display format.
+        start: String,
+        /// Window end, display format.
+        end: String,
+    },
+    /// A public-key file could not be used.
+    #[error("public key file {path}: {reason}")]
+    KeyFile {
+        /// The file at fault.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The object source failed in a way that is not a per-file verdict. A missing
+    /// bucket reads as the AWS CLI words it.
+    #[error("{}", source_message(.0))]
+    Source(#[from] SourceError),
+    /// A validly signed digest lacks a field the reference cannot do without
+    /// (the reference aborts with the field name in quotes).
+    #[error("'{field}'")]
+    DigestField {
+        /// The missing field, as the reference names it.
+        field: &'static str,
+    },
+    /// A validly signed digest holds something the reference would crash on.
+    #[error("digest s3://{bucket}/{key}: {reason}")]
+    MalformedDigest {
+        /// Bucket the digest was read from.
+        bucket: String,
+        /// Key the digest was read from.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A date could not be read (from a digest key name or a digest field).
+    #[error("Unable to parse date value: {0}")]
+    UnparseableDate(String),
+}
+
+fn source_message(e: &SourceError) -> String {
+    match e.kind {
+        SourceErrorKind::NoSuchBucket => "An error occurred (NoSuchBucket) when calling the GetBucketLocation operation: The specified bucket does not exist".to_string(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,236 @@
+//! Inflating gzip exactly as the reference's zlib calls do: digests in one shot (first
+//! member must be complete, bytes after it ignored), logs as a stream (one member; bytes
+//! after it reported), hashing the inflated bytes as they come.
+
+use std::io::{self, Read};
+
+use flate2::{Decompress, FlushDecompress, Status};
+use ring::digest::{Context, SHA256};
+
+const CHUNK: usize = 64 * 1024;
+
+/// Largest inflated digest we load. Real digests are far smaller; a larger one is a
+/// gzip bomb and is reported as invalid format rather than loaded.
+pub const MAX_INFLATED_DIGEST: usize = 256 * 1024 * 1024;
+
+/// Why a digest could not be inflated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InflateError {
+    /// Not gzip, corrupt, or truncated before the end of the first member.
+    Corrupt,
+    /// Inflates to more than [`MAX_INFLATED_DIGEST`] bytes.
+    TooLarge,
+}
+
+/// Inflates the first gzip member of `data` (what `zlib.decompress(data, 31)` returns).
+pub fn inflate_digest(data: &[u8]) -> Result<Vec<u8>, InflateError> {
+    let mut d = Decompress::new_gzip(15);
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(1 << 20));
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= MAX_INFLATED_DIGEST {
+                return Err(InflateError::TooLarge);
+            }
+            out.reserve(out.len().max(CHUNK));
+        }
+        let consumed = d.total_in() as usize;
+        let produced_before = out.len();
+        let status = d
+            .decompress_vec(&data[consumed..], &mut out, FlushDecompress::Finish)
+            .map_err(|_| InflateError::Corrupt)?;
+        match status {
+            Status::StreamEnd => break,
+            _ if out.len() == produced_before
+                && d.total_in() as usize == consumed
+                && out.len() < out.capacity() =>
+            {
+                // No progress with room to spare: the input ended inside the member.
+                return Err(InflateError::Corrupt);
+            }
+            _ => {}
+        }
+    }
+    if out.len() > MAX_INFLATED_DIGEST {
+        return Err(InflateError::TooLarge);
+    }
+    Ok(out)
+}
+
+/// What streaming a log through the inflater found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogInflate {
+    /// The bytes up to wherever the input ended inflated without error. A truncated
+    /// member lands here too (the reference hashes what it got and reports a mismatch).
+    Inflated {
+        /// Lowercase hex SHA-256 of the inflated bytes.
+        sha256_hex: String,
+    },
+    /// Not gzip or corrupt (zlib raised an error).
+    Corrupt,
+    /// A complete member was followed by more bytes.
+    TrailingData,
+}
+
+/// Streams `reader` through a single-member gzip inflater, hashing the output, in
+/// bounded memory. I/O errors are returned as such.
+pub fn inflate_and_hash_log<R: Read>(mut reader: R) -> io::Result<LogInflate> {
+    let mut d = Decompress::new_gzip(15);
+    let mut hash = Context::new(&SHA256);
+    let mut input = vec![0u8; CHUNK];
+    let mut output = vec![0u8; CHUNK];
+    loop {
+        let n = read_some(&mut reader, &mut input)?;
+        if n == 0 {
+            break;
+        }
+        let mut pending = &input[..n];
+        loop {
+            let (in_before, out_before) = (d.total_in(), d.total_out());
+            let status = match d.decompress(pending, &mut output, FlushDecompress::None) {
+                Ok(s) => s,
+                Err(_) => return Ok(LogInflate::Corrupt),
+            };
+            let consumed = (d.total_in() - in_before) as usize;
+            let produced = (d.total_out() - out_before) as usize;
+            hash.update(&output[..produced]);
+            pending = &pending[consumed..];
+            if status == Status::StreamEnd {
+                if !pending.is_empty() || read_some(&mut reader, &mut input)? > 0 {
+                    return Ok(LogInflate::TrailingData);
+                }
+                return Ok(finish(hash));
+            }
+            let output_full = produced == output.len();
+            if (pending.is_empty() && !output_full) || (consumed == 0 && produced == 0) {
+                break;
+            }
+        }
+    }
+    Ok(finish(hash))
+}
+
+fn finish(hash: Context) -> LogInflate {
+    LogInflate::Inflated {
+        sha256_hex: hex::encode(hash.finish().as_ref()),
+    }
+}
+
+/// Lowercase hex SHA-256 of a reader's raw bytes.
+pub fn sha256_hex_of<R: Read>(mut reader: R) -> io::Result<String> {
+    let mut hash = Context::new(&SHA256);
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = read_some(&mut reader, &mut buf)?;
+        if n == 0 {
+            return Ok(hex::encode(hash.finish().as_ref()));
+        }
+        hash.update(&buf[..n]);
+    }
+}
+
+/// Lowercase hex SHA-256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&SHA256, bytes).as_ref())
+}
+
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use std::io::Write;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn big_text() -> Vec<u8> {
+        (0..200_000u32)
+            .flat_map(|i| format!("{{\"n\":{i}}},").into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn digest_inflation_matches_zlib_one_shot() {
+        let text = big_text();
+        let z = gz(&text);
+        assert_eq!(inflate_digest(&z).unwrap(), text);
+        let mut with_tail = z.clone();
+        with_tail.extend_from_slice(b"ignored trailing bytes");
+        assert_eq!(inflate_digest(&with_tail).unwrap(), text);
+        assert_eq!(inflate_digest(&z[..z.len() - 3]), Err(InflateError::Corrupt));
+        assert_eq!(inflate_digest(b""), Err(InflateError::Corrupt));
+        assert_eq!(inflate_digest(b"{\"plain\": true}"), Err(InflateError::Corrupt));
+    }
+
+    #[test]
+    fn log_outcomes() {
+        let text = big_text();
+        let z = gz(&text);
+        let want = sha256_hex(&text);
+        let run = |b: &[u8]| inflate_and_hash_log(b).unwrap();
+        assert_eq!(
+            run(&z),
+            LogInflate::Inflated {
+                sha256_hex: want.clone()
+            }
+        );
+        let mut two = z.clone();
+        two.extend_from_slice(&gz(b"more"));
+        assert_eq!(run(&two), LogInflate::TrailingData);
+        let mut one_zero = z.clone();
+        one_zero.push(0);
+        assert_eq!(run(&one_zero), LogInflate::TrailingData);
+        assert!(matches!(run(&z[..z.len() / 2]), LogInflate::Inflated { sha256_hex } if sha256_hex != want));
+        assert_eq!(run(b"{\"Records\":[]}"), LogInflate::Corrupt);
+        // zlib needs two bytes before it can tell gzip from not-gzip
+        assert_eq!(
+            run(b"x"),
+            LogInflate::Inflated {
+                sha256_hex: sha256_hex(b"")
+            }
+        );
+        assert_eq!(
+            run(b""),
+            LogInflate::Inflated {
+                sha256_hex: sha256_hex(b"")
+            }
+        );
+        let mut bad_crc = z.clone();
+        let n = bad_crc.len();
+        bad_crc[n - 6] ^= 0xff;
+        assert_eq!(run(&bad_crc), LogInflate::Corrupt);
+    }
+
+    #[test]
+    fn logs_stream_through_one_byte_reads() {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let text = big_text();
+        let z = gz(&text);
+        assert_eq!(
+            inflate_and_hash_log(Trickle(&z)).unwrap(),
+            LogInflate::Inflated {
+                sha256_hex: sha256_hex(&text)
+            }
+        );
+    }
+}

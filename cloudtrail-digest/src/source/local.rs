@@ -1,0 +1,491 @@
+//! A mirror on disk: object `s3://BUCKET/KEY` is the file `ROOT/BUCKET/KEY`.
+//!
+//! User metadata comes from a `KEY.metadata.json` sidecar (what
+//! `aws s3api head-object --query Metadata` prints) or, failing that, from the `user.*`
+//! extended attributes `rclone copy --metadata` writes.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+
+use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind};
+
+/// Suffix of metadata sidecar files; such files are never listed as objects.
+pub const SIDECAR_SUFFIX: &str = ".metadata.json";
+
+const XATTR_NAMES: [&str; 3] = [
+    "signature",
+    "signature-algorithm",
+    "backfill-generation-timestamp",
+];
+
+/// A local mirror root.
+#[derive(Debug, Clone)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+/// Where a trail's digests sit inside a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailLocation {
+    /// Bucket (a directory under the root).
+    pub bucket: String,
+    /// Key prefix before `AWSLogs/`, if any.
+    pub prefix: Option<String>,
+    /// Organization id folder (`o-...`) after `AWSLogs/`, if any.
+    pub organization_id: Option<String>,
+}
+
+impl LocalDir {
+    /// A mirror rooted at `root`, which must be an existing directory.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<LocalDir> {
+        let root = fs::canonicalize(root.as_ref())?;
+        if !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
+        }
+        Ok(LocalDir { root })
+    }
+
+    /// The (canonical) root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
+        let dir = self.root.join(safe_relative(bucket).map_err(|why| {
+            SourceError::new(
+                SourceErrorKind::UnsafeKey,
+                bucket,
+                "",
+                format!("bucket name refused: {why}"),
+            )
+        })?);
+        if bucket.contains('/') || !dir.is_dir() {
+            return Err(SourceError::new(
+                SourceErrorKind::NoSuchBucket,
+                bucket,
+                "",
+                format!("no directory {} for this bucket", dir.display()),
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// The file for `s3://bucket/key`, refusing keys that could leave the root.
+    fn object_path(&self, bucket: &str, key: &str) -> Result<PathBuf, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        let rel = safe_relative(key).map_err(|why| {
+            SourceError::new(
+                SourceErrorKind::UnsafeKey,
+                bucket,
+                key,
+                format!("key refused: {why}"),
+            )
+        })?;
+        Ok(dir.join(rel))
+    }
+
+    /// Fails unless `path`, with every link resolved, is still inside the root.
+    fn check_inside(&self, path: &Path, bucket: &str, key: &str) -> Result<(), SourceError> {
+        match fs::canonicalize(path) {
+            Ok(real) if real.starts_with(&self.root) => Ok(()),
+            Ok(real) => Err(SourceError::new(
+                SourceErrorKind::UnsafeKey,
+                bucket,
+                key,
+                format!(
+                    "refused: a link leads outside the mirror root, to {}",
+                    real.display()
+                ),
+            )),
+            Err(e) => Err(io_error(e, bucket, key)),
+        }
+    }
+
+    fn read_metadata(&self, path: &Path, bucket: &str, key: &str) -> Result<Metadata, SourceError> {
+        let mut sidecar = path.as_os_str().to_owned();
+        sidecar.push(SIDECAR_SUFFIX);
+        let sidecar = PathBuf::from(sidecar);
+        let sidecar_inside = match self.check_inside(&sidecar, bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::NotFound => None,
+            other => Some(other),
+        };
+        match sidecar_inside
+            .map(|inside| inside.and_then(|()| fs::read(&sidecar).map_err(|e| io_error(e, bucket, key))))
+        {
+            Some(Ok(bytes)) => {
+                let entries = parse_sidecar(&bytes).map_err(|why| {
+                    SourceError::new(
+                        SourceErrorKind::Other,
+                        bucket,
+                        key,
+                        format!("metadata sidecar {} is not usable: {why}", sidecar.display()),
+                    )
+                })?;
+                return Ok(Metadata {
+                    entries,
+                    origin: Some(MetadataOrigin::Sidecar),
+                });
+            }
+            None => {}
+            Some(Err(e)) => {
+                return Err(SourceError::new(
+                    SourceErrorKind::Other,
+                    bucket,
+                    key,
+                    format!("cannot read metadata sidecar {}: {}", sidecar.display(), e.detail),
+                ))
+            }
+        }
+        let mut entries = BTreeMap::new();
+        for name in XATTR_NAMES {
+            // Filesystems without user xattrs answer with an error: that means "none".
+            if let Ok(Some(value)) = xattr::get(path, format!("user.{name}")) {
+                if let Ok(text) = String::from_utf8(value) {
+                    entries.insert(name.to_string(), text);
+                }
+            }
+        }
+        let origin = (!entries.is_empty()).then_some(MetadataOrigin::Xattr);
+        Ok(Metadata { entries, origin })
+    }
+
+    /// Where digests of `account_id` delivered by `source_region` sit: every bucket
+    /// directory (or just `bucket`) is searched for `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/SOURCE_REGION`,
+    /// with a prefix of up to three segments.
+    pub fn find_trail_locations(
+        &self,
+        bucket: Option<&str>,
+        account_id: &str,
+        source_region: &str,
+    ) -> Vec<TrailLocation> {
+        let buckets: Vec<String> = match bucket {
+            Some(b) => vec![b.to_string()],
+            None => sorted_dir_names(&self.root),
+        };
+        let mut found = Vec::new();
+        for b in buckets {
+            let Ok(dir) = self.bucket_dir(&b) else { continue };
+            let mut awslogs_dirs = Vec::new();
+            find_named_dirs(&dir, "AWSLogs", 4, &mut Vec::new(), &mut awslogs_dirs);
+            for prefix_parts in awslogs_dirs {
+                let awslogs = prefix_parts
+                    .iter()
+                    .fold(dir.clone(), |p, s| p.join(s))
+                    .join("AWSLogs");
+                let prefix = (!prefix_parts.is_empty()).then(|| prefix_parts.join("/"));
+                let digest_dir = |base: PathBuf| {
+                    base.join(account_id)
+                        .join("CloudTrail-Digest")
+                        .join(source_region)
+                };
+                if digest_dir(awslogs.clone()).is_dir() {
+                    found.push(TrailLocation {
+                        bucket: b.clone(),
+                        prefix: prefix.clone(),
+                        organization_id: None,
+                    });
+                }
+                for org in sorted_dir_names(&awslogs)
+                    .into_iter()
+                    .filter(|n| n.starts_with("o-"))
+                {
+                    if digest_dir(awslogs.join(&org)).is_dir() {
+                        found.push(TrailLocation {
+                            bucket: b.clone(),
+                            prefix: prefix.clone(),
+                            organization_id: Some(org),
+                        });
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Organization folders `AWSLogs/o-*/ACCOUNT/` under a bucket and prefix.
+    pub fn organization_folders(&self, bucket: &str, prefix: Option<&str>, account_id: &str) -> Vec<String> {
+        let Ok(mut dir) = self.bucket_dir(bucket) else {
+            return Vec::new();
+        };
+        if let Some(p) = prefix.filter(|p| !p.is_empty()) {
+            match safe_relative(p) {
+                Ok(rel) => dir = dir.join(rel),
+                Err(_) => return Vec::new(),
+            }
+        }
+        let awslogs = dir.join("AWSLogs");
+        sorted_dir_names(&awslogs)
+            .into_iter()
+            .filter(|n| n.starts_with("o-") && awslogs.join(n).join(account_id).is_dir())
+            .collect()
+    }
+}
+
+impl ObjectSource for LocalDir {
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        // Walk only the deepest directory the prefix names.
+        let dir_part = prefix.rfind('/').map(|i| &prefix[..i]).unwrap_or("");
+        let (walk_root, key_base) = if dir_part.is_empty() {
+            (dir.clone(), String::new())
+        } else {
+            match safe_relative(dir_part) {
+                Ok(rel) => (dir.join(rel), format!("{dir_part}/")),
+                Err(_) => return Ok(Vec::new()),
+            }
+        };
+        let mut keys = Vec::new();
+        walk_files(&walk_root, &key_base, &mut keys).map_err(|e| io_error(e, bucket, prefix))?;
+        keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after && !k.ends_with(SIDECAR_SUFFIX));
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        self.check_inside(&path, bucket, key)?;
+        let body = fs::read(&path).map_err(|e| io_error(e, bucket, key))?;
+        let metadata = self.read_metadata(&path, bucket, key)?;
+        Ok(Object { body, metadata })
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        self.check_inside(&path, bucket, key)?;
+        let file = fs::File::open(&path).map_err(|e| io_error(e, bucket, key))?;
+        Ok(Box::new(file))
+    }
+}
+
+fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
+    let kind = match e.kind() {
+        // A missing parent directory is as missing as a missing file.
+        io::ErrorKind::NotFound => SourceErrorKind::NotFound,
+        _ if e.raw_os_error() == Some(20) => SourceErrorKind::NotFound, // ENOTDIR
+        _ => SourceErrorKind::Other,
+    };
+    SourceError::new(kind, bucket, key, e.to_string())
+}
+
+/// Turns a key into a relative path, refusing anything that could name a file outside
+/// the directory it is joined to, or two keys onto one file.
+fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
+    if key.is_empty() {
+        return Err("empty");
+    }
+    if key.contains('\0') {
+        return Err("contains a NUL byte");
+    }
+    if key.contains('\\') {
+        return Err("contains a backslash");
+    }
+    if key.starts_with('/') {
+        return Err("absolute path");
+    }
+    let mut rel = PathBuf::new();
+    for segment in key.split('/') {
+        match segment {
+            "" => return Err("empty path segment"),
+            "." | ".." => return Err("`.` or `..` path segment"),
+            s => rel.push(s),
+        }
+    }
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err("not a plain relative path");
+    }
+    Ok(rel)
+}
+
+fn parse_sidecar(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
+    let serde_json::Value::Object(map) = value else {
+        return Err("not a JSON object".into());
+    };
+    map.into_iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => Ok((k, s)),
+            other => Err(format!("value of {k:?} is not a string: {other}")),
+        })
+        .collect()
+}
+
+fn sorted_dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
+fn find_named_dirs(dir: &Path, name: &str, depth: usize, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    for child in sorted_dir_names(dir) {
+        if child == name {
+            out.push(path.clone());
+        } else if depth > 1 {
+            path.push(child.clone());
+            find_named_dirs(&dir.join(&child), name, depth - 1, path, out);
+            path.pop();
+        }
+    }
+}
+
+/// Collects file keys under `dir`. Symbolic links to directories are not followed
+/// (no loops, no escape); links to files are listed and checked when read.
+fn walk_files(dir: &Path, key_base: &str, out: &mut Vec<String>) -> io::Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.raw_os_error() == Some(20) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue; // S3 keys are UTF-8; other names cannot be objects
+        };
+        let file_type = entry.file_type()?;
+        let key = format!("{key_base}{name}");
+        if file_type.is_dir() {
+            walk_files(&entry.path(), &format!("{key}/"), out)?;
+        } else if file_type.is_file() || (file_type.is_symlink() && entry.path().is_file()) {
+            out.push(key);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tempdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("ctd-local-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn refuses_keys_that_leave_the_root() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../../x",
+            "a/./b",
+            "a\\b",
+            "a\0b",
+            "a//b",
+            "..",
+        ] {
+            assert!(safe_relative(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            safe_relative("a/b.json.gz").unwrap(),
+            PathBuf::from("a/b.json.gz")
+        );
+    }
+
+    #[test]
+    fn lists_in_s3_order_after_the_marker_without_sidecars() {
+        let root = tempdir("list");
+        let b = root.join("bkt/p/AWSLogs/1/CloudTrail-Digest/r1/2026/03/01");
+        fs::create_dir_all(&b).unwrap();
+        fs::create_dir_all(root.join("bkt/p/AWSLogs/1/CloudTrail-Digest/r10")).unwrap();
+        for f in ["b.json.gz", "a.json.gz", "c.json.gz", "c.json.gz.metadata.json"] {
+            fs::write(b.join(f), b"x").unwrap();
+        }
+        fs::write(root.join("bkt/p/AWSLogs/1/CloudTrail-Digest/r10/z"), b"x").unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        let keys = src
+            .list(
+                "bkt",
+                "p/AWSLogs/1/CloudTrail-Digest/r1",
+                "p/AWSLogs/1/CloudTrail-Digest/r1/2026/03/01/a.json.gz",
+            )
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                "p/AWSLogs/1/CloudTrail-Digest/r1/2026/03/01/b.json.gz",
+                "p/AWSLogs/1/CloudTrail-Digest/r1/2026/03/01/c.json.gz",
+                "p/AWSLogs/1/CloudTrail-Digest/r10/z",
+            ]
+        );
+        let err = src.list("nobucket", "x", "").unwrap_err();
+        assert_eq!(err.kind, SourceErrorKind::NoSuchBucket);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn reads_sidecar_metadata_and_reports_missing_objects() {
+        let root = tempdir("get");
+        fs::create_dir_all(root.join("bkt/d")).unwrap();
+        fs::write(root.join("bkt/d/k.json.gz"), b"body").unwrap();
+        fs::write(
+            root.join("bkt/d/k.json.gz.metadata.json"),
+            br#"{"signature": "abcd", "signature-algorithm": "SHA256withRSA"}"#,
+        )
+        .unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        let obj = src.get("bkt", "d/k.json.gz").unwrap();
+        assert_eq!(obj.body, b"body");
+        assert_eq!(obj.metadata.origin, Some(MetadataOrigin::Sidecar));
+        assert_eq!(obj.metadata.entries["signature"], "abcd");
+        assert_eq!(
+            src.get("bkt", "d/missing").unwrap_err().kind,
+            SourceErrorKind::NotFound
+        );
+        assert_eq!(
+            src.get("bkt", "d/k.json.gz/deeper").unwrap_err().kind,
+            SourceErrorKind::NotFound
+        );
+        assert_eq!(
+            src.get("bkt", "../bkt/d/k.json.gz").unwrap_err().kind,
+            SourceErrorKind::UnsafeKey
+        );
+        fs::write(root.join("bkt/d/k.json.gz.metadata.json"), b"[1]").unwrap();
+        let err = src.get("bkt", "d/k.json.gz").unwrap_err();
+        assert!(err.detail.contains("metadata sidecar"), "{err}");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn reads_rclone_xattrs_when_there_is_no_sidecar() {
+        let root = tempdir("xattr");
+        fs::create_dir_all(root.join("bkt")).unwrap();
+        let f = root.join("bkt/k");
+        fs::write(&f, b"body").unwrap();
+        if xattr::set(&f, "user.signature", b"beef").is_err() {
+            eprintln!("filesystem without user xattrs; skipping");
+            return;
+        }
+        xattr::set(&f, "user.signature-algorithm", b"SHA256withRSA").unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        let obj = src.get("bkt", "k").unwrap();
+        assert_eq!(obj.metadata.origin, Some(MetadataOrigin::Xattr));
+        assert_eq!(obj.metadata.entries["signature"], "beef");
+        assert_eq!(obj.metadata.entries["signature-algorithm"], "SHA256withRSA");
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_links_out_of_the_root() {
+        let root = tempdir("link");
+        let outside = tempdir("link-outside");
+        fs::write(outside.join("secret"), b"s").unwrap();
+        fs::create_dir_all(root.join("bkt")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), root.join("bkt/k")).unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        assert_eq!(src.get("bkt", "k").unwrap_err().kind, SourceErrorKind::UnsafeKey);
+        assert!(src.open("bkt", "k").is_err());
+        fs::remove_dir_all(&root).unwrap();
+        fs::remove_dir_all(&outside).unwrap();
+    }
+}

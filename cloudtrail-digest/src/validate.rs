@@ -1,0 +1,647 @@
+//! Walking digest chains the way the reference does, verifying each digest and the logs
+//! it lists.
+//!
+//! The walk reproduces the reference's rules exactly, quirks included: the newest listed
+//! digest starts the walk; valid digests lead to the previous one they name; missing or
+//! invalid ones lead to the next older *listed* key; a starting digest with older keys
+//! listed is a gap. The listing of a bucket is cached per (bucket, end) and consumed as
+//! the walk moves back, as the reference's is.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::{Map, Value};
+
+use crate::digest::Digest;
+use crate::gzip::{inflate_and_hash_log, sha256_hex_of, LogInflate};
+use crate::keyname::{is_backfill_key, key_stamp, ChainScope};
+use crate::keys::{PublicKey, PublicKeyProvider};
+use crate::source::{ObjectSource, SourceError, SourceErrorKind};
+use crate::time::{compact, display, parse_recorded, parse_recorded_converting};
+use crate::verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};
+use crate::verify::{decode_signature_hex, string_to_sign, RsaPublicKey};
+use crate::Error;
+
+/// Fields a digest must have before anything else is checked, in the reference's order.
+const REQUIRED_FIELDS: [&str; 6] = [
+    "digestPublicKeyFingerprint",
+    "digestS3Bucket",
+    "digestS3Object",
+    "previousDigestSignature",
+    "digestEndTime",
+    "digestStartTime",
+];
+
+/// One validation run over one chain scope and time window.
+///
+/// ```no_run
+/// # use cloudtrail_digest::*;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mirror = LocalDir::new("evidence")?;
+/// let mut keys = PublicKeySet::new();
+/// keys.add_file("keys.json".as_ref())?;
+/// let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/t")?;
+/// let window = (parse_utc("2026-03-01T00:00:00Z")?, parse_utc("2026-03-02T00:00:00Z")?);
+/// let summary = Validation::new(&mirror, &keys, ChainScope::for_trail(&arn), "my-bucket", window)?
+///     .run(&mut |event| println!("{event:?}"))?;
+/// assert!(!summary.has_failures());
+/// # Ok(()) }
+/// ```
+pub struct Validation<'a> {
+    source: &'a dyn ObjectSource,
+    keys: &'a dyn PublicKeyProvider,
+    scope: ChainScope,
+    bucket: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    recover_signatures: bool,
+    accept_decompressed_logs: bool,
+}
+
+impl<'a> Validation<'a> {
+    /// A run over digests of `scope` starting in `bucket`, for `window` = (start, end),
+    /// both inclusive. Fails when start is after end.
+    pub fn new(
+        source: &'a dyn ObjectSource,
+        keys: &'a dyn PublicKeyProvider,
+        scope: ChainScope,
+        bucket: &str,
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Self, Error> {
+        if window.0 > window.1 {
+            return Err(Error::InvalidTimeRange);
+        }
+        Ok(Validation {
+            source,
+            keys,
+            scope,
+            bucket: bucket.to_string(),
+            start: window.0,
+            end: window.1,
+            recover_signatures: true,
+            accept_decompressed_logs: true,
+        })
+    }
+
+    /// Whether a digest without signature metadata may use the `previousDigestSignature`
+    /// recorded by the verified digest that follows it (default: yes). The signature is
+    /// verified all the same.
+    pub fn recover_signatures(mut self, yes: bool) -> Self {
+        self.recover_signatures = yes;
+        self
+    }
+
+    /// Whether a log stored already decompressed is accepted when its bytes hash to the
+    /// recorded value (default: yes). The reference reports it as invalid format.
+    pub fn accept_decompressed_logs(mut self, yes: bool) -> Self {
+        self.accept_decompressed_logs = yes;
+        self
+    }
+
+    /// Walks standard digests, then backfill digests, calling `emit` for each event in
+    /// the reference's order. Returns the totals, or the fatal error that stopped the run
+    /// (events emitted before it stand).
+    pub fn run(&self, emit: &mut dyn FnMut(&Event)) -> Result<Summary, Error> {
+        let mut walk = Walk {
+            v: self,
+            listings: HashMap::new(),
+            recovered: HashMap::new(),
+            summary: Summary::default(),
+            emit,
+        };
+        walk.traverse(Pass::Standard)?;
+        walk.traverse(Pass::Backfill)?;
+        Ok(walk.summary)
+    }
+}
+
+impl ChainScope {
+    /// The scope the reference validates for a trail: its account, name and home region,
+    /// delivered by the home region, no prefix, no organization.
+    pub fn for_trail(arn: &crate::TrailArn) -> ChainScope {
+        ChainScope {
+            prefix: None,
+            organization_id: None,
+            account_id: arn.account_id.clone(),
+            source_region: arn.home_region.clone(),
+            trail_name: arn.trail_name.clone(),
+            home_region: arn.home_region.clone(),
+        }
+    }
+}
+
+/// A digest that passed every check.
+struct VerifiedDigest {
+    digest: Digest,
+    end: DateTime<Utc>,
+    fingerprint: String,
+    signature: SignatureSource,
+}
+
+impl VerifiedDigest {
+    fn fields(&self) -> &Map<String, Value> {
+        self.digest.fields().expect("only JSON objects verify")
+    }
+}
+
+/// Listed digest keys of one bucket, standard and backfill, consumed from the end.
+#[derive(Default)]
+struct Listing {
+    standard: Vec<String>,
+    backfill: Vec<String>,
+}
+
+struct Walk<'v, 'e> {
+    v: &'v Validation<'v>,
+    /// Listings by (bucket, end time they were made for), as the reference caches them.
+    listings: HashMap<(String, DateTime<Utc>), Listing>,
+    /// Signatures that verified digests record for their predecessors.
+    recovered: HashMap<(String, String), String>,
+    summary: Summary,
+    emit: &'e mut dyn FnMut(&Event),
+}
+
+type Cursor = (Option<String>, Option<DateTime<Utc>>);
+
+impl Walk<'_, '_> {
+    fn report(&mut self, event: Event) {
+        self.summary.record(&event, (self.v.start, self.v.end));
+        (self.emit)(&event);
+    }
+
+    fn default_date(&self) -> NaiveDate {
+        self.v.end.date_naive()
+    }
+
+    fn traverse(&mut self, pass: Pass) -> Result<(), Error> {
+        let start = self.v.start;
+        let mut bucket = self.v.bucket.clone();
+        let mut listing = self.load_listing(&bucket, self.v.end)?;
+        let mut public_keys = match pass {
+            Pass::Standard => self.keys_or_fail(start, self.v.end + Duration::hours(2))?,
+            Pass::Backfill => BTreeMap::new(),
+        };
+        let (mut key, mut last_start) = self.older_listed(&listing, pass, None)?;
+        while let (Some(k), Some(ls)) = (key.clone(), last_start) {
+            if start > ls {
+                break;
+            }
+            let verdict = match self.load_and_verify(&mut public_keys, &bucket, &k, pass)? {
+                Ok(digest) => {
+                    let start_text = digest.fields().get("digestStartTime");
+                    match start_text
+                        .and_then(Value::as_str)
+                        .map(|t| parse_recorded(t, self.default_date()))
+                    {
+                        Some(Ok(s)) => {
+                            last_start = Some(s);
+                            self.accept(pass, &bucket, &k, &digest)?;
+                            match previous_link(digest.fields(), &bucket, &k)? {
+                                None => {
+                                    let next_date;
+                                    (key, next_date) = self.older_listed(&listing, pass, Some(&k))?;
+                                    if let (Some(_), Some(from)) = (&key, next_date) {
+                                        self.report(Event::Gap { pass, from, to: s });
+                                    }
+                                }
+                                Some((prev_bucket, prev_key)) => {
+                                    key = Some(prev_key);
+                                    if prev_bucket != bucket {
+                                        // The reference relists for the window ending at
+                                        // this digest's end, not the requested end.
+                                        bucket = prev_bucket;
+                                        listing = self.load_listing(&bucket, digest.end)?;
+                                    }
+                                }
+                            }
+                            continue;
+                        }
+                        Some(Err(_)) => DigestVerdict::Other(format!(
+                            "Unable to parse date value: {}",
+                            start_text.map(python_str).unwrap_or_default()
+                        )),
+                        None => DigestVerdict::Other(format!(
+                            "Parser must be a string or character stream, not {}",
+                            start_text.map(python_type).unwrap_or("NoneType")
+                        )),
+                    }
+                }
+                Err(verdict) => verdict,
+            };
+            self.report(Event::DigestInvalid {
+                pass,
+                bucket: bucket.clone(),
+                key: k.clone(),
+                verdict,
+            });
+            (key, _) = self.older_listed(&listing, pass, Some(&k))?;
+        }
+        Ok(())
+    }
+
+    /// Reports a verified digest and checks its logs.
+    fn accept(&mut self, pass: Pass, bucket: &str, key: &str, digest: &VerifiedDigest) -> Result<(), Error> {
+        let start = digest
+            .fields()
+            .get("digestStartTime")
+            .and_then(Value::as_str)
+            .and_then(|t| parse_recorded_converting(t, self.default_date()).ok())
+            .unwrap_or(digest.end);
+        self.report(Event::DigestValid {
+            pass,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            start,
+            end: digest.end,
+            fingerprint: digest.fingerprint.clone(),
+            signature: digest.signature,
+        });
+        if let (Some(Value::String(sig)), Some((prev_bucket, prev_key))) = (
+            digest.fields().get("previousDigestSignature"),
+            previous_link(digest.fields(), bucket, key)?,
+        ) {
+            self.recovered.insert((prev_bucket, prev_key), sig.clone());
+        }
+        let logs = match digest.fields().get("logFiles") {
+            None => return Err(Error::DigestField { field: "logFiles" }),
+            Some(v) if python_falsy(v) => return Ok(()),
+            Some(Value::Array(items)) => items,
+            Some(other) => {
+                return Err(Error::MalformedDigest {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    reason: format!("logFiles is not a list: {other}"),
+                })
+            }
+        };
+        for entry in logs {
+            let event = self.check_log(bucket, key, entry)?;
+            self.report(event);
+        }
+        Ok(())
+    }
+
+    fn check_log(&self, digest_bucket: &str, digest_key: &str, entry: &Value) -> Result<Event, Error> {
+        let field = |name: &'static str| -> Result<String, Error> {
+            match entry.get(name) {
+                None => Err(Error::DigestField { field: name }),
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(other) => Err(Error::MalformedDigest {
+                    bucket: digest_bucket.to_string(),
+                    key: digest_key.to_string(),
+                    reason: format!("a logFiles entry has a non-string {name}: {other}"),
+                }),
+            }
+        };
+        let bucket = field("s3Bucket")?;
+        let key = field("s3Object")?;
+        let verdict = self.log_verdict(&bucket, &key, entry.get("hashValue"))?;
+        Ok(Event::Log { bucket, key, verdict })
+    }
+
+    fn log_verdict(&self, bucket: &str, key: &str, recorded: Option<&Value>) -> Result<LogVerdict, Error> {
+        let reader = match self.v.source.open(bucket, key) {
+            Ok(r) => r,
+            Err(e) => return source_verdict(e, LogVerdict::NotFound, LogVerdict::Refused),
+        };
+        let outcome = inflate_and_hash_log(reader).map_err(|e| read_error(bucket, key, e))?;
+        Ok(match outcome {
+            LogInflate::TrailingData => LogVerdict::TrailingData,
+            LogInflate::Inflated { sha256_hex } => match recorded {
+                None => LogVerdict::InvalidFormat,
+                Some(Value::String(h)) if *h == sha256_hex => LogVerdict::Valid,
+                Some(_) => LogVerdict::HashMismatch,
+            },
+            LogInflate::Corrupt => match recorded {
+                Some(Value::String(h)) if self.v.accept_decompressed_logs => {
+                    let reader = self.v.source.open(bucket, key)?;
+                    let raw = sha256_hex_of(reader).map_err(|e| read_error(bucket, key, e))?;
+                    if raw == *h {
+                        LogVerdict::ValidStoredDecompressed
+                    } else {
+                        LogVerdict::InvalidFormat
+                    }
+                }
+                _ => LogVerdict::InvalidFormat,
+            },
+        })
+    }
+
+    /// Fetches and checks one digest in the reference's order. `Ok(Err(_))` is a verdict.
+    fn load_and_verify(
+        &mut self,
+        public_keys: &mut BTreeMap<String, PublicKey>,
+        bucket: &str,
+        key: &str,
+        pass: Pass,
+    ) -> Result<Result<VerifiedDigest, DigestVerdict>, Error> {
+        let object = match self.v.source.get(bucket, key) {
+            Ok(o) => o,
+            Err(e) => {
+                return source_verdict(e, DigestVerdict::NotFound, DigestVerdict::Refused).map(Err);
+            }
+        };
+        let Ok(digest) = Digest::from_gzip(&object.body) else {
+            return Ok(Err(DigestVerdict::InvalidFormat));
+        };
+        let meta = &object.metadata.entries;
+        let (signature, source) = match (
+            meta.get("signature"),
+            meta.get("signature-algorithm"),
+            object.metadata.origin,
+        ) {
+            (Some(sig), Some(_), Some(origin)) => (sig.clone(), SignatureSource::Metadata(origin)),
+            _ => match self.recovered.get(&(bucket.to_string(), key.to_string())) {
+                Some(sig) if self.v.recover_signatures => {
+                    (sig.clone(), SignatureSource::RecoveredFromSuccessor)
+                }
+                _ => return Ok(Err(DigestVerdict::SignatureFailed { no_signature: true })),
+            },
+        };
+        let Some(fields) = digest.fields() else {
+            return Ok(Err(DigestVerdict::Other(python_item_assignment_error(
+                digest.value(),
+            ))));
+        };
+        let generation_time = if is_backfill_key(key) {
+            match meta.get("backfill-generation-timestamp") {
+                Some(t) => Some(t.clone()),
+                None => return Ok(Err(DigestVerdict::InvalidFormat)),
+            }
+        } else {
+            None
+        };
+        if REQUIRED_FIELDS.iter().any(|f| !fields.contains_key(*f)) {
+            return Ok(Err(DigestVerdict::InvalidFormat));
+        }
+        if fields["digestS3Bucket"].as_str() != Some(bucket) || fields["digestS3Object"].as_str() != Some(key)
+        {
+            return Ok(Err(DigestVerdict::Moved));
+        }
+        let fingerprint_value = &fields["digestPublicKeyFingerprint"];
+        let fingerprint = python_str(fingerprint_value);
+        let known = |keys: &BTreeMap<String, PublicKey>| {
+            fingerprint_value.as_str().is_some_and(|f| keys.contains_key(f))
+        };
+        if !known(public_keys) && pass == Pass::Backfill {
+            // Backfill digests look keys up lazily around their generation time.
+            let text = generation_time.unwrap_or_default();
+            let Ok(at) = parse_recorded(&text, self.default_date()) else {
+                return Ok(Err(DigestVerdict::Other(format!(
+                    "Unable to parse date value: {text}"
+                ))));
+            };
+            match self.keys_or_fail(at - Duration::hours(1), at + Duration::hours(1)) {
+                Ok(found) => public_keys.extend(found),
+                Err(e @ Error::NoPublicKeys { .. }) => return Ok(Err(DigestVerdict::Other(e.to_string()))),
+                Err(e) => return Err(e),
+            }
+        }
+        let Some(public_key) = fingerprint_value.as_str().and_then(|f| public_keys.get(f)) else {
+            return Ok(Err(DigestVerdict::UnknownFingerprint {
+                region: self.v.scope.home_region.clone(),
+                fingerprint,
+            }));
+        };
+        let Ok(rsa_key) = RsaPublicKey::from_der(&public_key.der) else {
+            return Ok(Err(DigestVerdict::KeyNotLoadable { fingerprint }));
+        };
+        let previous = match &fields["previousDigestSignature"] {
+            Value::Null => None,
+            other => Some(python_str(other)),
+        };
+        let message = string_to_sign(
+            &python_str(&fields["digestEndTime"]),
+            bucket,
+            key,
+            &digest.sha256_hex(),
+            previous.as_deref(),
+        );
+        let signature_bytes = match decode_signature_hex(&signature) {
+            Ok(b) => b,
+            Err(why) => return Ok(Err(DigestVerdict::Other(why.to_string()))),
+        };
+        if !rsa_key.verify(message.as_bytes(), &signature_bytes) {
+            return Ok(Err(DigestVerdict::SignatureFailed { no_signature: false }));
+        }
+        let end = match &fields["digestEndTime"] {
+            Value::String(t) => match parse_recorded(t, self.default_date()) {
+                Ok(end) => end,
+                Err(_) => {
+                    return Ok(Err(DigestVerdict::Other(format!(
+                        "Unable to parse date value: {t}"
+                    ))))
+                }
+            },
+            other => {
+                return Ok(Err(DigestVerdict::Other(format!(
+                    "Parser must be a string or character stream, not {}",
+                    python_type(other)
+                ))))
+            }
+        };
+        Ok(Ok(VerifiedDigest {
+            digest,
+            end,
+            fingerprint: public_key.fingerprint.clone(),
+            signature: source,
+        }))
+    }
+
+    fn keys_or_fail(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, PublicKey>, Error> {
+        let keys = self.v.keys.keys_between(start, end)?;
+        if keys.is_empty() {
+            return Err(Error::NoPublicKeys {
+                start: display(start),
+                end: display(end),
+            });
+        }
+        Ok(keys)
+    }
+
+    /// Lists a bucket's digest keys of this scope for the window ending at `end`, once
+    /// per (bucket, end). Returns the cache key.
+    fn load_listing(&mut self, bucket: &str, end: DateTime<Utc>) -> Result<(String, DateTime<Utc>), Error> {
+        let id = (bucket.to_string(), end);
+        if self.listings.contains_key(&id) {
+            return Ok(id);
+        }
+        let scope = &self.v.scope;
+        let keys = self
+            .v
+            .source
+            .list(bucket, &scope.listing_prefix(), &scope.start_marker(self.v.start))?;
+        let first = compact(self.v.start);
+        let last = compact(end + Duration::hours(1));
+        let mut listing = Listing::default();
+        for key in keys {
+            if !scope.matches(&key) {
+                continue;
+            }
+            let stamp = key_stamp(&key);
+            if stamp > last {
+                break;
+            }
+            if stamp < first {
+                continue;
+            }
+            if is_backfill_key(&key) {
+                listing.backfill.push(key);
+            } else {
+                listing.standard.push(key);
+            }
+        }
+        self.listings.insert(id.clone(), listing);
+        Ok(id)
+    }
+
+    /// Pops listed keys until one is older (by stamp) than `before`; with no `before`,
+    /// takes the newest.
+    fn older_listed(
+        &mut self,
+        listing: &(String, DateTime<Utc>),
+        pass: Pass,
+        before: Option<&str>,
+    ) -> Result<Cursor, Error> {
+        let default_date = self.default_date();
+        let stamp_time = |k: &str| {
+            let stamp = key_stamp(k);
+            parse_recorded(&stamp, default_date)
+        };
+        let entry = self.listings.get_mut(listing).expect("listing loaded before use");
+        let keys = match pass {
+            Pass::Standard => &mut entry.standard,
+            Pass::Backfill => &mut entry.backfill,
+        };
+        if keys.is_empty() {
+            return Ok((None, None));
+        }
+        let Some(before) = before else {
+            let k = keys.pop().expect("not empty");
+            let t = stamp_time(&k)?;
+            return Ok((Some(k), Some(t)));
+        };
+        let limit = stamp_time(before)?;
+        while let Some(k) = keys.pop() {
+            let t = stamp_time(&k)?;
+            if t < limit {
+                return Ok((Some(k), Some(t)));
+            }
+        }
+        Ok((None, None))
+    }
+}
+
+/// The previous digest a valid digest names, if it names one (both fields non-null).
+fn previous_link(
+    fields: &Map<String, Value>,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(String, String)>, Error> {
+    let get = |name| fields.get(name).filter(|v| !v.is_null());
+    match (get("previousDigestS3Bucket"), get("previousDigestS3Object")) {
+        (Some(Value::String(b)), Some(Value::String(k))) => Ok(Some((b.clone(), k.clone()))),
+        (Some(_), Some(_)) => Err(Error::MalformedDigest {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            reason: "previousDigestS3Bucket/previousDigestS3Object are not strings".into(),
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// Maps a source error to a verdict where the reference has one, else to a fatal error.
+fn source_verdict<V>(e: SourceError, not_found: V, refused: impl Fn(String) -> V) -> Result<V, Error> {
+    match e.kind {
+        SourceErrorKind::NotFound => Ok(not_found),
+        SourceErrorKind::UnsafeKey => Ok(refused(e.detail)),
+        _ => Err(Error::Source(e)),
+    }
+}
+
+fn read_error(bucket: &str, key: &str, e: std::io::Error) -> Error {
+    Error::Source(SourceError::new(
+        SourceErrorKind::Other,
+        bucket,
+        key,
+        format!("read failed: {e}"),
+    ))
+}
+
+/// Python's truthiness of a JSON value.
+fn python_falsy(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// Python's type name of a decoded JSON value.
+fn python_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// What Python says when the reference stores its signature into a digest that is not a
+/// JSON object.
+fn python_item_assignment_error(v: &Value) -> String {
+    match v {
+        Value::Array(_) => "list indices must be integers or slices, not str".to_string(),
+        other => format!("'{}' object does not support item assignment", python_type(other)),
+    }
+}
+
+/// `str()` of a decoded JSON value, for the scalars digests hold.
+fn python_str(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "None".to_string(),
+        Value::Bool(true) => "True".to_string(),
+        Value::Bool(false) => "False".to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_views_of_json() {
+        assert!(python_falsy(&Value::Null));
+        assert!(python_falsy(&serde_json::json!([])));
+        assert!(!python_falsy(&serde_json::json!([1])));
+        assert_eq!(
+            python_item_assignment_error(&serde_json::json!([1])),
+            "list indices must be integers or slices, not str"
+        );
+        assert_eq!(
+            python_item_assignment_error(&serde_json::json!("x")),
+            "'str' object does not support item assignment"
+        );
+        assert_eq!(
+            python_item_assignment_error(&serde_json::json!(1.5)),
+            "'float' object does not support item assignment"
+        );
+        assert_eq!(
+            python_item_assignment_error(&Value::Null),
+            "'NoneType' object does not support item assignment"
+        );
+        assert_eq!(python_str(&Value::Null), "None");
+    }
+}
