@@ -84,7 +84,7 @@ impl<'a> Validation<'a> {
     }
 
     /// Whether a digest without signature metadata may use the `previousDigestSignature`
-    /// recorded by the verified digest that follows it (default: yes). The signature is
+    /// recorded by the digest that follows it (default: yes). The signature is
     /// verified all the same.
     pub fn recover_signatures(mut self, yes: bool) -> Self {
         self.recover_signatures = yes;
@@ -155,7 +155,7 @@ struct Walk<'v, 'e> {
     v: &'v Validation<'v>,
     /// Listings by (bucket, end time they were made for), as the reference caches them.
     listings: HashMap<(String, DateTime<Utc>), Listing>,
-    /// Signatures that verified digests record for their predecessors.
+    /// Signatures that digests record for their predecessors.
     recovered: HashMap<(String, String), String>,
     summary: Summary,
     emit: &'e mut dyn FnMut(&Event),
@@ -256,12 +256,6 @@ impl Walk<'_, '_> {
             fingerprint: digest.fingerprint.clone(),
             signature: digest.signature,
         });
-        if let (Some(Value::String(sig)), Some((prev_bucket, prev_key))) = (
-            digest.fields().get("previousDigestSignature"),
-            previous_link(digest.fields(), bucket, key)?,
-        ) {
-            self.recovered.insert((prev_bucket, prev_key), sig.clone());
-        }
         let logs = match digest.fields().get("logFiles") {
             None => return Err(Error::DigestField { field: "logFiles" }),
             Some(v) if python_falsy(v) => return Ok(()),
@@ -344,6 +338,13 @@ impl Walk<'_, '_> {
         let Ok(digest) = Digest::from_gzip(&object.body) else {
             return Ok(Err(DigestVerdict::InvalidFormat));
         };
+        // Remember the signature this digest records for its predecessor, verified or not:
+        // a recovered signature is checked against the key like any other, so where it
+        // came from cannot make a forgery pass.
+        if let (Some(sig), Some((b, k))) = (digest.previous_signature(), digest.previous()) {
+            self.recovered
+                .insert((b.to_string(), k.to_string()), sig.to_string());
+        }
         let meta = &object.metadata.entries;
         let (signature, source) = match (
             meta.get("signature"),

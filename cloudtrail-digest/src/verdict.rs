@@ -20,7 +20,7 @@ pub enum Pass {
 pub enum SignatureSource {
     /// The object's S3 user metadata (from the service, a sidecar file or xattrs).
     Metadata(MetadataOrigin),
-    /// The `previousDigestSignature` of the verified digest that follows it.
+    /// The `previousDigestSignature` recorded by the digest that follows it.
     RecoveredFromSuccessor,
 }
 
