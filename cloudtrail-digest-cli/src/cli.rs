@@ -64,4 +64,8 @@ pub struct ValidateLogsArgs {
     /// Organization id (o-...) of an organization trail; found in the mirror when omitted.
     #[arg(long, value_name = "ORG_ID")]
     pub organization_id: Option<String>,
+
+    /// Log files checked at once (default: one per core). Output is the same for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
 }

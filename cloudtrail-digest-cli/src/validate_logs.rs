@@ -55,8 +55,11 @@ fn validate<O: Write, E: Write>(
         trail_name: arn.trail_name.clone(),
         home_region: arn.home_region.clone(),
     };
-    let validation =
+    let mut validation =
         Validation::new(&mirror, &keys, scope, &location.bucket, (start, end)).map_err(|e| e.to_string())?;
+    if let Some(jobs) = args.jobs {
+        validation = validation.jobs(jobs.into());
+    }
 
     report.header(&arn.arn, start, end).map_err(output_error)?;
     let mut write_error = None;

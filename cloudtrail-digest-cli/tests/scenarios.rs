@@ -103,28 +103,31 @@ fn every_scenario_matches_its_golden_output() {
     );
     let mut failures = Vec::new();
     for (dir, name, args) in &cases {
-        let got = run_case(dir, args, &[]);
-        let report: Vec<String> = [
-            diff("stdout", &golden(dir, name, "stdout"), &got.stdout),
-            diff("stderr", &golden(dir, name, "stderr"), &got.stderr),
-            diff("exit code", &golden(dir, name, "exit"), &got.exit),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !report.is_empty() {
-            failures.push(format!(
-                "{}/{name}:\n{}",
-                dir.file_name().unwrap().to_string_lossy(),
-                report.join("")
-            ));
+        // The same bytes whatever the parallelism.
+        for jobs in ["1", "4"] {
+            let got = run_case(dir, args, &["--jobs", jobs]);
+            let report: Vec<String> = [
+                diff("stdout", &golden(dir, name, "stdout"), &got.stdout),
+                diff("stderr", &golden(dir, name, "stderr"), &got.stderr),
+                diff("exit code", &golden(dir, name, "exit"), &got.exit),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !report.is_empty() {
+                failures.push(format!(
+                    "{}/{name} (--jobs {jobs}):\n{}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    report.join("")
+                ));
+            }
         }
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases differ from their goldens:\n{}",
+        "{} of {} runs differ from their goldens:\n{}",
         failures.len(),
-        cases.len(),
+        cases.len() * 2,
         failures.join("\n")
     );
 }

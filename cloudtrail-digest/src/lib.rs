@@ -20,6 +20,8 @@ mod error;
 pub mod gzip;
 pub mod keyname;
 mod keys;
+mod logcheck;
+mod pipeline;
 mod report;
 pub mod source;
 pub mod time;

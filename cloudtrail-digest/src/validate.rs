@@ -13,12 +13,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
 use crate::digest::Digest;
-use crate::gzip::{inflate_and_hash_log, sha256_hex_of, LogInflate};
 use crate::keyname::{is_backfill_key, key_stamp, ChainScope};
 use crate::keys::{PublicKey, PublicKeyProvider};
-use crate::source::{ObjectSource, SourceError, SourceErrorKind};
+use crate::logcheck::{check_log, source_verdict, LogJob};
+use crate::source::{Object, ObjectSource, SourceError};
 use crate::time::{compact, display, parse_recorded, parse_recorded_converting};
-use crate::verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};
+use crate::verdict::{DigestVerdict, Event, Pass, SignatureSource, Summary};
 use crate::verify::{decode_signature_hex, string_to_sign, RsaPublicKey};
 use crate::Error;
 
@@ -56,6 +56,8 @@ pub struct Validation<'a> {
     end: DateTime<Utc>,
     recover_signatures: bool,
     accept_decompressed_logs: bool,
+    jobs: usize,
+    prefetch: usize,
 }
 
 impl<'a> Validation<'a> {
@@ -80,6 +82,8 @@ impl<'a> Validation<'a> {
             end: window.1,
             recover_signatures: true,
             accept_decompressed_logs: true,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            prefetch: 16,
         })
     }
 
@@ -98,20 +102,120 @@ impl<'a> Validation<'a> {
         self
     }
 
+    /// How many log files are read, inflated and hashed at once (default: one per
+    /// core). With 1 everything runs on the calling thread. Output is the same either way.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// How many digests, by the listing's order, are fetched ahead of need when running
+    /// with more than one job (default 16).
+    pub fn prefetch(mut self, digests: usize) -> Self {
+        self.prefetch = digests;
+        self
+    }
+
+    pub(crate) fn source(&self) -> &dyn ObjectSource {
+        self.source
+    }
+
+    pub(crate) fn job_count(&self) -> usize {
+        self.jobs
+    }
+
+    pub(crate) fn prefetch_depth(&self) -> usize {
+        self.prefetch
+    }
+
+    pub(crate) fn accepts_decompressed_logs(&self) -> bool {
+        self.accept_decompressed_logs
+    }
+
     /// Walks standard digests, then backfill digests, calling `emit` for each event in
     /// the reference's order. Returns the totals, or the fatal error that stopped the run
     /// (events emitted before it stand).
     pub fn run(&self, emit: &mut dyn FnMut(&Event)) -> Result<Summary, Error> {
-        let mut walk = Walk {
-            v: self,
-            listings: HashMap::new(),
-            recovered: HashMap::new(),
-            summary: Summary::default(),
-            emit,
+        let window = (self.start, self.end);
+        let mut summary = Summary::default();
+        let mut deliver = |event: &Event| {
+            summary.record(event, window);
+            emit(event);
         };
-        walk.traverse(Pass::Standard)?;
-        walk.traverse(Pass::Backfill)?;
-        Ok(walk.summary)
+        if self.jobs <= 1 {
+            let mut sink = InlineSink {
+                v: self,
+                deliver: &mut deliver,
+            };
+            match Walk::new(self, &mut sink, &DirectFetch(self.source)).run() {
+                Ok(()) | Err(Halt::Cancelled) => {}
+                Err(Halt::Fatal(e)) => return Err(e),
+            }
+        } else {
+            crate::pipeline::run(self, &mut deliver)?;
+        }
+        Ok(summary)
+    }
+}
+
+/// Why a walk stopped before its end.
+pub(crate) enum Halt {
+    /// A fatal error, to be reported.
+    Fatal(Error),
+    /// Whoever consumes the walk's output stopped listening (after a fatal error of its own).
+    Cancelled,
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Self {
+        Halt::Fatal(e)
+    }
+}
+
+/// Where a walk's output goes, in order.
+pub(crate) trait Sink {
+    /// A digest or gap event.
+    fn event(&mut self, event: Event) -> Result<(), Halt>;
+    /// A log file to check; its event must come out in this position.
+    fn log(&mut self, job: LogJob) -> Result<(), Halt>;
+}
+
+/// How a walk gets digest objects.
+pub(crate) trait Fetch {
+    /// The object, now.
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError>;
+    /// The digests likely needed next, soonest first.
+    fn hint(&self, _upcoming: Vec<(String, String)>) {}
+}
+
+struct DirectFetch<'a>(&'a dyn ObjectSource);
+
+impl Fetch for DirectFetch<'_> {
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        self.0.get(bucket, key)
+    }
+}
+
+/// Single-threaded: check each log as it comes.
+struct InlineSink<'a, 'd> {
+    v: &'a Validation<'a>,
+    deliver: &'d mut dyn FnMut(&Event),
+}
+
+impl Sink for InlineSink<'_, '_> {
+    fn event(&mut self, event: Event) -> Result<(), Halt> {
+        (self.deliver)(&event);
+        Ok(())
+    }
+
+    fn log(&mut self, job: LogJob) -> Result<(), Halt> {
+        let verdict = check_log(self.v.source, &job, self.v.accept_decompressed_logs)?;
+        (self.deliver)(&Event::Log {
+            bucket: job.bucket,
+            key: job.key,
+            verdict,
+        });
+        Ok(())
     }
 }
 
@@ -151,29 +255,72 @@ struct Listing {
     backfill: Vec<String>,
 }
 
-struct Walk<'v, 'e> {
+pub(crate) struct Walk<'v, 's> {
     v: &'v Validation<'v>,
     /// Listings by (bucket, end time they were made for), as the reference caches them.
     listings: HashMap<(String, DateTime<Utc>), Listing>,
     /// Signatures that digests record for their predecessors.
     recovered: HashMap<(String, String), String>,
-    summary: Summary,
-    emit: &'e mut dyn FnMut(&Event),
+    sink: &'s mut dyn Sink,
+    fetch: &'s dyn Fetch,
 }
 
 type Cursor = (Option<String>, Option<DateTime<Utc>>);
 
-impl Walk<'_, '_> {
-    fn report(&mut self, event: Event) {
-        self.summary.record(&event, (self.v.start, self.v.end));
-        (self.emit)(&event);
+impl<'v, 's> Walk<'v, 's> {
+    pub(crate) fn new(v: &'v Validation<'v>, sink: &'s mut dyn Sink, fetch: &'s dyn Fetch) -> Self {
+        Walk {
+            v,
+            listings: HashMap::new(),
+            recovered: HashMap::new(),
+            sink,
+            fetch,
+        }
+    }
+
+    /// Standard digests, then backfill digests.
+    pub(crate) fn run(&mut self) -> Result<(), Halt> {
+        self.traverse(Pass::Standard)?;
+        self.traverse(Pass::Backfill)
+    }
+
+    fn report(&mut self, event: Event) -> Result<(), Halt> {
+        self.sink.event(event)
+    }
+
+    /// Tells the fetcher which listed digests come next (the listing is consumed from
+    /// its end, newest first).
+    /// The digest needed now comes first: it may already be popped from the listing.
+    fn hint_upcoming(&self, now: (&str, &str), listing: &(String, DateTime<Utc>), pass: Pass) {
+        let depth = self.v.prefetch;
+        if depth == 0 {
+            return;
+        }
+        let Some(entry) = self.listings.get(listing) else {
+            return;
+        };
+        let keys = match pass {
+            Pass::Standard => &entry.standard,
+            Pass::Backfill => &entry.backfill,
+        };
+        let current = (now.0.to_string(), now.1.to_string());
+        let upcoming = std::iter::once(current.clone())
+            .chain(
+                keys.iter()
+                    .rev()
+                    .map(|k| (listing.0.clone(), k.clone()))
+                    .filter(|id| *id != current),
+            )
+            .take(depth)
+            .collect();
+        self.fetch.hint(upcoming);
     }
 
     fn default_date(&self) -> NaiveDate {
         self.v.end.date_naive()
     }
 
-    fn traverse(&mut self, pass: Pass) -> Result<(), Error> {
+    fn traverse(&mut self, pass: Pass) -> Result<(), Halt> {
         let start = self.v.start;
         let mut bucket = self.v.bucket.clone();
         let mut listing = self.load_listing(&bucket, self.v.end)?;
@@ -186,6 +333,7 @@ impl Walk<'_, '_> {
             if start > ls {
                 break;
             }
+            self.hint_upcoming((&bucket, &k), &listing, pass);
             let verdict = match self.load_and_verify(&mut public_keys, &bucket, &k, pass)? {
                 Ok(digest) => {
                     let start_text = digest.fields().get("digestStartTime");
@@ -201,7 +349,7 @@ impl Walk<'_, '_> {
                                     let next_date;
                                     (key, next_date) = self.older_listed(&listing, pass, Some(&k))?;
                                     if let (Some(_), Some(from)) = (&key, next_date) {
-                                        self.report(Event::Gap { pass, from, to: s });
+                                        self.report(Event::Gap { pass, from, to: s })?;
                                     }
                                 }
                                 Some((prev_bucket, prev_key)) => {
@@ -233,14 +381,14 @@ impl Walk<'_, '_> {
                 bucket: bucket.clone(),
                 key: k.clone(),
                 verdict,
-            });
+            })?;
             (key, _) = self.older_listed(&listing, pass, Some(&k))?;
         }
         Ok(())
     }
 
     /// Reports a verified digest and checks its logs.
-    fn accept(&mut self, pass: Pass, bucket: &str, key: &str, digest: &VerifiedDigest) -> Result<(), Error> {
+    fn accept(&mut self, pass: Pass, bucket: &str, key: &str, digest: &VerifiedDigest) -> Result<(), Halt> {
         let start = digest
             .fields()
             .get("digestStartTime")
@@ -255,9 +403,9 @@ impl Walk<'_, '_> {
             end: digest.end,
             fingerprint: digest.fingerprint.clone(),
             signature: digest.signature,
-        });
+        })?;
         let logs = match digest.fields().get("logFiles") {
-            None => return Err(Error::DigestField { field: "logFiles" }),
+            None => return Err(Error::DigestField { field: "logFiles" }.into()),
             Some(v) if python_falsy(v) => return Ok(()),
             Some(Value::Array(items)) => items,
             Some(other) => {
@@ -265,60 +413,15 @@ impl Walk<'_, '_> {
                     bucket: bucket.to_string(),
                     key: key.to_string(),
                     reason: format!("logFiles is not a list: {other}"),
-                })
+                }
+                .into())
             }
         };
         for entry in logs {
-            let event = self.check_log(bucket, key, entry)?;
-            self.report(event);
+            let job = log_job(bucket, key, entry)?;
+            self.sink.log(job)?;
         }
         Ok(())
-    }
-
-    fn check_log(&self, digest_bucket: &str, digest_key: &str, entry: &Value) -> Result<Event, Error> {
-        let field = |name: &'static str| -> Result<String, Error> {
-            match entry.get(name) {
-                None => Err(Error::DigestField { field: name }),
-                Some(Value::String(s)) => Ok(s.clone()),
-                Some(other) => Err(Error::MalformedDigest {
-                    bucket: digest_bucket.to_string(),
-                    key: digest_key.to_string(),
-                    reason: format!("a logFiles entry has a non-string {name}: {other}"),
-                }),
-            }
-        };
-        let bucket = field("s3Bucket")?;
-        let key = field("s3Object")?;
-        let verdict = self.log_verdict(&bucket, &key, entry.get("hashValue"))?;
-        Ok(Event::Log { bucket, key, verdict })
-    }
-
-    fn log_verdict(&self, bucket: &str, key: &str, recorded: Option<&Value>) -> Result<LogVerdict, Error> {
-        let reader = match self.v.source.open(bucket, key) {
-            Ok(r) => r,
-            Err(e) => return source_verdict(e, LogVerdict::NotFound, LogVerdict::Refused),
-        };
-        let outcome = inflate_and_hash_log(reader).map_err(|e| read_error(bucket, key, e))?;
-        Ok(match outcome {
-            LogInflate::TrailingData => LogVerdict::TrailingData,
-            LogInflate::Inflated { sha256_hex } => match recorded {
-                None => LogVerdict::InvalidFormat,
-                Some(Value::String(h)) if *h == sha256_hex => LogVerdict::Valid,
-                Some(_) => LogVerdict::HashMismatch,
-            },
-            LogInflate::Corrupt => match recorded {
-                Some(Value::String(h)) if self.v.accept_decompressed_logs => {
-                    let reader = self.v.source.open(bucket, key)?;
-                    let raw = sha256_hex_of(reader).map_err(|e| read_error(bucket, key, e))?;
-                    if raw == *h {
-                        LogVerdict::ValidStoredDecompressed
-                    } else {
-                        LogVerdict::InvalidFormat
-                    }
-                }
-                _ => LogVerdict::InvalidFormat,
-            },
-        })
     }
 
     /// Fetches and checks one digest in the reference's order. `Ok(Err(_))` is a verdict.
@@ -329,7 +432,7 @@ impl Walk<'_, '_> {
         key: &str,
         pass: Pass,
     ) -> Result<Result<VerifiedDigest, DigestVerdict>, Error> {
-        let object = match self.v.source.get(bucket, key) {
+        let object = match self.fetch.get(bucket, key) {
             Ok(o) => o,
             Err(e) => {
                 return source_verdict(e, DigestVerdict::NotFound, DigestVerdict::Refused).map(Err);
@@ -555,22 +658,24 @@ fn previous_link(
     }
 }
 
-/// Maps a source error to a verdict where the reference has one, else to a fatal error.
-fn source_verdict<V>(e: SourceError, not_found: V, refused: impl Fn(String) -> V) -> Result<V, Error> {
-    match e.kind {
-        SourceErrorKind::NotFound => Ok(not_found),
-        SourceErrorKind::UnsafeKey => Ok(refused(e.detail)),
-        _ => Err(Error::Source(e)),
-    }
-}
-
-fn read_error(bucket: &str, key: &str, e: std::io::Error) -> Error {
-    Error::Source(SourceError::new(
-        SourceErrorKind::Other,
-        bucket,
-        key,
-        format!("read failed: {e}"),
-    ))
+/// The log a `logFiles` entry names. A missing bucket or key is fatal, as in the reference.
+fn log_job(digest_bucket: &str, digest_key: &str, entry: &Value) -> Result<LogJob, Error> {
+    let field = |name: &'static str| -> Result<String, Error> {
+        match entry.get(name) {
+            None => Err(Error::DigestField { field: name }),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(Error::MalformedDigest {
+                bucket: digest_bucket.to_string(),
+                key: digest_key.to_string(),
+                reason: format!("a logFiles entry has a non-string {name}: {other}"),
+            }),
+        }
+    };
+    Ok(LogJob {
+        bucket: field("s3Bucket")?,
+        key: field("s3Object")?,
+        recorded: entry.get("hashValue").cloned(),
+    })
 }
 
 /// Python's truthiness of a JSON value.

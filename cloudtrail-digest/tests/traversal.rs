@@ -189,3 +189,87 @@ fn any_object_source_gives_the_same_verdicts() {
     assert!(*memory.gets.lock().unwrap() > 7);
     std::fs::remove_dir_all(root).unwrap();
 }
+
+fn run_jobs(
+    root: &Path,
+    keys: &PublicKeySet,
+    jobs: usize,
+) -> (Vec<Event>, Result<cloudtrail_digest::Summary, String>) {
+    let arn = TrailArn::parse(ARN).unwrap();
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T00:00:00Z").unwrap(),
+    );
+    let source = LocalDir::new(root).unwrap();
+    let mut events = Vec::new();
+    let outcome = Validation::new(&source, keys, ChainScope::for_trail(&arn), BUCKET, window)
+        .unwrap()
+        .jobs(jobs)
+        .prefetch(3)
+        .run(&mut |e| events.push(e.clone()))
+        .map_err(|e| e.to_string());
+    (events, outcome)
+}
+
+#[test]
+fn parallel_runs_emit_exactly_the_sequential_events() {
+    let keys = KeyRing::test_keys();
+    let mut spec = TrailSpec::new("111122223333", "lib-trail", BUCKET, utc(2026, 3, 1, 0, 17, 42));
+    spec.hours = 20;
+    spec.logs_per_hour = testgen::Count::Range(3, 12);
+    let mut trail = spec.plan().seal(&keys);
+    trail.delete_log(5);
+    trail.delete_digest(9);
+    trail.delete_sidecar(12);
+    trail.set_log_bytes(20, b"not gzip".to_vec());
+    let root = std::env::temp_dir().join(format!("ctd-lib-par-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    trail.write_to(&root).unwrap();
+    let json = render_public_keys(
+        &keys,
+        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
+        PublicKeysShape::V1,
+    );
+    let mut set = PublicKeySet::new();
+    set.add_json("test keys", json.as_bytes()).unwrap();
+    let (sequential, s1) = run_jobs(&root, &set, 1);
+    assert!(sequential.len() > 100, "{}", sequential.len());
+    for jobs in [2, 4, 8] {
+        let (parallel, s2) = run_jobs(&root, &set, jobs);
+        assert_eq!(parallel, sequential, "jobs {jobs}");
+        assert_eq!(s2, s1);
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+#[test]
+fn a_fatal_error_stops_parallel_runs_at_the_same_place() {
+    let keys = KeyRing::test_keys();
+    let mut spec = TrailSpec::new("111122223333", "lib-trail", BUCKET, utc(2026, 3, 1, 0, 17, 42));
+    spec.hours = 12;
+    spec.logs_per_hour = testgen::Count::Fixed(6);
+    let mut plan = spec.plan();
+    plan.digests[4].omit_fields = vec!["logFiles".to_string()];
+    let trail = plan.seal(&keys);
+    let root = std::env::temp_dir().join(format!("ctd-lib-fatal-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    trail.write_to(&root).unwrap();
+    let json = render_public_keys(
+        &keys,
+        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
+        PublicKeysShape::V1,
+    );
+    let mut set = PublicKeySet::new();
+    set.add_json("test keys", json.as_bytes()).unwrap();
+    let (sequential, s1) = run_jobs(&root, &set, 1);
+    assert_eq!(s1, Err("'logFiles'".to_string()));
+    assert!(
+        matches!(sequential.last(), Some(Event::DigestValid { key, .. }) if *key == trail.digests[4].key)
+    );
+    for jobs in [2, 4] {
+        let (parallel, s2) = run_jobs(&root, &set, jobs);
+        assert_eq!(parallel, sequential);
+        assert_eq!(s2, s1);
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
