@@ -161,6 +161,7 @@ fn generate(hours: u32, logs: u32, records: u32) -> PathBuf {
 }
 
 fn main() {
+    cloudtrail_digest_benches::spawner_mode();
     let o = options();
     let (gz, inflated) = realistic_log(200);
     let record_bytes = inflated.len() as f64 / 200.0;
@@ -253,8 +254,8 @@ fn main() {
     for (n, t) in &per_file[1..] {
         let expected = t1.as_secs_f64() * *n as f64 / n1 as f64;
         println!(
-            "scaling: {}x the logs took {:.3} of linear",
-            n / n1,
+            "scaling: {:.2}x the logs took {:.3} of the time linear growth predicts",
+            *n as f64 / n1 as f64,
             t.as_secs_f64() / expected
         );
     }

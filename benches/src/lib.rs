@@ -68,46 +68,54 @@ pub struct Measured {
     pub max_rss_kib: i64,
 }
 
-/// Runs a command to completion, measuring its wall time and peak RSS (via `wait4`).
-pub fn measure(mut cmd: Command) -> io::Result<Measured> {
-    use std::os::unix::process::ExitStatusExt;
-    let start = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()?;
-    let pid = child.id() as libc::pid_t;
-    // Read output on threads so the child never blocks on a full pipe.
-    let mut child = child;
-    let mut out = child.stdout.take().expect("piped");
-    let mut err = child.stderr.take().expect("piped");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        io::Read::read_to_end(&mut out, &mut v).map(|_| v)
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        io::Read::read_to_end(&mut err, &mut v).map(|_| v)
-    });
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let elapsed = start.elapsed();
-    let status = ExitStatus::from_raw(status);
-    let output = Output {
-        status,
-        stdout: out_t.join().expect("reader")?,
-        stderr: err_t.join().expect("reader")?,
+const SPAWNER_FLAG: &str = "--spawn-and-report-peak-rss";
+
+/// Call first in a bench's `main`: when the process was started as [`measure`]'s
+/// spawner, runs the command, writes its peak RSS and exits.
+///
+/// Why a spawner: a child started from a large process (vfork/posix_spawn) is charged
+/// with its parent's memory high-water mark at exec, so `wait4` from the bench itself
+/// overstates the tool's peak. A freshly started, tiny spawner has nothing to pass on.
+pub fn spawner_mode() {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|a| a == SPAWNER_FLAG) else {
+        return;
     };
+    let (report, program, rest) = (&args[at + 1], &args[at + 2], &args[at + 3..]);
+    let status = Command::new(program)
+        .args(rest)
+        .status()
+        .expect("spawn measured command");
+    // SAFETY: rusage is plain data filled by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    std::fs::write(report, usage.ru_maxrss.to_string()).expect("write report");
+    std::process::exit(status.code().unwrap_or(255));
+}
+
+/// Runs a command to completion through a fresh spawner process (see [`spawner_mode`]),
+/// measuring its wall time and its own peak RSS.
+pub fn measure(cmd: Command) -> io::Result<Measured> {
+    let report = std::env::temp_dir().join(format!("ctd-bench-rss-{}", std::process::id()));
+    let mut wrapped = Command::new(std::env::current_exe()?);
+    wrapped
+        .arg(SPAWNER_FLAG)
+        .arg(&report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    let start = Instant::now();
+    let output = wrapped.output()?;
+    let elapsed = start.elapsed();
+    let max_rss_kib = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(-1);
+    let _ = std::fs::remove_file(&report);
     Ok(Measured {
         elapsed,
-        status,
+        status: output.status,
         output,
-        max_rss_kib: usage.ru_maxrss,
+        max_rss_kib,
     })
 }
 

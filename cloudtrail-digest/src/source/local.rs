@@ -4,10 +4,11 @@
 //! `aws s3api head-object --query Metadata` prints) or, failing that, from the `user.*`
 //! extended attributes `rclone copy --metadata` writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind};
 
@@ -24,6 +25,8 @@ const XATTR_NAMES: [&str; 3] = [
 #[derive(Debug, Clone)]
 pub struct LocalDir {
     root: PathBuf,
+    /// Directories already resolved to a place inside the root (logs of one day share one).
+    inside_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 /// Where a trail's digests sit inside a bucket.
@@ -44,7 +47,10 @@ impl LocalDir {
         if !root.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
         }
-        Ok(LocalDir { root })
+        Ok(LocalDir {
+            root,
+            inside_dirs: Arc::default(),
+        })
     }
 
     /// The (canonical) root directory.
@@ -86,10 +92,30 @@ impl LocalDir {
         Ok(dir.join(rel))
     }
 
-    /// Fails unless `path`, with every link resolved, is still inside the root.
+    /// Fails unless `path`, with every link resolved, is still inside the root. The
+    /// parent directory's answer is cached; a final component that is a link is always
+    /// resolved in full.
     fn check_inside(&self, path: &Path, bucket: &str, key: &str) -> Result<(), SourceError> {
+        let meta = fs::symlink_metadata(path).map_err(|e| io_error(e, bucket, key))?;
+        let parent = path.parent().unwrap_or(path);
+        let parent_known = self
+            .inside_dirs
+            .lock()
+            .map(|d| d.contains(parent))
+            .unwrap_or(false);
+        if parent_known && !meta.file_type().is_symlink() {
+            return Ok(());
+        }
         match fs::canonicalize(path) {
-            Ok(real) if real.starts_with(&self.root) => Ok(()),
+            Ok(real) if real.starts_with(&self.root) => {
+                if !meta.file_type().is_symlink() {
+                    // `real`'s parent is `parent` resolved: the directory itself is inside.
+                    if let Ok(mut dirs) = self.inside_dirs.lock() {
+                        dirs.insert(parent.to_path_buf());
+                    }
+                }
+                Ok(())
+            }
             Ok(real) => Err(SourceError::new(
                 SourceErrorKind::UnsafeKey,
                 bucket,
@@ -481,9 +507,17 @@ mod tests {
         let outside = tempdir("link-outside");
         fs::write(outside.join("secret"), b"s").unwrap();
         fs::create_dir_all(root.join("bkt")).unwrap();
+        fs::write(root.join("bkt/ok"), b"fine").unwrap();
         std::os::unix::fs::symlink(outside.join("secret"), root.join("bkt/k")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("bkt/dir")).unwrap();
         let src = LocalDir::new(&root).unwrap();
+        // The directory is known to be inside now; a link in it must still be resolved.
+        assert_eq!(src.get("bkt", "ok").unwrap().body, b"fine");
         assert_eq!(src.get("bkt", "k").unwrap_err().kind, SourceErrorKind::UnsafeKey);
+        assert_eq!(
+            src.get("bkt", "dir/secret").unwrap_err().kind,
+            SourceErrorKind::UnsafeKey
+        );
         assert!(src.open("bkt", "k").is_err());
         fs::remove_dir_all(&root).unwrap();
         fs::remove_dir_all(&outside).unwrap();
