@@ -16,9 +16,10 @@ use ring::digest::{Context, SHA256};
 
 const CHUNK: usize = 64 * 1024;
 
-/// Largest inflated digest we load. Real digests are far smaller; a larger one is a
-/// gzip bomb and is reported as invalid format rather than loaded.
-pub const MAX_INFLATED_DIGEST: usize = 256 * 1024 * 1024;
+/// Largest inflated digest we load. A digest lists one hour's logs at a few hundred
+/// bytes each (about 1 MB for a very busy hour); a larger one is a gzip bomb and is
+/// reported as invalid format rather than loaded.
+pub const MAX_INFLATED_DIGEST: usize = 64 * 1024 * 1024;
 
 /// Why a digest could not be inflated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +233,13 @@ mod tests {
         (0..200_000u32)
             .flat_map(|i| format!("{{\"n\":{i}}},").into_bytes())
             .collect()
+    }
+
+    #[test]
+    fn a_digest_bomb_is_refused_not_loaded() {
+        let zeros = vec![0u8; MAX_INFLATED_DIGEST + 1];
+        assert_eq!(inflate_digest(&gz(&zeros)), Err(InflateError::TooLarge));
+        assert_eq!(inflate_digest(&gz(&zeros[..1 << 20])).unwrap().len(), 1 << 20);
     }
 
     #[test]

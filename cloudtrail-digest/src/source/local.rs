@@ -15,6 +15,9 @@ use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceE
 /// Suffix of metadata sidecar files; such files are never listed as objects.
 pub const SIDECAR_SUFFIX: &str = ".metadata.json";
 
+/// A metadata sidecar holds a few hundred bytes; anything beyond this is refused.
+const MAX_SIDECAR: u64 = 64 * 1024;
+
 const XATTR_NAMES: [&str; 3] = [
     "signature",
     "signature-algorithm",
@@ -133,35 +136,29 @@ impl LocalDir {
         let mut sidecar = path.as_os_str().to_owned();
         sidecar.push(SIDECAR_SUFFIX);
         let sidecar = PathBuf::from(sidecar);
-        let sidecar_inside = match self.check_inside(&sidecar, bucket, key) {
-            Err(e) if e.kind == SourceErrorKind::NotFound => None,
-            other => Some(other),
+        let unusable = |why: String| {
+            SourceError::new(
+                SourceErrorKind::Other,
+                bucket,
+                key,
+                format!("metadata sidecar {} is not usable: {why}", sidecar.display()),
+            )
         };
-        match sidecar_inside
-            .map(|inside| inside.and_then(|()| fs::read(&sidecar).map_err(|e| io_error(e, bucket, key))))
-        {
-            Some(Ok(bytes)) => {
-                let entries = parse_sidecar(&bytes).map_err(|why| {
-                    SourceError::new(
-                        SourceErrorKind::Other,
-                        bucket,
-                        key,
-                        format!("metadata sidecar {} is not usable: {why}", sidecar.display()),
-                    )
-                })?;
+        match self.check_inside(&sidecar, bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::NotFound => {} // no sidecar: try xattrs
+            Err(e) => return Err(unusable(e.detail)),
+            Ok(()) => {
+                let mut bytes = Vec::new();
+                fs::File::open(&sidecar)
+                    .and_then(|f| f.take(MAX_SIDECAR + 1).read_to_end(&mut bytes))
+                    .map_err(|e| unusable(e.to_string()))?;
+                if bytes.len() as u64 > MAX_SIDECAR {
+                    return Err(unusable(format!("larger than {MAX_SIDECAR} bytes")));
+                }
                 return Ok(Metadata {
-                    entries,
+                    entries: parse_sidecar(&bytes).map_err(unusable)?,
                     origin: Some(MetadataOrigin::Sidecar),
                 });
-            }
-            None => {}
-            Some(Err(e)) => {
-                return Err(SourceError::new(
-                    SourceErrorKind::Other,
-                    bucket,
-                    key,
-                    format!("cannot read metadata sidecar {}: {}", sidecar.display(), e.detail),
-                ))
             }
         }
         let mut entries = BTreeMap::new();
@@ -478,6 +475,9 @@ mod tests {
         fs::write(root.join("bkt/d/k.json.gz.metadata.json"), b"[1]").unwrap();
         let err = src.get("bkt", "d/k.json.gz").unwrap_err();
         assert!(err.detail.contains("metadata sidecar"), "{err}");
+        fs::write(root.join("bkt/d/k.json.gz.metadata.json"), vec![b' '; 70_000]).unwrap();
+        let err = src.get("bkt", "d/k.json.gz").unwrap_err();
+        assert!(err.detail.contains("larger than 65536 bytes"), "{err}");
         fs::remove_dir_all(&root).unwrap();
     }
 
