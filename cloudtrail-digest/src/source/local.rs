@@ -156,7 +156,7 @@ impl LocalDir {
                     return Err(unusable(format!("larger than {MAX_SIDECAR} bytes")));
                 }
                 return Ok(Metadata {
-                    entries: parse_sidecar(&bytes).map_err(unusable)?,
+                    entries: parse_metadata_sidecar(&bytes).map_err(unusable)?,
                     origin: Some(MetadataOrigin::Sidecar),
                 });
             }
@@ -321,7 +321,9 @@ fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
     Ok(rel)
 }
 
-fn parse_sidecar(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
+/// Reads a metadata sidecar: a JSON object of string values (what
+/// `aws s3api head-object --query Metadata` prints).
+pub fn parse_metadata_sidecar(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
     let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
     let serde_json::Value::Object(map) = value else {
         return Err("not a JSON object".into());

@@ -7,7 +7,7 @@ use std::io::Read;
 
 mod local;
 
-pub use local::{LocalDir, TrailLocation};
+pub use local::{parse_metadata_sidecar, LocalDir, TrailLocation};
 
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
