@@ -257,6 +257,19 @@ impl ObjectSource for LocalDir {
         let file = fs::File::open(&path).map_err(|e| io_error(e, bucket, key))?;
         Ok(Box::new(file))
     }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        let dir = match prefix.strip_suffix('/') {
+            None if prefix.is_empty() => dir,
+            None => return Ok(Vec::new()),
+            Some(p) => match safe_relative(p) {
+                Ok(rel) => dir.join(rel),
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        Ok(sorted_dir_names(&dir))
+    }
 }
 
 fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
