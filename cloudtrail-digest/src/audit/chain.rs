@@ -37,6 +37,11 @@ pub(crate) mod rank {
     pub const TRUNCATION: u8 = 6;
 }
 
+/// The last segment of a key, for messages (JSON fields carry whole keys).
+pub(crate) fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
+}
+
 /// Whole hours in `d`, rounded to the nearest.
 pub(crate) fn round_hours(d: Duration) -> i64 {
     (d.num_seconds() + 1800).div_euclid(3600)
@@ -187,11 +192,12 @@ impl Context<'_> {
                                         n_start,
                                         count,
                                         format!(
-                                            "between {} (ends {}) and {} (starts {}), which names s3://{pb}/{pk} as its previous digest",
-                                            p.key,
+                                            "between {} (ends {}) and {} (starts {}), which names {} as its previous digest",
+                                            file_name(&p.key),
                                             display(p_end),
-                                            n.key,
-                                            display(n_start)
+                                            file_name(&n.key),
+                                            display(n_start),
+                                            file_name(pk)
                                         ),
                                     );
                                 }
@@ -205,7 +211,7 @@ impl Context<'_> {
                                         count,
                                         format!(
                                             "named as previous digest by {}; no older digest in the window, so up to {} hourly digest(s) from the window's start are missing",
-                                            n.key,
+                                            file_name(&n.key),
                                             count.max(1)
                                         ),
                                     );
@@ -248,9 +254,9 @@ impl Context<'_> {
                                 missing,
                                 format!(
                                     "inferred from hourly contiguity between {} (ends {}) and the invalid digest {} (ends {})",
-                                    p.key,
+                                    file_name(&p.key),
                                     display(p_end),
-                                    n.key,
+                                    file_name(&n.key),
                                     display(n_end)
                                 ),
                             );
@@ -280,7 +286,7 @@ impl Context<'_> {
             ),
             State::Invalid(verdict) => (
                 DigestState::Invalid(verdict.clone()),
-                Cover::Unverified(format!("invalid digest {}", n.key)),
+                Cover::Unverified(format!("the invalid digest {}", file_name(&n.key))),
             ),
             State::Unsigned(_) => unreachable!("signatures are recovered before analysis"),
         };

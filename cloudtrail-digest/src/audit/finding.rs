@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
+use super::chain::file_name;
 use crate::source::MetadataOrigin;
 use crate::time::display;
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
@@ -487,13 +488,16 @@ impl Finding {
                 ..
             } => match check {
                 LinkCheck::PreviousHash => format!(
-                    "previousDigestHashValue {recorded} is not the SHA-256 of the previous digest {previous_key} ({actual})"
+                    "previousDigestHashValue {recorded} is not the SHA-256 of the previous digest {} ({actual})",
+                    file_name(previous_key)
                 ),
                 LinkCheck::PreviousSignature => format!(
-                    "previousDigestSignature is not the signature of the previous digest {previous_key}"
+                    "previousDigestSignature is not the signature of the previous digest {}",
+                    file_name(previous_key)
                 ),
                 LinkCheck::Contiguity => format!(
-                    "digestStartTime {recorded} is not the end of the previous digest {previous_key} ({actual})"
+                    "digestStartTime {recorded} is not the end of the previous digest {} ({actual})",
+                    file_name(previous_key)
                 ),
                 LinkCheck::PreviousObject => format!(
                     "names {recorded} as its previous digest, but the digest before it is {actual}"

@@ -56,6 +56,9 @@ pub(crate) struct Member {
     pub generation: Option<String>,
     /// What it records about its predecessor: `(bucket, key, previousDigestSignature)`.
     pub records_previous: Option<(String, String, String)>,
+    /// The logs it lists, kept only while it is not verified (valid digests carry
+    /// theirs as log jobs).
+    pub listed: Vec<(String, String)>,
 }
 
 impl Member {
@@ -143,6 +146,7 @@ pub(crate) fn fetch(
                     stored_signature: None,
                     generation: None,
                     records_previous: None,
+                    listed: Vec::new(),
                 })),
             }
         }
@@ -166,6 +170,7 @@ pub(crate) fn fetch(
         stored_signature: stored.as_ref().map(|s| s.0.clone()),
         generation: meta.get("backfill-generation-timestamp").cloned(),
         records_previous: None,
+        listed: Vec::new(),
     };
     let Ok(digest) = Digest::from_gzip(&object.body) else {
         return Ok(Some(member));
@@ -176,8 +181,15 @@ pub(crate) fn fetch(
     }
     member.state = match stored {
         Some(sig) => verify(&digest, &member, sig, keys, region)?,
-        None => State::Unsigned(Box::new(digest)),
+        None => State::Unsigned(Box::new(digest.clone())),
     };
+    if member.verified().is_none() {
+        member.listed = digest
+            .log_files()
+            .into_iter()
+            .map(|l| (l.bucket, l.key))
+            .collect();
+    }
     Ok(Some(member))
 }
 
@@ -200,6 +212,9 @@ pub(crate) fn recover(
             )?,
             None => State::Invalid(DigestVerdict::SignatureFailed { no_signature: true }),
         };
+        if member.verified().is_some() {
+            member.listed = Vec::new();
+        }
     }
     Ok(())
 }

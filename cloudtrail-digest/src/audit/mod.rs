@@ -414,6 +414,7 @@ impl<'a> Audit<'a> {
                 stored_signature: None,
                 generation: None,
                 records_previous: None,
+                listed: Vec::new(),
             });
         }
         by_label.into_values().collect()
@@ -486,6 +487,13 @@ impl<'a> Audit<'a> {
                     .push(g);
             }
         }
+        // Logs that only digests failing verification list.
+        let mut unverified: HashMap<(String, String), String> = HashMap::new();
+        for m in groups.iter().flat_map(|g| &g.members) {
+            for id in &m.listed {
+                unverified.entry(id.clone()).or_insert_with(|| m.key.clone());
+            }
+        }
         let reach = self.window.1.min(self.now);
         let first_minute = self
             .window
@@ -506,13 +514,22 @@ impl<'a> Audit<'a> {
                             continue;
                         }
                     }
-                    let (g, status, reason) = match time {
-                        None => (
+                    let listed_by = unverified.get(&(bucket.clone(), key.clone()));
+                    let (g, status, reason) = match (time, listed_by) {
+                        (_, Some(digest)) => (
+                            owners[0],
+                            Status::Invalid,
+                            format!(
+                                "listed only by {}, which failed verification: no valid digest lists this log file, so it cannot be verified",
+                                chain::file_name(digest)
+                            ),
+                        ),
+                        (None, None) => (
                             owners[0],
                             Status::Invalid,
                             "in the log folder, but its name is not a CloudTrail log file name (or its folders disagree with it), and no digest lists it".to_string(),
                         ),
-                        Some(t) => self.place(groups, &owners, t),
+                        (Some(t), None) => self.place(groups, &owners, t),
                     };
                     let group = &mut groups[g];
                     group.analysis.findings.push((
@@ -547,8 +564,9 @@ impl<'a> Audit<'a> {
                                 g,
                                 Status::Invalid,
                                 format!(
-                                    "no digest lists this log file, though it was delivered at {} inside the hours of the valid digest {key}: injected or forged",
-                                    display(t)
+                                    "no digest lists this log file, though it was delivered at {} inside the hours of the valid digest {}: injected or forged",
+                                    display(t),
+                                    chain::file_name(key)
                                 ),
                             )
                         }
