@@ -82,7 +82,7 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
         keys.add_file(f).map_err(|e| Failure::Fatal(e.to_string()))?;
     }
     let buckets = if args.s3_bucket.is_empty() {
-        bucket_dirs(&mirror).map_err(|e| Failure::Fatal(format!("{}: {e}", mirror.root().display())))?
+        mirror.buckets()
     } else {
         for b in &args.s3_bucket {
             if !mirror.root().join(b).is_dir() || b.contains('/') {
@@ -133,17 +133,6 @@ fn write(report: &AuditReport, args: &AuditArgs) -> io::Result<()> {
         AuditOutput::Json => report.write_json(&mut out),
         AuditOutput::Ndjson => report.write_ndjson(&mut out),
     }
-}
-
-/// Bucket directories under the mirror root, sorted.
-fn bucket_dirs(mirror: &LocalDir) -> io::Result<Vec<String>> {
-    let mut names: Vec<String> = std::fs::read_dir(mirror.root())?
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    Ok(names)
 }
 
 /// `90`, `90m`, `2h`, `1h30m`, `45s`.

@@ -209,22 +209,6 @@ struct Group {
     analysis: Analysis,
 }
 
-/// The log folder of a scope: `[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/`.
-fn log_folder(scope: &ChainScope) -> String {
-    let mut s = String::new();
-    if let Some(p) = scope.prefix.as_deref().filter(|p| !p.is_empty()) {
-        s += p;
-        s.push('/');
-    }
-    s += "AWSLogs/";
-    if let Some(o) = &scope.organization_id {
-        s += o;
-        s.push('/');
-    }
-    s += &format!("{}/CloudTrail/{}/", scope.account_id, scope.source_region);
-    s
-}
-
 impl<'a> Audit<'a> {
     /// An audit of `buckets` in `source` for `window` (inclusive), taking `now` as the
     /// present (digests ending within the delivery allowance of it are not yet due).
@@ -482,7 +466,7 @@ impl<'a> Audit<'a> {
             let buckets: HashSet<&String> = group.members.iter().map(|m| &m.bucket).collect();
             for b in buckets {
                 folders
-                    .entry((b.clone(), log_folder(&group.scope)))
+                    .entry((b.clone(), group.scope.log_folder()))
                     .or_default()
                     .push(g);
             }
@@ -663,6 +647,12 @@ impl<'a> Audit<'a> {
             .collect();
         let scopes: Vec<(ChainScope, bool)> = groups.iter().map(|g| (g.scope.clone(), g.backfill)).collect();
         for (gi, group) in groups.iter_mut().enumerate() {
+            let needs = |f: &(DateTime<Utc>, u8, Finding)| {
+                matches!(f.2, Finding::Gap { .. } | Finding::Truncation { .. })
+            };
+            if !group.analysis.findings.iter().any(needs) {
+                continue;
+            }
             let scope = &scopes[gi].0;
             // Logs of this chain and of the trail's home-region chains (where the trail's
             // own API calls are recorded).
@@ -816,5 +806,61 @@ fn misplaced(scope: &ChainScope, key: &str) -> Option<String> {
             scope.account_id, scope.source_region, n.account_id, n.region
         )),
         Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_utc;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        parse_utc(s).unwrap()
+    }
+
+    #[test]
+    fn spans_cover_a_stretch_only_without_holes() {
+        let spans = [
+            (t("2026-03-01T02:00:00Z"), t("2026-03-01T03:00:00Z")),
+            (t("2026-03-01T01:00:00Z"), t("2026-03-01T02:00:00Z")),
+        ];
+        assert!(covers(
+            &spans,
+            t("2026-03-01T01:30:00Z"),
+            t("2026-03-01T03:00:00Z")
+        ));
+        assert!(!covers(
+            &spans,
+            t("2026-03-01T00:59:00Z"),
+            t("2026-03-01T02:00:00Z")
+        ));
+        assert!(!covers(
+            &spans[..1],
+            t("2026-03-01T01:30:00Z"),
+            t("2026-03-01T03:00:00Z")
+        ));
+    }
+
+    #[test]
+    fn logs_of_another_account_or_region_are_misplaced() {
+        let scope = ChainScope {
+            prefix: None,
+            organization_id: None,
+            account_id: "111122223333".into(),
+            source_region: "us-east-1".into(),
+            trail_name: "t".into(),
+            home_region: "us-east-1".into(),
+        };
+        let key = |acct: &str, region: &str| {
+            format!("AWSLogs/{acct}/CloudTrail/{region}/2026/03/01/{acct}_CloudTrail_{region}_20260301T0125Z_AbCdEfGhIjKlMnOp.json.gz")
+        };
+        assert_eq!(misplaced(&scope, &key("111122223333", "us-east-1")), None);
+        assert!(misplaced(&scope, &key("111122223333", "eu-west-1"))
+            .unwrap()
+            .contains("region eu-west-1"));
+        assert!(misplaced(&scope, &key("444455556666", "us-east-1"))
+            .unwrap()
+            .contains("account 444455556666"));
+        assert!(misplaced(&scope, "AWSLogs/x.json.gz").is_some());
     }
 }

@@ -52,6 +52,11 @@ impl LocalDir {
         &self.root
     }
 
+    /// The bucket directories under the root, sorted.
+    pub fn buckets(&self) -> Vec<String> {
+        sorted_dir_names(&self.root)
+    }
+
     fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
         let dir = self.root.join(safe_relative(bucket).map_err(|why| {
             SourceError::new(
