@@ -84,8 +84,9 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
     let buckets = if args.s3_bucket.is_empty() {
         mirror.buckets()
     } else {
+        let present = mirror.buckets();
         for b in &args.s3_bucket {
-            if !mirror.root().join(b).is_dir() || b.contains('/') {
+            if !present.contains(b) {
                 return Err(usage(format!(
                     "--s3-bucket {b}: no such bucket directory under {}",
                     mirror.root().display()

@@ -598,6 +598,7 @@ fn usage_errors_exit_2() {
         vec!["--start-time", "2026-03-01", "--delivery-allowance", "soon"],
         vec!["--start-time", "2026-03-01", "--output", "xml"],
         vec!["--start-time", "2026-03-01", "--s3-bucket", "no-such-bucket"],
+        vec!["--start-time", "2026-03-01", "--s3-bucket", ".."],
     ] {
         let out = run(&dir, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

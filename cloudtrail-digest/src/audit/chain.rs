@@ -47,6 +47,20 @@ pub(crate) fn round_hours(d: Duration) -> i64 {
     (d.num_seconds() + 1800).div_euclid(3600)
 }
 
+/// The digest before `members[i]` in time: of those in the latest hourly slot before
+/// it (copies in several buckets share a slot), the one it names, else a valid one.
+fn previous<'m>(members: &'m [Member], i: usize, named: Option<&(String, String)>) -> Option<&'m Member> {
+    let end = members[i].end;
+    let slot = members[..i].iter().rev().find(|m| m.end < end)?.end;
+    let in_slot: Vec<&Member> = members[..i].iter().filter(|m| m.end == slot).collect();
+    in_slot
+        .iter()
+        .find(|m| named.is_some_and(|(b, k)| m.bucket == *b && m.key == *k))
+        .or_else(|| in_slot.iter().find(|m| m.verified().is_some()))
+        .or(in_slot.first())
+        .copied()
+}
+
 /// Hours in `d`, rounded up.
 fn ceil_hours(d: Duration) -> i64 {
     (d.num_seconds() + 3599).div_euclid(3600)
@@ -136,18 +150,17 @@ impl Context<'_> {
         let mut out = Analysis::default();
         let (w0, w1) = self.window;
         for (i, n) in members.iter().enumerate() {
-            let prev = i.checked_sub(1).map(|j| &members[j]);
+            let named = n.verified().and_then(|v| v.previous.as_ref());
+            let prev = previous(members, i, named);
             let (n_start, n_end) = n.span();
             self.report_digest(&mut out, n);
             match n.verified() {
                 Some(v) => match &v.previous {
                     Some((pb, pk)) => {
-                        let named = prev.filter(|p| p.bucket == *pb && p.key == *pk);
-                        if let Some(p) = named {
+                        let is_named = |m: &Member| m.bucket == *pb && m.key == *pk;
+                        if let Some(p) = prev.filter(|p| is_named(p)) {
                             self.check_link(&mut out, p, n);
-                        } else if let Some(other) =
-                            members[..i].iter().find(|m| m.bucket == *pb && m.key == *pk)
-                        {
+                        } else if let Some(other) = members[..i].iter().find(|m| is_named(m)) {
                             let p = prev.expect("an older member exists");
                             out.findings.push((
                                 n.end,
@@ -238,7 +251,8 @@ impl Context<'_> {
                                 },
                             ));
                         }
-                        None => self.head(&mut out, n, n_start),
+                        None if i == 0 => self.head(&mut out, n, n_start),
+                        None => {}
                     },
                 },
                 None => match prev {
@@ -262,7 +276,8 @@ impl Context<'_> {
                             );
                         }
                     }
-                    None => self.head(&mut out, n, n_start),
+                    None if i == 0 => self.head(&mut out, n, n_start),
+                    None => {}
                 },
             }
         }
