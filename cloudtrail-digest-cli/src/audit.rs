@@ -9,7 +9,7 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{Duration, Local, Utc};
 use cloudtrail_digest::audit::{Audit, AuditReport, ChainFilter, Progress};
 use cloudtrail_digest::dateparse::parse_date;
-use cloudtrail_digest::{LocalDir, PublicKeySet};
+use cloudtrail_digest::{LocalDir, PublicKeySet, TrailArn};
 
 use crate::cli::{AuditArgs, AuditOutput};
 
@@ -101,12 +101,19 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
             .map(str::to_string)
             .collect()
     };
-    let filter = ChainFilter {
+    let mut filter = ChainFilter {
         accounts: args.account_id.clone(),
         regions: region.map(split).unwrap_or_default(),
         trail_names: args.trail_name.clone(),
         prefix: args.s3_prefix.clone(),
+        organization_ids: args.organization_id.iter().cloned().collect(),
+        ..ChainFilter::default()
     };
+    if let Some(arn) = &args.trail_arn {
+        let arn = TrailArn::parse(arn).map_err(|e| usage(e.to_string()))?;
+        filter.trail_names.push(arn.trail_name);
+        filter.home_regions.push(arn.home_region);
+    }
     let bar = io::stderr().is_terminal().then(Bar::new);
     let mut audit = Audit::new(&mirror, &keys, buckets, (start, end), now)
         .map_err(|e| usage(e.to_string()))?

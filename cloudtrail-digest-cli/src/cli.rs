@@ -125,6 +125,15 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub trail_name: Vec<String>,
 
+    /// Only this trail: its name and home region narrow the audit (every account and
+    /// delivering region of the trail is still audited).
+    #[arg(long, value_name = "ARN")]
+    pub trail_arn: Option<String>,
+
+    /// Only chains of this organization (o-...).
+    #[arg(long, value_name = "ORG_ID")]
+    pub organization_id: Option<String>,
+
     /// How late a digest may arrive before its absence counts: minutes, or with a unit
     /// (90, 90m, 2h, 1h30m).
     #[arg(long, value_name = "DURATION", default_value = "90m")]

@@ -184,6 +184,7 @@ fn check_schema(o: &Value) {
             object();
             range(true);
             assert!(["head", "tail"].contains(&o["side"].as_str().unwrap()), "{o}");
+            assert!(o["starting_digest"].is_boolean(), "{o}");
             assert!(o["explanation"].is_array(), "{o}");
         }
         "unreferenced_log" => {
@@ -400,6 +401,19 @@ fn a_deleted_newest_digest_truncates_the_tail() {
 }
 
 #[test]
+fn a_chain_that_begins_in_the_window_is_not_a_failure() {
+    // Logging was turned on at 00:17:42: the oldest digest is a starting digest.
+    let dir = testdata("scenarios/starting-digest");
+    let a = audit(&dir, &["--start-time", "2026-02-28T18:00:00Z"]);
+    assert_eq!(a.code, 0);
+    let t = a.of_kind("truncation");
+    assert_eq!(t.len(), 1);
+    assert_eq!((&t[0]["side"], &t[0]["status"]), (&"head".into(), &"info".into()));
+    assert_eq!(t[0]["starting_digest"], true);
+    assert_eq!(t[0]["to"], "2026-03-01T00:17:42Z");
+}
+
+#[test]
 fn a_forged_log_beside_real_ones_is_named() {
     let a = audit_tree("forged-log");
     assert_eq!(a.code, 1);
@@ -541,6 +555,19 @@ fn every_chain_of_a_multi_account_multi_region_tree_in_one_run() {
             .len(),
         2
     );
+    assert_eq!(
+        audit(&dir, &["--organization-id", "o-a1b2c3d4e5"]).chains().len(),
+        2
+    );
+    // A trail ARN narrows to the trail's name and home region, over every account and region.
+    let arn = audit(
+        &dir,
+        &[
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/test-trail",
+        ],
+    );
+    assert_eq!(arn.chains().len(), 5);
     // The same findings whatever the parallelism.
     assert_eq!(audit(&dir, &["--jobs", "1"]).objects, a.objects);
     // The multi-region validate-logs scenario: both regions at once.
@@ -599,6 +626,7 @@ fn usage_errors_exit_2() {
         vec!["--start-time", "2026-03-01", "--output", "xml"],
         vec!["--start-time", "2026-03-01", "--s3-bucket", "no-such-bucket"],
         vec!["--start-time", "2026-03-01", "--s3-bucket", ".."],
+        vec!["--start-time", "2026-03-01", "--trail-arn", "not-an-arn"],
     ] {
         let out = run(&dir, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");

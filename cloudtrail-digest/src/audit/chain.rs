@@ -381,6 +381,7 @@ impl Context<'_> {
                 bucket: oldest.bucket.clone(),
                 key: oldest.key.clone(),
                 explanation: Vec::new(),
+                starting_digest: oldest.verified().is_some_and(|v| v.previous.is_none()),
             },
         ));
     }
@@ -408,6 +409,7 @@ impl Context<'_> {
                 bucket: newest.bucket.clone(),
                 key: newest.key.clone(),
                 explanation: Vec::new(),
+                starting_digest: false,
             },
         ));
     }

@@ -20,6 +20,11 @@ pub struct ChainFilter {
     pub regions: Vec<String>,
     /// Trail names to keep (all when empty).
     pub trail_names: Vec<String>,
+    /// Home regions to keep (all when empty).
+    pub home_regions: Vec<String>,
+    /// Organization ids to keep (all when empty; chains outside an organization are
+    /// dropped when it is not).
+    pub organization_ids: Vec<String>,
     /// Only this key prefix (`None`: search for `AWSLogs/` up to four folders deep;
     /// `Some("")`: only `AWSLogs/` at the top of the bucket).
     pub prefix: Option<String>,
@@ -108,10 +113,13 @@ pub(crate) fn discover(
             let mut accounts = Vec::new();
             for f in source.list_folders(bucket, &awslogs)? {
                 if f.starts_with("o-") {
+                    if !ChainFilter::keeps(&filter.organization_ids, &f) {
+                        continue;
+                    }
                     for a in source.list_folders(bucket, &format!("{awslogs}{f}/"))? {
                         accounts.push(format!("{f}/{a}"));
                     }
-                } else {
+                } else if filter.organization_ids.is_empty() {
                     accounts.push(f);
                 }
             }
@@ -133,6 +141,7 @@ pub(crate) fn discover(
                             };
                             if name.scope.source_region != region
                                 || !ChainFilter::keeps(&filter.trail_names, &name.scope.trail_name)
+                                || !ChainFilter::keeps(&filter.home_regions, &name.scope.home_region)
                             {
                                 continue;
                             }

@@ -259,6 +259,9 @@ pub enum Finding {
         key: String,
         /// Trail-control events near the edge.
         explanation: Vec<TrailEvent>,
+        /// The oldest digest is a verified starting digest (its `previous*` fields are
+        /// null): the chain began there, nothing before it was removed (then `Info`).
+        starting_digest: bool,
     },
     /// A log object that no valid digest lists.
     UnreferencedLog {
@@ -388,7 +391,13 @@ impl Finding {
                 _ => Status::Valid,
             },
             Finding::MissingDigests { .. } => Status::Missing,
-            Finding::Truncation { .. } => Status::Warning,
+            Finding::Truncation { starting_digest, .. } => {
+                if *starting_digest {
+                    Status::Info
+                } else {
+                    Status::Warning
+                }
+            }
             Finding::UnreferencedLog { status, .. } => *status,
             Finding::ChainLink { .. } => Status::Invalid,
             Finding::Gap {
@@ -454,8 +463,20 @@ impl Finding {
                 to,
                 count,
                 explanation,
+                starting_digest,
                 ..
             } => {
+                if *starting_digest {
+                    let mut s = format!(
+                        "the chain begins at {}, after {}: its oldest digest is a starting digest (logging or log file validation was turned on then), so nothing before it was removed",
+                        display(*to),
+                        display(*from)
+                    );
+                    if !explanation.is_empty() {
+                        s += &format!("; near it: {}", explained(explanation));
+                    }
+                    return s;
+                }
                 let mut s = match side {
                     Side::Tail => format!(
                         "the newest digest ends at {}, well before {}: {} missing or never delivered between {} and {}",
@@ -605,8 +626,10 @@ impl Finding {
                 to,
                 count,
                 explanation,
+                starting_digest,
                 ..
             } => {
+                o.insert("starting_digest".into(), json!(starting_digest));
                 let side = match side {
                     Side::Head => "head",
                     Side::Tail => "tail",

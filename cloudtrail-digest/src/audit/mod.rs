@@ -761,7 +761,8 @@ impl<'a> Audit<'a> {
                             s.gaps_unexplained += 1;
                         }
                     }
-                    Finding::Truncation { .. } => s.truncations += 1,
+                    Finding::Truncation { .. } if st == Status::Warning => s.truncations += 1,
+                    Finding::Truncation { .. } => {}
                     Finding::MissingDigests { .. } | Finding::ChainSummary(_) => {}
                 }
                 if st.is_failure() {
