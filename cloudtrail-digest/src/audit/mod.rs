@@ -34,7 +34,7 @@ pub use logname::LogKeyName;
 
 use self::chain::{rank, Analysis, Context, Cover};
 use self::discover::{days, Listed};
-use self::members::{Keys, Member, State};
+use self::members::{Keys, Member};
 use crate::keyname::{key_stamp, ChainScope};
 use crate::keys::PublicKeyProvider;
 use crate::logcheck::{check_log, LogJob};
@@ -205,6 +205,8 @@ struct Group {
     label: String,
     scope: ChainScope,
     backfill: bool,
+    /// Listed digest keys: `(bucket, key, end)`.
+    listed: Vec<(String, String, DateTime<Utc>)>,
     members: Vec<Member>,
     analysis: Analysis,
 }
@@ -277,11 +279,9 @@ impl<'a> Audit<'a> {
             .iter_mut()
             .enumerate()
             .flat_map(|(g, group)| {
-                group
-                    .members
-                    .drain(..)
-                    .map(move |m| (g, m.bucket, m.key, m.end))
-                    .collect::<Vec<_>>()
+                std::mem::take(&mut group.listed)
+                    .into_iter()
+                    .map(move |(bucket, key, end)| (g, bucket, key, end))
             })
             .collect();
         self.progress.planned(wanted.len() as u64);
@@ -385,21 +385,11 @@ impl<'a> Audit<'a> {
                 label,
                 scope: l.name.scope.clone(),
                 backfill: l.name.backfill,
+                listed: Vec::new(),
                 members: Vec::new(),
                 analysis: Analysis::default(),
             });
-            group.members.push(Member {
-                bucket: l.bucket,
-                key: l.key,
-                end: l.end,
-                backfill: l.name.backfill,
-                state: State::Invalid(crate::DigestVerdict::NotFound),
-                sha256: None,
-                stored_signature: None,
-                generation: None,
-                records_previous: None,
-                listed: Vec::new(),
-            });
+            group.listed.push((l.bucket, l.key, l.end));
         }
         by_label.into_values().collect()
     }
