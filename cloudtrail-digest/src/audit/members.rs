@@ -62,7 +62,8 @@ pub(crate) struct Member {
 }
 
 impl Member {
-    /// The signature that verified it, or the one it carries.
+    /// The signature its metadata holds (a recovered one is, by construction, what the
+    /// next digest records, so there is nothing to compare it with).
     pub fn signature(&self) -> Option<&str> {
         self.stored_signature.as_deref()
     }
