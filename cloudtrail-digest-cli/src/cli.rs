@@ -21,6 +21,10 @@ pub enum Command {
     /// Validate log files against digests, printing exactly what
     /// `aws cloudtrail validate-logs` prints.
     ValidateLogs(ValidateLogsArgs),
+    /// Forensic check of every chain in a mirror: everything validate-logs reports, plus
+    /// every missing digest, truncated chains, unreferenced (injected) log files, broken
+    /// links between digests, and the trail events that explain gaps.
+    Audit(AuditArgs),
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +70,84 @@ pub struct ValidateLogsArgs {
     pub organization_id: Option<String>,
 
     /// Log files checked at once (default: one per core). Output is the same for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+/// Output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditOutput {
+    /// One line per finding, a table of chains and a verdict.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
+    /// Every bucket directory under ROOT is searched unless --s3-bucket names some.
+    #[arg(long, value_name = "ROOT")]
+    pub local_dir: PathBuf,
+
+    /// Public keys as printed by `aws cloudtrail list-public-keys`, for every region
+    /// audited (repeatable).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+
+    /// Start of the window (UTC unless an offset is given).
+    #[arg(long, value_name = "TIME")]
+    pub start_time: String,
+
+    /// End of the window (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub end_time: Option<String>,
+
+    /// Take this time as now (default: the clock); digests not yet due are not missing.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+
+    /// Only these buckets (repeatable, or comma-separated).
+    #[arg(long, value_name = "BUCKET", value_delimiter = ',')]
+    pub s3_bucket: Vec<String>,
+
+    /// Only trails under this key prefix (default: any prefix up to four folders deep).
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+
+    /// Only these accounts (repeatable, or comma-separated).
+    #[arg(long, value_name = "ACCOUNT", value_delimiter = ',')]
+    pub account_id: Vec<String>,
+
+    /// Only these trails (repeatable, or comma-separated).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub trail_name: Vec<String>,
+
+    /// Only this trail: its name and home region narrow the audit (every account and
+    /// delivering region of the trail is still audited).
+    #[arg(long, value_name = "ARN")]
+    pub trail_arn: Option<String>,
+
+    /// Only chains of this organization (o-...).
+    #[arg(long, value_name = "ORG_ID")]
+    pub organization_id: Option<String>,
+
+    /// How late a digest may arrive before its absence counts: minutes, or with a unit
+    /// (90, 90m, 2h, 1h30m).
+    #[arg(long, value_name = "DURATION", default_value = "90m")]
+    pub delivery_allowance: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: AuditOutput,
+
+    /// Text output: list valid digests and log files too.
+    #[arg(long)]
+    pub verbose: bool,
+
+    /// Objects read at once (default: one per core). Findings are the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }

@@ -47,6 +47,15 @@ impl ChainScope {
         ))
     }
 
+    /// The folder of the logs these digests list: `[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/SRC/`.
+    pub fn log_folder(&self) -> String {
+        self.with_prefix(format!(
+            "{}/CloudTrail/{}/",
+            self.awslogs_account(),
+            self.source_region
+        ))
+    }
+
     /// The key a digest ending at `t` would have.
     pub fn digest_key(&self, t: DateTime<Utc>) -> String {
         let a = &self.account_id;
@@ -239,11 +248,16 @@ mod tests {
             s.start_marker(t),
             "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/02/28/111122223333_CloudTrail-Digest_eu-west-1_my_trail.v2-prod_x_us-east-1_20260228T235930Z.json.gz"
         );
+        assert_eq!(s.log_folder(), "AWSLogs/111122223333/CloudTrail/eu-west-1/");
         s.prefix = Some("a/b".into());
         s.organization_id = Some("o-abc".into());
         assert_eq!(
             s.listing_prefix(),
             "a/b/AWSLogs/o-abc/111122223333/CloudTrail-Digest/eu-west-1"
+        );
+        assert_eq!(
+            s.log_folder(),
+            "a/b/AWSLogs/o-abc/111122223333/CloudTrail/eu-west-1/"
         );
     }
 

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod arn;
+pub mod audit;
 pub mod dateparse;
 mod digest;
 mod error;

@@ -23,7 +23,7 @@ use crate::verify::{decode_signature_hex, string_to_sign, RsaPublicKey};
 use crate::Error;
 
 /// Fields a digest must have before anything else is checked, in the reference's order.
-const REQUIRED_FIELDS: [&str; 6] = [
+pub(crate) const REQUIRED_FIELDS: [&str; 6] = [
     "digestPublicKeyFingerprint",
     "digestS3Bucket",
     "digestS3Object",
@@ -483,7 +483,6 @@ impl<'v, 's> Walk<'v, 's> {
             return Ok(Err(DigestVerdict::Moved));
         }
         let fingerprint_value = &fields["digestPublicKeyFingerprint"];
-        let fingerprint = python_str(fingerprint_value);
         let known = |keys: &BTreeMap<String, PublicKey>| {
             fingerprint_value.as_str().is_some_and(|f| keys.contains_key(f))
         };
@@ -501,33 +500,17 @@ impl<'v, 's> Walk<'v, 's> {
                 Err(e) => return Err(e),
             }
         }
-        let Some(public_key) = fingerprint_value.as_str().and_then(|f| public_keys.get(f)) else {
-            return Ok(Err(DigestVerdict::UnknownFingerprint {
-                region: self.v.scope.home_region.clone(),
-                fingerprint,
-            }));
-        };
-        let Ok(rsa_key) = RsaPublicKey::from_der(&public_key.der) else {
-            return Ok(Err(DigestVerdict::KeyNotLoadable { fingerprint }));
-        };
-        let previous = match &fields["previousDigestSignature"] {
-            Value::Null => None,
-            other => Some(python_str(other)),
-        };
-        let message = string_to_sign(
-            &python_str(&fields["digestEndTime"]),
-            bucket,
-            key,
+        let public_key = match verify_signature(
+            fields,
             &digest.sha256_hex(),
-            previous.as_deref(),
-        );
-        let signature_bytes = match decode_signature_hex(&signature) {
-            Ok(b) => b,
-            Err(why) => return Ok(Err(DigestVerdict::Other(why.to_string()))),
+            (bucket, key),
+            &signature,
+            public_keys,
+            &self.v.scope.home_region,
+        ) {
+            Ok(k) => k,
+            Err(verdict) => return Ok(Err(verdict)),
         };
-        if !rsa_key.verify(message.as_bytes(), &signature_bytes) {
-            return Ok(Err(DigestVerdict::SignatureFailed { no_signature: false }));
-        }
         let end = match &fields["digestEndTime"] {
             Value::String(t) => match parse_recorded(t, self.default_date()) {
                 Ok(end) => end,
@@ -638,6 +621,49 @@ impl<'v, 's> Walk<'v, 's> {
         }
         Ok((None, None))
     }
+}
+
+/// Checks a digest's signature once its required fields are known to be present: the
+/// key named by `digestPublicKeyFingerprint` must be in `public_keys` (else the verdict
+/// names `region`) and load, the hex signature must decode, and it must verify over the
+/// string to sign built from the digest's own fields and `sha256_hex` of its inflated
+/// bytes. Returns the key that verified it.
+pub(crate) fn verify_signature<'k>(
+    fields: &Map<String, Value>,
+    sha256_hex: &str,
+    (bucket, key): (&str, &str),
+    signature: &str,
+    public_keys: &'k BTreeMap<String, PublicKey>,
+    region: &str,
+) -> Result<&'k PublicKey, DigestVerdict> {
+    let fingerprint_value = &fields["digestPublicKeyFingerprint"];
+    let fingerprint = python_str(fingerprint_value);
+    let Some(public_key) = fingerprint_value.as_str().and_then(|f| public_keys.get(f)) else {
+        return Err(DigestVerdict::UnknownFingerprint {
+            region: region.to_string(),
+            fingerprint,
+        });
+    };
+    let Ok(rsa_key) = RsaPublicKey::from_der(&public_key.der) else {
+        return Err(DigestVerdict::KeyNotLoadable { fingerprint });
+    };
+    let previous = match &fields["previousDigestSignature"] {
+        Value::Null => None,
+        other => Some(python_str(other)),
+    };
+    let message = string_to_sign(
+        &python_str(&fields["digestEndTime"]),
+        bucket,
+        key,
+        sha256_hex,
+        previous.as_deref(),
+    );
+    let signature_bytes =
+        decode_signature_hex(signature).map_err(|why| DigestVerdict::Other(why.to_string()))?;
+    if !rsa_key.verify(message.as_bytes(), &signature_bytes) {
+        return Err(DigestVerdict::SignatureFailed { no_signature: false });
+    }
+    Ok(public_key)
 }
 
 /// The previous digest a valid digest names, if it names one (both fields non-null).

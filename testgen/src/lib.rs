@@ -32,6 +32,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit_scenarios;
 pub mod digest;
 pub mod gzip;
 pub mod json;

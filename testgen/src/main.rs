@@ -3,6 +3,7 @@
 //! ```text
 //! testgen scenarios [--out DIR] [--only NAME[,NAME...]]
 //! testgen sample [--out DIR]
+//! testgen audit-scenarios [--out DIR] [--only NAME[,NAME...]]
 //! testgen trail --out DIR [--hours H] [--logs-per-hour N|MIN-MAX]
 //!               [--records-per-log M|MIN-MAX] [--regions R1,R2] [--start TIME]
 //!               [--account ID] [--trail-name NAME] [--home-region R] [--bucket B]
@@ -23,6 +24,8 @@ usage:
       regenerate testdata/scenarios/NAME/{mirror/,public-keys.json,scenario.json}
   testgen sample [--out DIR]
       regenerate testdata/sample/{mirror/,public-keys.json,README.md}
+  testgen audit-scenarios [--out DIR] [--only NAME[,NAME...]]
+      regenerate testdata/audit/NAME/{mirror/,public-keys.json,audit.json}
   testgen trail --out DIR [options]
       write DIR/mirror/ and DIR/public-keys.json for a custom trail:
         --hours H                   hourly digests per region (default 24)
@@ -104,6 +107,20 @@ fn run(args: &[String]) -> Result<(), String> {
             scenarios::write_sample(&out).map_err(|e| e.to_string())?;
             eprintln!("wrote the sample under {}", out.display());
             eprintln!("{}", scenarios::sample_command());
+            Ok(())
+        }
+        "audit-scenarios" => {
+            let o = parse_options(rest, &["out", "only"])?;
+            let out = o
+                .get("out")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace_path("testdata/audit"));
+            let only: Vec<String> = o
+                .get("only")
+                .map(|s| s.split(',').map(str::to_string).collect())
+                .unwrap_or_default();
+            let written = testgen::audit_scenarios::write_all(&out, &only).map_err(|e| e.to_string())?;
+            eprintln!("wrote {} audit trees under {}", written.len(), out.display());
             Ok(())
         }
         "trail" => custom_trail(rest),

@@ -29,6 +29,19 @@ pub struct LogRequest {
     pub to: DateTime<Utc>,
     /// Number of records (at least 1 is written).
     pub records: u32,
+    /// A call to CloudTrail itself (`StopLogging`, ...) written after the other records.
+    pub trail_call: Option<TrailCall>,
+}
+
+/// A CloudTrail API call on a trail, made by the IAM user `alice` from 203.0.113.24.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrailCall {
+    /// `eventName`: `StopLogging`, `StartLogging`, `DeleteTrail`, `UpdateTrail`, ...
+    pub event_name: String,
+    /// The trail's ARN (`requestParameters.name`).
+    pub trail_arn: String,
+    /// `eventTime` (should lie within the log's time range).
+    pub time: DateTime<Utc>,
 }
 
 /// A generated log file before compression.
@@ -177,11 +190,19 @@ pub fn generate_log(req: &LogRequest) -> LogContent {
         let t = req.from + Duration::seconds(*off as i64);
         write_record(&mut out, &mut rng, &ctx, t);
     }
+    let mut oldest = req.from + Duration::seconds(offsets[0] as i64);
+    let mut newest = req.from + Duration::seconds(offsets[n - 1] as i64);
+    if let Some(call) = &req.trail_call {
+        out.push(',');
+        write_trail_call(&mut out, &mut rng, &ctx, call);
+        oldest = oldest.min(call.time);
+        newest = newest.max(call.time);
+    }
     out.push_str("]}");
     LogContent {
         json: out.into_bytes(),
-        oldest: req.from + Duration::seconds(offsets[0] as i64),
-        newest: req.from + Duration::seconds(offsets[n - 1] as i64),
+        oldest,
+        newest,
     }
 }
 
@@ -355,6 +376,61 @@ fn write_record(out: &mut String, rng: &mut Rng, ctx: &Ctx<'_>, t: DateTime<Utc>
         field(out, "clientProvidedHostHeader", &host);
         out.push('}');
     }
+    out.push('}');
+}
+
+/// A CloudTrail management call on the trail itself, by `alice` with the AWS CLI.
+fn write_trail_call(out: &mut String, rng: &mut Rng, ctx: &Ctx<'_>, call: &TrailCall) {
+    let acct = ctx.account;
+    out.push('{');
+    field(out, "eventVersion", "1.09");
+    out.push_str(",\"userIdentity\":{");
+    field(out, "type", "IAMUser");
+    out.push(',');
+    field(out, "principalId", &ctx.p.alice_id);
+    out.push(',');
+    field(out, "arn", &format!("arn:aws:iam::{acct}:user/alice"));
+    out.push(',');
+    field(out, "accountId", acct);
+    out.push(',');
+    field(out, "accessKeyId", &ctx.p.alice_key);
+    out.push(',');
+    field(out, "userName", "alice");
+    out.push_str("},");
+    field(out, "eventTime", &iso(call.time));
+    out.push(',');
+    field(out, "eventSource", "cloudtrail.amazonaws.com");
+    out.push(',');
+    field(out, "eventName", &call.event_name);
+    out.push(',');
+    field(out, "awsRegion", ctx.region);
+    out.push(',');
+    field(out, "sourceIPAddress", "203.0.113.24");
+    out.push(',');
+    field(
+        out,
+        "userAgent",
+        &format!(
+            "aws-cli/2.15.30 Python/3.11.8 Darwin/23.3.0 exe/x86_64 prompt/off command/cloudtrail.{}",
+            kebab(&call.event_name)
+        ),
+    );
+    out.push_str(",\"requestParameters\":{");
+    field(out, "name", &call.trail_arn);
+    out.push_str("},\"responseElements\":null,");
+    field(out, "requestID", &rng.uuid());
+    out.push(',');
+    field(out, "eventID", &rng.uuid());
+    out.push(',');
+    raw(out, "readOnly", "false");
+    out.push(',');
+    field(out, "eventType", "AwsApiCall");
+    out.push(',');
+    raw(out, "managementEvent", "true");
+    out.push(',');
+    field(out, "recipientAccountId", acct);
+    out.push(',');
+    field(out, "eventCategory", "Management");
     out.push('}');
 }
 
@@ -536,6 +612,7 @@ mod tests {
             from: utc(2026, 3, 1, 0, 10, 0),
             to: utc(2026, 3, 1, 0, 19, 30),
             records,
+            trail_call: None,
         }
     }
 
@@ -574,6 +651,35 @@ mod tests {
         }
         assert_eq!(iso(c.oldest), recs[0]["eventTime"].as_str().unwrap());
         assert_eq!(iso(c.newest), recs[49]["eventTime"].as_str().unwrap());
+    }
+
+    #[test]
+    fn a_trail_call_comes_last_and_widens_the_time_range() {
+        let mut req = request(3, 4);
+        req.trail_call = Some(TrailCall {
+            event_name: "StopLogging".into(),
+            trail_arn: "arn:aws:cloudtrail:us-east-1:111122223333:trail/t".into(),
+            time: utc(2026, 3, 1, 0, 20, 0),
+        });
+        let c = generate_log(&req);
+        let v: serde_json::Value = serde_json::from_slice(&c.json).unwrap();
+        let recs = v["Records"].as_array().unwrap();
+        assert_eq!(recs.len(), 5);
+        let last = &recs[4];
+        assert_eq!(last["eventName"], "StopLogging");
+        assert_eq!(last["eventSource"], "cloudtrail.amazonaws.com");
+        assert_eq!(
+            last["requestParameters"]["name"],
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"
+        );
+        assert_eq!(
+            last["userIdentity"]["arn"],
+            "arn:aws:iam::111122223333:user/alice"
+        );
+        assert_eq!(iso(c.newest), "2026-03-01T00:20:00Z");
+        // Without it, the same seed gives the same first records.
+        let plain = generate_log(&request(3, 4));
+        assert!(c.json.starts_with(&plain.json[..plain.json.len() - 2]));
     }
 
     #[test]

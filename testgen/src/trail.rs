@@ -232,6 +232,7 @@ fn plan_logs(
                     from,
                     to,
                     records: records.draw(i, rng).max(1),
+                    trail_call: None,
                 },
             }
         })

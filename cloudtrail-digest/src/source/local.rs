@@ -61,6 +61,11 @@ impl LocalDir {
         &self.root
     }
 
+    /// The bucket directories under the root, sorted.
+    pub fn buckets(&self) -> Vec<String> {
+        sorted_dir_names(&self.root)
+    }
+
     fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
         let dir = self.root.join(safe_relative(bucket).map_err(|why| {
             SourceError::new(
@@ -279,6 +284,19 @@ impl ObjectSource for LocalDir {
         self.check_inside(&path, bucket, key)?;
         let file = fs::File::open(&path).map_err(|e| io_error(e, bucket, key))?;
         Ok(Box::new(file))
+    }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        let dir = match prefix.strip_suffix('/') {
+            None if prefix.is_empty() => dir,
+            None => return Ok(Vec::new()),
+            Some(p) => match safe_relative(p) {
+                Ok(rel) => dir.join(rel),
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        Ok(sorted_dir_names(&dir))
     }
 }
 

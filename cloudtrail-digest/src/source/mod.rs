@@ -99,4 +99,23 @@ pub trait ObjectSource: Send + Sync {
 
     /// A reader over the object's bytes, for objects too large to hold.
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError>;
+
+    /// The distinct folder names directly under `prefix` (empty, or ending with `/`),
+    /// sorted: what S3 `ListObjectsV2` with delimiter `/` returns as common prefixes,
+    /// without `prefix` and the trailing `/`. Used to discover trails. The default lists
+    /// every key under `prefix`; sources that can ask for folders directly should.
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let mut folders: Vec<String> = self
+            .list(bucket, prefix, "")?
+            .iter()
+            .filter_map(|k| {
+                k.strip_prefix(prefix)?
+                    .split_once('/')
+                    .map(|(f, _)| f.to_string())
+            })
+            .filter(|f| !f.is_empty())
+            .collect();
+        folders.dedup();
+        Ok(folders)
+    }
 }

@@ -1,0 +1,711 @@
+//! What an audit finds: plain data that tests compare and reports format.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::chain::file_name;
+use crate::source::MetadataOrigin;
+use crate::time::display;
+use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
+
+/// How a finding weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Verified.
+    Valid,
+    /// An integrity failure: something present is wrong, forged or unverifiable.
+    Invalid,
+    /// An integrity failure: something that must exist does not.
+    Missing,
+    /// Coverage is incomplete (truncation, unexplained gap, log outside any digest's hours).
+    Warning,
+    /// Worth knowing, not a failure (an explained gap, a digest not yet due).
+    Info,
+}
+
+impl Status {
+    /// The word used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Missing => "missing",
+            Status::Warning => "warning",
+            Status::Info => "info",
+        }
+    }
+
+    /// Whether this is an integrity failure (exit code 1).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Invalid | Status::Missing)
+    }
+}
+
+/// Which end of the window a chain fails to reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The oldest digest starts well after the window's start.
+    Head,
+    /// The newest digest ends well before the window's end (or now).
+    Tail,
+}
+
+/// A trail-control event found in a log near a gap or truncation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailEvent {
+    /// `eventName` (`StopLogging`, `StartLogging`, `DeleteTrail`, `UpdateTrail`, `PutEventSelectors`).
+    pub name: String,
+    /// `eventTime`, as written.
+    pub time: String,
+    /// `userIdentity.arn` (or `userIdentity.invokedBy`, `userIdentity.type`).
+    pub actor: Option<String>,
+    /// `sourceIPAddress`.
+    pub source_ip: Option<String>,
+    /// `awsRegion`.
+    pub region: Option<String>,
+    /// Bucket of the (validated) log that records it.
+    pub log_bucket: String,
+    /// Key of the log that records it.
+    pub log_key: String,
+}
+
+impl TrailEvent {
+    /// `StopLogging by ARN at TIME from IP`.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} by {}",
+            self.name,
+            self.actor.as_deref().unwrap_or("unknown principal")
+        );
+        s += &format!(" at {}", self.time);
+        if let Some(ip) = &self.source_ip {
+            s += &format!(" from {ip}");
+        }
+        s
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "event": self.name,
+            "time": self.time,
+            "actor": self.actor,
+            "source_ip": self.source_ip,
+            "region": self.region,
+            "bucket": self.log_bucket,
+            "key": self.log_key,
+        })
+    }
+}
+
+/// A digest's state as the audit found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestState {
+    /// Signature verified.
+    Valid {
+        /// `digestStartTime`.
+        start: DateTime<Utc>,
+        /// `digestEndTime`.
+        end: DateTime<Utc>,
+        /// Fingerprint of the key that verified it.
+        fingerprint: String,
+        /// Where the signature came from.
+        signature: SignatureSource,
+    },
+    /// Present but failing a check.
+    Invalid(DigestVerdict),
+    /// Not there: named as previous by a valid digest, or inferred from hourly contiguity.
+    Missing {
+        /// Why it must exist.
+        reason: String,
+    },
+}
+
+/// Check of the link between two consecutive digests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkCheck {
+    /// `previousDigestHashValue` is not the SHA-256 of the previous digest's bytes.
+    PreviousHash,
+    /// `previousDigestSignature` is not the previous digest's signature.
+    PreviousSignature,
+    /// `digestStartTime` is not the previous digest's `digestEndTime`.
+    Contiguity,
+    /// The digest names another previous digest than the one before it in time.
+    PreviousObject,
+}
+
+impl LinkCheck {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkCheck::PreviousHash => "previous_hash",
+            LinkCheck::PreviousSignature => "previous_signature",
+            LinkCheck::Contiguity => "contiguity",
+            LinkCheck::PreviousObject => "previous_object",
+        }
+    }
+}
+
+/// Per-chain totals and verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainSummary {
+    /// Chain label (see [`crate::audit::chain_label`]).
+    pub chain: String,
+    /// Buckets the chain's digests were found in.
+    pub buckets: Vec<String>,
+    /// Key prefix before `AWSLogs/`.
+    pub prefix: Option<String>,
+    /// Organization id.
+    pub organization_id: Option<String>,
+    /// Account.
+    pub account_id: String,
+    /// Region that delivered the digests.
+    pub source_region: String,
+    /// Trail name.
+    pub trail_name: String,
+    /// Trail home region.
+    pub home_region: String,
+    /// Backfill chain.
+    pub backfill: bool,
+    /// Valid digests.
+    pub digests_valid: usize,
+    /// Invalid digests.
+    pub digests_invalid: usize,
+    /// Missing digests (named or inferred).
+    pub digests_missing: usize,
+    /// Valid logs.
+    pub logs_valid: usize,
+    /// Invalid or missing logs.
+    pub logs_invalid: usize,
+    /// Unreferenced log objects attributed to this chain.
+    pub unreferenced_logs: usize,
+    /// Broken links.
+    pub chain_links_broken: usize,
+    /// Gaps (chain restarts).
+    pub gaps: usize,
+    /// Gaps with no explanation.
+    pub gaps_unexplained: usize,
+    /// Truncated ends.
+    pub truncations: usize,
+    /// Start of the oldest present digest.
+    pub covered_from: Option<DateTime<Utc>>,
+    /// End of the newest present digest.
+    pub covered_to: Option<DateTime<Utc>>,
+    /// `Valid`, `Invalid` (any integrity failure) or `Warning` (coverage incomplete).
+    pub status: Option<Status>,
+}
+
+/// One thing an audit found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// A digest: valid, invalid or missing.
+    Digest {
+        /// Chain label.
+        chain: String,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// Backfill digest.
+        backfill: bool,
+        /// What was found.
+        state: DigestState,
+    },
+    /// A log file a valid digest lists.
+    Log {
+        /// Chain label.
+        chain: String,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The digest that lists it.
+        digest_key: String,
+        /// Hash check.
+        verdict: LogVerdict,
+        /// Why the log does not belong to the digest that lists it (other account or region).
+        misplaced: Option<String>,
+    },
+    /// A run of consecutive missing digests.
+    MissingDigests {
+        /// Chain label.
+        chain: String,
+        /// Bucket where they belong.
+        bucket: String,
+        /// Start of the oldest missing digest.
+        from: DateTime<Utc>,
+        /// End of the newest missing digest.
+        to: DateTime<Utc>,
+        /// How many hourly digests are missing.
+        count: usize,
+        /// Their keys (the newest exactly as named, older ones by hourly contiguity).
+        keys: Vec<String>,
+        /// How the run was found.
+        reason: String,
+    },
+    /// The chain does not reach an end of the window.
+    Truncation {
+        /// Chain label.
+        chain: String,
+        /// Which end.
+        side: Side,
+        /// Start of the uncovered time.
+        from: DateTime<Utc>,
+        /// End of the uncovered time.
+        to: DateTime<Utc>,
+        /// Hourly digests expected there and not found.
+        count: usize,
+        /// Bucket of the digest at the edge.
+        bucket: String,
+        /// The digest at the edge (newest for the tail, oldest for the head).
+        key: String,
+        /// Trail-control events near the edge.
+        explanation: Vec<TrailEvent>,
+        /// The oldest digest is a verified starting digest (its `previous*` fields are
+        /// null): the chain began there, nothing before it was removed (then `Info`).
+        starting_digest: bool,
+    },
+    /// A log object that no valid digest lists.
+    UnreferencedLog {
+        /// Chain label.
+        chain: String,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// Delivery time from its name, when it parses.
+        time: Option<DateTime<Utc>>,
+        /// `Invalid` inside digest coverage, `Warning` outside it, `Info` when its digest is not due yet.
+        status: Status,
+        /// Why.
+        reason: String,
+    },
+    /// A broken link between two digests.
+    ChainLink {
+        /// Chain label.
+        chain: String,
+        /// Bucket of the later digest.
+        bucket: String,
+        /// Key of the later digest.
+        key: String,
+        /// Bucket of the previous digest.
+        previous_bucket: String,
+        /// Key of the previous digest.
+        previous_key: String,
+        /// Which check failed.
+        check: LinkCheck,
+        /// What the later digest records.
+        recorded: String,
+        /// What the previous digest actually is.
+        actual: String,
+    },
+    /// The chain restarted (a starting digest after older ones): logging or validation was off.
+    Gap {
+        /// Chain label.
+        chain: String,
+        /// End of the digest before the gap.
+        from: DateTime<Utc>,
+        /// Start of the digest after it.
+        to: DateTime<Utc>,
+        /// Hours without digests.
+        count: usize,
+        /// Bucket of the restarting digest.
+        bucket: String,
+        /// Key of the restarting digest.
+        key: String,
+        /// Trail-control events near the gap.
+        explanation: Vec<TrailEvent>,
+        /// Valid backfill digests cover the whole gap.
+        covered_by_backfill: bool,
+    },
+    /// A chain's totals and verdict.
+    ChainSummary(ChainSummary),
+}
+
+fn signature_origin(s: SignatureSource) -> &'static str {
+    match s {
+        SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
+        SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",
+        SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
+        SignatureSource::RecoveredFromSuccessor => "next-digest",
+    }
+}
+
+fn hours(n: usize) -> String {
+    if n == 1 {
+        "1 hourly digest".to_string()
+    } else {
+        format!("{n} hourly digests")
+    }
+}
+
+fn explained(events: &[TrailEvent]) -> String {
+    events
+        .iter()
+        .map(TrailEvent::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Finding {
+    /// The `kind` word.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::Digest { .. } => "digest",
+            Finding::Log { .. } => "log",
+            Finding::MissingDigests { .. } => "missing_digests",
+            Finding::Truncation { .. } => "truncation",
+            Finding::UnreferencedLog { .. } => "unreferenced_log",
+            Finding::ChainLink { .. } => "chain_link",
+            Finding::Gap { .. } => "gap",
+            Finding::ChainSummary(_) => "chain_summary",
+        }
+    }
+
+    /// The chain label.
+    pub fn chain(&self) -> &str {
+        match self {
+            Finding::Digest { chain, .. }
+            | Finding::Log { chain, .. }
+            | Finding::MissingDigests { chain, .. }
+            | Finding::Truncation { chain, .. }
+            | Finding::UnreferencedLog { chain, .. }
+            | Finding::ChainLink { chain, .. }
+            | Finding::Gap { chain, .. } => chain,
+            Finding::ChainSummary(s) => &s.chain,
+        }
+    }
+
+    /// How it weighs.
+    pub fn status(&self) -> Status {
+        match self {
+            Finding::Digest { state, .. } => match state {
+                DigestState::Valid { .. } => Status::Valid,
+                DigestState::Invalid(_) => Status::Invalid,
+                DigestState::Missing { .. } => Status::Missing,
+            },
+            Finding::Log {
+                verdict, misplaced, ..
+            } => match verdict {
+                LogVerdict::NotFound => Status::Missing,
+                v if !v.is_valid() => Status::Invalid,
+                _ if misplaced.is_some() => Status::Invalid,
+                _ => Status::Valid,
+            },
+            Finding::MissingDigests { .. } => Status::Missing,
+            Finding::Truncation { starting_digest, .. } => {
+                if *starting_digest {
+                    Status::Info
+                } else {
+                    Status::Warning
+                }
+            }
+            Finding::UnreferencedLog { status, .. } => *status,
+            Finding::ChainLink { .. } => Status::Invalid,
+            Finding::Gap {
+                explanation,
+                covered_by_backfill,
+                ..
+            } => {
+                if explanation.is_empty() && !covered_by_backfill {
+                    Status::Warning
+                } else {
+                    Status::Info
+                }
+            }
+            Finding::ChainSummary(s) => s.status.unwrap_or(Status::Valid),
+        }
+    }
+
+    /// The object concerned, if one is.
+    pub fn object(&self) -> Option<(&str, &str)> {
+        match self {
+            Finding::Digest { bucket, key, .. }
+            | Finding::Log { bucket, key, .. }
+            | Finding::Truncation { bucket, key, .. }
+            | Finding::UnreferencedLog { bucket, key, .. }
+            | Finding::ChainLink { bucket, key, .. }
+            | Finding::Gap { bucket, key, .. } => Some((bucket, key)),
+            Finding::MissingDigests { .. } | Finding::ChainSummary(_) => None,
+        }
+    }
+
+    /// What it means, in words.
+    pub fn reason(&self) -> String {
+        match self {
+            Finding::Digest { state, .. } => match state {
+                DigestState::Valid { fingerprint, signature, .. } => format!(
+                    "signature verified with key {fingerprint} (signature from {})",
+                    signature_origin(*signature)
+                ),
+                DigestState::Invalid(v) => v.to_string(),
+                DigestState::Missing { reason } => reason.clone(),
+            },
+            Finding::Log { verdict, misplaced, .. } => {
+                let hash = match verdict {
+                    LogVerdict::Valid => "hash matches the digest".to_string(),
+                    v => v.to_string().trim_start_matches("INVALID: ").to_string(),
+                };
+                match misplaced {
+                    Some(m) => format!("{m} ({hash})"),
+                    None => hash,
+                }
+            }
+            Finding::MissingDigests {
+                from, to, count, reason, ..
+            } => format!(
+                "{} missing between {} and {} ({reason})",
+                hours(*count),
+                display(*from),
+                display(*to)
+            ),
+            Finding::Truncation {
+                side,
+                from,
+                to,
+                count,
+                explanation,
+                starting_digest,
+                ..
+            } => {
+                if *starting_digest {
+                    let mut s = format!(
+                        "the chain begins at {}, after {}: its oldest digest is a starting digest (logging or log file validation was turned on then), so nothing before it was removed",
+                        display(*to),
+                        display(*from)
+                    );
+                    if !explanation.is_empty() {
+                        s += &format!("; near it: {}", explained(explanation));
+                    }
+                    return s;
+                }
+                let mut s = match side {
+                    Side::Tail => format!(
+                        "the newest digest ends at {}, well before {}: {} missing or never delivered between {} and {}",
+                        display(*from),
+                        display(*to),
+                        hours(*count),
+                        display(*from),
+                        display(*to)
+                    ),
+                    Side::Head => format!(
+                        "the oldest digest starts at {}, well after {}: {} missing or never delivered between {} and {}",
+                        display(*to),
+                        display(*from),
+                        hours(*count),
+                        display(*from),
+                        display(*to)
+                    ),
+                };
+                if !explanation.is_empty() {
+                    s += &format!("; near it: {}", explained(explanation));
+                }
+                s
+            }
+            Finding::UnreferencedLog { reason, .. } => reason.clone(),
+            Finding::ChainLink {
+                check,
+                previous_key,
+                recorded,
+                actual,
+                ..
+            } => match check {
+                LinkCheck::PreviousHash => format!(
+                    "previousDigestHashValue {recorded} is not the SHA-256 of the previous digest {} ({actual})",
+                    file_name(previous_key)
+                ),
+                LinkCheck::PreviousSignature => format!(
+                    "previousDigestSignature is not the signature of the previous digest {}",
+                    file_name(previous_key)
+                ),
+                LinkCheck::Contiguity => format!(
+                    "digestStartTime {recorded} is not the end of the previous digest {} ({actual})",
+                    file_name(previous_key)
+                ),
+                LinkCheck::PreviousObject => format!(
+                    "names {recorded} as its previous digest, but the digest before it is {actual}"
+                ),
+            },
+            Finding::Gap {
+                from,
+                to,
+                explanation,
+                covered_by_backfill,
+                ..
+            } => {
+                let mut s = format!(
+                    "no digests between {} and {}: the chain restarts (logging or log file validation was off)",
+                    display(*from),
+                    display(*to)
+                );
+                if !explanation.is_empty() {
+                    s += &format!("; explained by {}", explained(explanation));
+                } else if !covered_by_backfill {
+                    s += "; no StopLogging, StartLogging, DeleteTrail, UpdateTrail or PutEventSelectors event of the trail found near it";
+                }
+                if *covered_by_backfill {
+                    s += "; backfill digests cover it";
+                }
+                s
+            }
+            Finding::ChainSummary(c) => {
+                let mut parts = vec![format!(
+                    "{}/{} digests valid",
+                    c.digests_valid,
+                    c.digests_valid + c.digests_invalid + c.digests_missing
+                )];
+                parts.push(format!(
+                    "{}/{} log files valid",
+                    c.logs_valid,
+                    c.logs_valid + c.logs_invalid
+                ));
+                for (n, what) in [
+                    (c.digests_missing, "missing digests"),
+                    (c.unreferenced_logs, "unreferenced log files"),
+                    (c.chain_links_broken, "broken links"),
+                    (c.gaps, "gaps"),
+                    (c.truncations, "truncated ends"),
+                ] {
+                    if n > 0 {
+                        parts.push(format!("{n} {what}"));
+                    }
+                }
+                parts.join(", ")
+            }
+        }
+    }
+
+    /// The finding as one JSON object (the NDJSON schema in the README).
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("kind".into(), json!(self.kind()));
+        o.insert("status".into(), json!(self.status().as_str()));
+        o.insert("chain".into(), json!(self.chain()));
+        if let Some((b, k)) = self.object() {
+            o.insert("bucket".into(), json!(b));
+            o.insert("key".into(), json!(k));
+        }
+        let t = |d: &DateTime<Utc>| json!(display(*d));
+        match self {
+            Finding::Digest { backfill, state, .. } => {
+                o.insert("backfill".into(), json!(backfill));
+                if let DigestState::Valid {
+                    start,
+                    end,
+                    fingerprint,
+                    signature,
+                } = state
+                {
+                    o.insert("from".into(), t(start));
+                    o.insert("to".into(), t(end));
+                    o.insert("fingerprint".into(), json!(fingerprint));
+                    o.insert("signature_source".into(), json!(signature_origin(*signature)));
+                }
+            }
+            Finding::Log {
+                digest_key, verdict, ..
+            } => {
+                o.insert("digest_key".into(), json!(digest_key));
+                o.insert("verdict".into(), json!(verdict.to_string()));
+            }
+            Finding::MissingDigests {
+                bucket,
+                from,
+                to,
+                count,
+                keys,
+                ..
+            } => {
+                o.insert("bucket".into(), json!(bucket));
+                o.insert("from".into(), t(from));
+                o.insert("to".into(), t(to));
+                o.insert("count".into(), json!(count));
+                o.insert("keys".into(), json!(keys));
+            }
+            Finding::Truncation {
+                side,
+                from,
+                to,
+                count,
+                explanation,
+                starting_digest,
+                ..
+            } => {
+                o.insert("starting_digest".into(), json!(starting_digest));
+                let side = match side {
+                    Side::Head => "head",
+                    Side::Tail => "tail",
+                };
+                o.insert("side".into(), json!(side));
+                o.insert("from".into(), t(from));
+                o.insert("to".into(), t(to));
+                o.insert("count".into(), json!(count));
+                o.insert(
+                    "explanation".into(),
+                    Value::Array(explanation.iter().map(TrailEvent::to_json).collect()),
+                );
+            }
+            Finding::UnreferencedLog { time, .. } => {
+                o.insert("time".into(), time.as_ref().map(t).unwrap_or(Value::Null));
+            }
+            Finding::ChainLink {
+                previous_bucket,
+                previous_key,
+                check,
+                recorded,
+                actual,
+                ..
+            } => {
+                o.insert("previous_bucket".into(), json!(previous_bucket));
+                o.insert("previous_key".into(), json!(previous_key));
+                o.insert("check".into(), json!(check.as_str()));
+                o.insert("recorded".into(), json!(recorded));
+                o.insert("actual".into(), json!(actual));
+            }
+            Finding::Gap {
+                from,
+                to,
+                count,
+                explanation,
+                covered_by_backfill,
+                ..
+            } => {
+                o.insert("from".into(), t(from));
+                o.insert("to".into(), t(to));
+                o.insert("count".into(), json!(count));
+                o.insert("explained".into(), json!(!explanation.is_empty()));
+                o.insert(
+                    "explanation".into(),
+                    Value::Array(explanation.iter().map(TrailEvent::to_json).collect()),
+                );
+                o.insert("covered_by_backfill".into(), json!(covered_by_backfill));
+            }
+            Finding::ChainSummary(c) => {
+                for (k, v) in [
+                    ("buckets", json!(c.buckets)),
+                    ("prefix", json!(c.prefix)),
+                    ("organization_id", json!(c.organization_id)),
+                    ("account_id", json!(c.account_id)),
+                    ("source_region", json!(c.source_region)),
+                    ("trail_name", json!(c.trail_name)),
+                    ("home_region", json!(c.home_region)),
+                    ("backfill", json!(c.backfill)),
+                    ("digests_valid", json!(c.digests_valid)),
+                    ("digests_invalid", json!(c.digests_invalid)),
+                    ("digests_missing", json!(c.digests_missing)),
+                    ("logs_valid", json!(c.logs_valid)),
+                    ("logs_invalid", json!(c.logs_invalid)),
+                    ("unreferenced_logs", json!(c.unreferenced_logs)),
+                    ("chain_links_broken", json!(c.chain_links_broken)),
+                    ("gaps", json!(c.gaps)),
+                    ("gaps_unexplained", json!(c.gaps_unexplained)),
+                    ("truncations", json!(c.truncations)),
+                    ("from", c.covered_from.as_ref().map(t).unwrap_or(Value::Null)),
+                    ("to", c.covered_to.as_ref().map(t).unwrap_or(Value::Null)),
+                ] {
+                    o.insert(k.into(), v);
+                }
+            }
+        }
+        o.insert("reason".into(), json!(self.reason()));
+        Value::Object(o)
+    }
+}

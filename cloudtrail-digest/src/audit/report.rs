@@ -1,0 +1,152 @@
+//! Writing an [`AuditReport`]: human text, one JSON document, or NDJSON (one object per
+//! line, for SIEM ingestion). The JSON objects are described in the README.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::{AuditReport, Finding, Status};
+use crate::time::display;
+
+impl AuditReport {
+    /// Every finding, then one `chain_summary` per chain, as JSON objects.
+    pub fn objects(&self) -> Vec<Value> {
+        self.findings
+            .iter()
+            .map(Finding::to_json)
+            .chain(
+                self.chains
+                    .iter()
+                    .map(|c| Finding::ChainSummary(c.clone()).to_json()),
+            )
+            .collect()
+    }
+
+    /// One JSON object per line.
+    pub fn write_ndjson(&self, out: &mut dyn Write) -> io::Result<()> {
+        for o in self.objects() {
+            serde_json::to_writer(&mut *out, &o)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// One JSON document: the window, the objects of [`AuditReport::write_ndjson`]
+    /// (findings, then chain summaries) and the verdict.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        let (findings, chains): (Vec<Value>, Vec<Value>) = self
+            .objects()
+            .into_iter()
+            .partition(|o| o["kind"] != "chain_summary");
+        let doc = json!({
+            "window": {"from": display(self.window.0), "to": display(self.window.1)},
+            "now": display(self.now),
+            "delivery_allowance_minutes": self.allowance.num_minutes(),
+            "findings": findings,
+            "chains": chains,
+            "verdict": {"exit_code": self.exit_code(), "summary": self.verdict()},
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    /// Human text: one line per finding (valid digests and logs only when `verbose`),
+    /// a table of chains, and the verdict.
+    pub fn write_text(&self, out: &mut dyn Write, verbose: bool) -> io::Result<()> {
+        writeln!(
+            out,
+            "Audit of {} to {} (now {}, delivery allowance {} min): {} chain(s)",
+            display(self.window.0),
+            display(self.window.1),
+            display(self.now),
+            self.allowance.num_minutes(),
+            self.chains.len()
+        )?;
+        writeln!(out)?;
+        let mut shown = 0;
+        for f in &self.findings {
+            if f.status() == Status::Valid && !verbose {
+                continue;
+            }
+            shown += 1;
+            let what = match f.object() {
+                Some((b, k)) => format!("s3://{b}/{k}"),
+                None => f.chain().to_string(),
+            };
+            writeln!(
+                out,
+                "{:<8} {:<16} {what}\t{}",
+                f.status().as_str().to_uppercase(),
+                f.kind(),
+                f.reason()
+            )?;
+        }
+        if shown > 0 {
+            writeln!(out)?;
+        }
+        let rows: Vec<[String; 10]> = self
+            .chains
+            .iter()
+            .map(|c| {
+                let covered = match (c.covered_from, c.covered_to) {
+                    (Some(a), Some(b)) => format!("{} to {}", display(a), display(b)),
+                    _ => "-".into(),
+                };
+                [
+                    c.chain.clone(),
+                    c.status.unwrap_or(Status::Valid).as_str().to_string(),
+                    format!(
+                        "{}/{}",
+                        c.digests_valid,
+                        c.digests_valid + c.digests_invalid + c.digests_missing
+                    ),
+                    c.digests_missing.to_string(),
+                    format!("{}/{}", c.logs_valid, c.logs_valid + c.logs_invalid),
+                    c.unreferenced_logs.to_string(),
+                    c.chain_links_broken.to_string(),
+                    format!("{}/{}", c.gaps_unexplained, c.gaps),
+                    c.truncations.to_string(),
+                    covered,
+                ]
+            })
+            .collect();
+        let head = [
+            "CHAIN", "STATUS", "DIGESTS", "MISSING", "LOGS", "UNREF", "LINKS", "GAPS", "TRUNC", "COVERED",
+        ];
+        let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
+        for r in &rows {
+            for (w, cell) in widths.iter_mut().zip(r) {
+                *w = (*w).max(cell.len());
+            }
+        }
+        let line = |cells: Vec<&str>| {
+            let n = cells.len();
+            cells
+                .into_iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    if i + 1 == n {
+                        c.to_string()
+                    } else {
+                        format!("{c:<w$}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(out, "{}", line(head.to_vec()))?;
+        for r in &rows {
+            writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Verdict: {} (exit code {})",
+            self.verdict(),
+            self.exit_code()
+        )?;
+        out.flush()
+    }
+}

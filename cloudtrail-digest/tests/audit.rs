@@ -1,0 +1,183 @@
+//! The audit through the library: findings are data, the same whatever the parallelism
+//! and whether the source answers `list_folders` itself or through the default.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use cloudtrail_digest::audit::{Audit, DigestState, Finding, Progress, Status};
+use cloudtrail_digest::source::Object;
+use cloudtrail_digest::{parse_utc, LocalDir, ObjectSource, PublicKeySet, SourceError};
+use testgen::scenarios::key1_covering;
+use testgen::times::utc;
+use testgen::{Count, KeyRing, TrailSpec};
+
+const BUCKET: &str = "ctd-lib-audit-bucket";
+
+fn mirror(tag: &str) -> (PathBuf, PublicKeySet) {
+    let root = std::env::temp_dir().join(format!("ctd-lib-audit-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let keys = KeyRing::test_keys();
+    let mut spec = TrailSpec::new("111122223333", "lib-trail", BUCKET, utc(2026, 3, 1, 0, 17, 42));
+    spec.hours = 7;
+    spec.logs_per_hour = Count::Pattern(vec![0, 2, 1, 3, 0, 2, 1]);
+    let plan = spec.plan();
+    let mut trail = plan.seal(&keys);
+    trail.delete_digest(3);
+    trail.delete_digest(4);
+    trail.write_to(&root.join("mirror")).unwrap();
+    let (first, last) = plan.time_span().unwrap();
+    let mut set = PublicKeySet::new();
+    set.add_json("keys", key1_covering(&keys, first, last).as_bytes())
+        .unwrap();
+    (root, set)
+}
+
+/// A source that only lists, gets and opens: discovery goes through the default
+/// `list_folders`.
+struct Plain(LocalDir);
+
+impl ObjectSource for Plain {
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.0.list(bucket, prefix, start_after)
+    }
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        self.0.get(bucket, key)
+    }
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        self.0.open(bucket, key)
+    }
+}
+
+#[derive(Default)]
+struct Counter {
+    planned: AtomicU64,
+    done: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl Progress for Counter {
+    fn planned(&self, files: u64) {
+        self.planned.fetch_add(files, Ordering::Relaxed);
+    }
+    fn read(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+    fn done(&self, files: u64) {
+        self.done.fetch_add(files, Ordering::Relaxed);
+    }
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    parse_utc(s).unwrap()
+}
+
+#[test]
+fn missing_digests_are_data_and_runs_agree() {
+    let (root, keys) = mirror("missing");
+    let local = LocalDir::new(root.join("mirror")).unwrap();
+    let window = (t("2026-03-01T00:00:00Z"), t("2026-03-01T08:00:00Z"));
+    let now = t("2026-03-02T00:00:00Z");
+    let progress = Counter::default();
+    let report = Audit::new(&local, &keys, local.buckets(), window, now)
+        .unwrap()
+        .progress(&progress)
+        .run()
+        .unwrap();
+    assert_eq!(report.exit_code(), 1);
+    // 5 digests and the 6 logs they list were read.
+    assert_eq!(progress.planned.load(Ordering::Relaxed), 5 + 6);
+    assert_eq!(progress.done.load(Ordering::Relaxed), 5 + 6);
+    assert!(progress.bytes.load(Ordering::Relaxed) > 0);
+
+    let chain = "111122223333/us-east-1/lib-trail@us-east-1";
+    let key = |stamp: &str| {
+        format!("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01/111122223333_CloudTrail-Digest_us-east-1_lib-trail_us-east-1_{stamp}.json.gz")
+    };
+    let runs: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::MissingDigests { .. }))
+        .collect();
+    let [Finding::MissingDigests {
+        chain: c,
+        bucket,
+        from,
+        to,
+        count,
+        keys: missing,
+        ..
+    }] = runs.as_slice()
+    else {
+        panic!("one run expected: {runs:?}");
+    };
+    assert_eq!((c.as_str(), bucket.as_str(), *count), (chain, BUCKET, 2));
+    assert_eq!(
+        (*from, *to),
+        (t("2026-03-01T03:17:42Z"), t("2026-03-01T05:17:42Z"))
+    );
+    assert_eq!(missing, &vec![key("20260301T041742Z"), key("20260301T051742Z")]);
+    let missing_digests: Vec<&String> = report
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Digest {
+                key,
+                state: DigestState::Missing { .. },
+                ..
+            } => Some(key),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        missing_digests,
+        vec![&key("20260301T041742Z"), &key("20260301T051742Z")]
+    );
+    assert_eq!(report.chains.len(), 1);
+    assert_eq!(report.chains[0].digests_missing, 2);
+    assert_eq!(report.chains[0].status, Some(Status::Invalid));
+
+    // The same report single-threaded, and through the default list_folders.
+    let single = Audit::new(&local, &keys, local.buckets(), window, now)
+        .unwrap()
+        .jobs(1)
+        .run()
+        .unwrap();
+    assert_eq!(single, report);
+    let plain = Plain(LocalDir::new(root.join("mirror")).unwrap());
+    let through_default = Audit::new(&plain, &keys, vec![BUCKET.to_string()], window, now)
+        .unwrap()
+        .run()
+        .unwrap();
+    assert_eq!(through_default, report);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn a_reversed_window_is_refused_and_an_empty_one_finds_nothing() {
+    let (root, keys) = mirror("empty");
+    let local = LocalDir::new(root.join("mirror")).unwrap();
+    let now = t("2026-03-02T00:00:00Z");
+    assert!(Audit::new(
+        &local,
+        &keys,
+        local.buckets(),
+        (now, t("2026-03-01T00:00:00Z")),
+        now
+    )
+    .is_err());
+    let report = Audit::new(
+        &local,
+        &keys,
+        local.buckets(),
+        (t("2026-02-01T00:00:00Z"), t("2026-02-02T00:00:00Z")),
+        now,
+    )
+    .unwrap()
+    .run()
+    .unwrap();
+    assert!(report.chains.is_empty() && report.findings.is_empty());
+    assert_eq!(report.exit_code(), 3);
+    std::fs::remove_dir_all(&root).unwrap();
+}
