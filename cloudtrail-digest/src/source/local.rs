@@ -257,6 +257,22 @@ impl ObjectSource for LocalDir {
         let file = fs::File::open(&path).map_err(|e| io_error(e, bucket, key))?;
         Ok(Box::new(file))
     }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        match self.check_inside(&path, bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
+            other => other?,
+        }
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) => match io_error(e, bucket, key) {
+                e if e.kind == SourceErrorKind::NotFound => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
 }
 
 fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
@@ -271,7 +287,7 @@ fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
 
 /// Turns a key into a relative path, refusing anything that could name a file outside
 /// the directory it is joined to, or two keys onto one file.
-fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
+pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
     if key.is_empty() {
         return Err("empty");
     }

@@ -6,8 +6,15 @@ use std::fmt;
 use std::io::Read;
 
 mod local;
+mod mapped;
+#[cfg(feature = "s3")]
+mod s3;
 
-pub use local::{LocalDir, TrailLocation};
+pub(crate) use local::safe_relative;
+pub use local::{LocalDir, TrailLocation, SIDECAR_SUFFIX};
+pub use mapped::{BucketMap, MapTarget, MappedSource};
+#[cfg(feature = "s3")]
+pub use s3::S3Source;
 
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,4 +106,34 @@ pub trait ObjectSource: Send + Sync {
 
     /// A reader over the object's bytes, for objects too large to hold.
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError>;
+
+    /// The object's size in bytes, or `None` when it does not exist. The default reads
+    /// the whole object; stores that can ask for the size alone should.
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        match self.open(bucket, key) {
+            Ok(mut r) => {
+                let n = std::io::copy(&mut r, &mut std::io::sink())
+                    .map_err(|e| SourceError::new(SourceErrorKind::Other, bucket, key, e.to_string()))?;
+                Ok(Some(n))
+            }
+            Err(e) if e.kind == SourceErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The "folders" directly under `prefix` (which should end with `/`): every distinct
+    /// `prefix + SEGMENT + "/"` that starts some key, in S3 order, as S3 lists common
+    /// prefixes with the delimiter `/`. The default derives them from a full listing.
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let mut folders: Vec<String> = Vec::new();
+        for key in self.list(bucket, prefix, "")? {
+            if let Some(i) = key[prefix.len()..].find('/') {
+                let folder = &key[..prefix.len() + i + 1];
+                if folders.last().map(String::as_str) != Some(folder) {
+                    folders.push(folder.to_string());
+                }
+            }
+        }
+        Ok(folders)
+    }
 }
