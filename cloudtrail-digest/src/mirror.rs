@@ -334,8 +334,7 @@ impl Run<'_> {
             }
             _ => match self.source.get(bucket, key) {
                 Ok(object) => {
-                    let meta = serde_json::to_string_pretty(&object.metadata.entries).expect("strings serialise");
-                    write_atomically(&sidecar, &mut format!("{meta}\n").as_bytes())?;
+                    write_atomically(&sidecar, &mut sidecar_json(&object.metadata.entries).as_slice())?;
                     write_atomically(&path, &mut object.body.as_slice())?;
                     let n = object.body.len() as u64;
                     self.count(|s| {
@@ -428,6 +427,16 @@ fn links(stored: &[u8]) -> DigestLinks {
     };
     let previous = digest.previous().map(|(b, k)| (b.to_string(), k.to_string()));
     DigestLinks { logs, previous }
+}
+
+/// The metadata as `aws s3api head-object --query Metadata` prints it.
+fn sidecar_json(entries: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    entries.serialize(&mut ser).expect("strings serialise");
+    out.push(b'\n');
+    out
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
