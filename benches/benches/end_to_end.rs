@@ -26,7 +26,12 @@ struct Options {
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let get = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     Options {
         gb: get("--gb").map_or(1.0, |v| v.parse().expect("--gb number")),
         jobs: get("--jobs").map_or_else(
@@ -86,21 +91,33 @@ fn chrono_hours(h: u32) -> chrono::Duration {
 
 fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command {
     let mut cmd = Command::new(binary);
-    cmd.args(["validate-logs", "--trail-arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail"])
-        .args(["--s3-bucket", "ctd-bench-bucket", "--start-time", "2026-03-01T00:00:00Z"])
-        .args(["--end-time", &end_time(hours)])
-        .arg("--local-dir")
-        .arg(root.join("mirror"))
-        .arg("--public-keys")
-        .arg(root.join("public-keys.json"))
-        .args(["--jobs", &jobs.to_string()]);
+    cmd.args([
+        "validate-logs",
+        "--trail-arn",
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
+    ])
+    .args([
+        "--s3-bucket",
+        "ctd-bench-bucket",
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+    ])
+    .args(["--end-time", &end_time(hours)])
+    .arg("--local-dir")
+    .arg(root.join("mirror"))
+    .arg("--public-keys")
+    .arg(root.join("public-keys.json"))
+    .args(["--jobs", &jobs.to_string()]);
     cmd
 }
 
 /// `N` of the `N/N log files valid` summary line; panics on anything but a clean run.
 fn valid_logs(stdout: &[u8]) -> usize {
     let text = String::from_utf8_lossy(stdout);
-    let line = text.lines().find(|l| l.ends_with(" log files valid")).unwrap_or_else(|| panic!("no summary:\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.ends_with(" log files valid"))
+        .unwrap_or_else(|| panic!("no summary:\n{text}"));
     let (valid, total) = line.split_once(' ').unwrap().0.split_once('/').unwrap();
     assert_eq!(valid, total, "{line}");
     valid.parse().unwrap()
@@ -116,11 +133,19 @@ fn generate(hours: u32, logs: u32, records: u32) -> PathBuf {
     let keys = KeyRing::test_keys();
     let spec = trail_spec(hours, logs, records);
     let t = Instant::now();
-    let stats = spec.plan().write_streaming(&keys, &root.join("mirror")).expect("write trail");
+    let stats = spec
+        .plan()
+        .write_streaming(&keys, &root.join("mirror"))
+        .expect("write trail");
     // 30-day key windows, overlapping, covering the whole trail.
     let first = testgen::times::utc(2026, 2, 20, 0, 0, 0);
     let entries: Vec<_> = (0..=(hours / (24 * 25)))
-        .map(|i| testgen::PublicKeyEntry::thirty_days(testgen::KeyId::One, first + chrono::Duration::days(25 * i64::from(i))))
+        .map(|i| {
+            testgen::PublicKeyEntry::thirty_days(
+                testgen::KeyId::One,
+                first + chrono::Duration::days(25 * i64::from(i)),
+            )
+        })
         .collect();
     let pk = testgen::render_public_keys(&keys, &entries, testgen::PublicKeysShape::V1);
     std::fs::write(root.join("public-keys.json"), pk).unwrap();
@@ -177,17 +202,37 @@ fn main() {
     for _ in 0..o.rounds {
         floors.push(floor(&logs, o.jobs));
         let m = measure(tool_command(&binary, &root, hours, o.jobs)).unwrap();
-        assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.output.stderr));
+        assert!(
+            m.status.success(),
+            "{}",
+            String::from_utf8_lossy(&m.output.stderr)
+        );
         assert_eq!(valid_logs(&m.output.stdout), logs.len());
         rss = rss.max(m.max_rss_kib);
         tools.push(m.elapsed);
     }
     let (f, t) = (median(floors), median(tools));
     let mbs = |d: Duration| inflated_total as f64 / 1e6 / d.as_secs_f64();
-    println!("jobs: {} (machine: {} cores)", o.jobs, std::thread::available_parallelism().map_or(1, |n| n.get()));
-    println!("floor (inflate+hash only): {:>8.1} files/s {:>8.1} MB/s inflated", logs.len() as f64 / f.as_secs_f64(), mbs(f));
-    println!("validate-logs --local-dir: {:>8.1} files/s {:>8.1} MB/s inflated, peak RSS {:.1} MiB", logs.len() as f64 / t.as_secs_f64(), mbs(t), rss as f64 / 1024.0);
-    println!("throughput ratio tool/floor: {:.3}", f.as_secs_f64() / t.as_secs_f64());
+    println!(
+        "jobs: {} (machine: {} cores)",
+        o.jobs,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!(
+        "floor (inflate+hash only): {:>8.1} files/s {:>8.1} MB/s inflated",
+        logs.len() as f64 / f.as_secs_f64(),
+        mbs(f)
+    );
+    println!(
+        "validate-logs --local-dir: {:>8.1} files/s {:>8.1} MB/s inflated, peak RSS {:.1} MiB",
+        logs.len() as f64 / t.as_secs_f64(),
+        mbs(t),
+        rss as f64 / 1024.0
+    );
+    println!(
+        "throughput ratio tool/floor: {:.3}",
+        f.as_secs_f64() / t.as_secs_f64()
+    );
 
     // Linearity: the same tool on 1/4, 1/2 and all of the trail.
     let mut per_file = Vec::new();
@@ -207,7 +252,11 @@ fn main() {
     let (n1, t1) = per_file[0];
     for (n, t) in &per_file[1..] {
         let expected = t1.as_secs_f64() * *n as f64 / n1 as f64;
-        println!("scaling: {}x the logs took {:.3} of linear", n / n1, t.as_secs_f64() / expected);
+        println!(
+            "scaling: {}x the logs took {:.3} of linear",
+            n / n1,
+            t.as_secs_f64() / expected
+        );
     }
 
     // Digest handling: a year and more of one region (10,000 hourly digests) with no
@@ -233,8 +282,19 @@ fn main() {
     // The AWS CLI on a slice of the same files, when it is installed.
     let python = ["target/reference-venv/bin/python", "python3"]
         .iter()
-        .map(|p| if p.starts_with("target") { repo().join(p) } else { PathBuf::from(p) })
-        .find(|p| Command::new(p).args(["-c", "import awscli"]).output().is_ok_and(|o| o.status.success()));
+        .map(|p| {
+            if p.starts_with("target") {
+                repo().join(p)
+            } else {
+                PathBuf::from(p)
+            }
+        })
+        .find(|p| {
+            Command::new(p)
+                .args(["-c", "import awscli"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
     match python {
         None => println!("reference: awscli not installed; skipped"),
         Some(python) => {
@@ -245,8 +305,19 @@ fn main() {
                 .arg(root.join("mirror"))
                 .arg("--public-keys")
                 .arg(root.join("public-keys.json"))
-                .args(["--", "--trail-arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail"])
-                .args(["--s3-bucket", "ctd-bench-bucket", "--start-time", "2026-03-01T00:00:00Z", "--end-time", &end_time(h)]);
+                .args([
+                    "--",
+                    "--trail-arn",
+                    "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
+                ])
+                .args([
+                    "--s3-bucket",
+                    "ctd-bench-bucket",
+                    "--start-time",
+                    "2026-03-01T00:00:00Z",
+                    "--end-time",
+                    &end_time(h),
+                ]);
             let r = measure(cmd).unwrap();
             let n = valid_logs(&r.output.stdout);
             let ours = measure(tool_command(&binary, &root, h, o.jobs)).unwrap();

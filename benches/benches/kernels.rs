@@ -15,8 +15,14 @@ fn inflate_and_hash(c: &mut Criterion) {
         let mut buf = Vec::new();
         assert_eq!(libdeflate_whole(&gz, &mut buf).as_deref(), Some(want.as_str()));
         group.throughput(Throughput::Bytes(inflated.len() as u64));
-        let label = format!("{}KiB_x{:.1}", inflated.len() / 1024, inflated.len() as f64 / gz.len() as f64);
-        group.bench_with_input(BenchmarkId::new("zlib-rs-stream", &label), &gz, |b, gz| b.iter(|| zlib_rs_stream(gz)));
+        let label = format!(
+            "{}KiB_x{:.1}",
+            inflated.len() / 1024,
+            inflated.len() as f64 / gz.len() as f64
+        );
+        group.bench_with_input(BenchmarkId::new("zlib-rs-stream", &label), &gz, |b, gz| {
+            b.iter(|| zlib_rs_stream(gz))
+        });
         group.bench_with_input(BenchmarkId::new("libdeflate-whole", &label), &gz, |b, gz| {
             b.iter(|| libdeflate_whole(gz, &mut buf))
         });
@@ -37,12 +43,18 @@ fn rsa_verify(c: &mut Criterion) {
         .collect();
     let der = {
         use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.decode(keys.get(d.key_id).public_value()).unwrap()
+        base64::engine::general_purpose::STANDARD
+            .decode(keys.get(d.key_id).public_value())
+            .unwrap()
     };
     let key = RsaPublicKey::from_der(&der).unwrap();
     assert!(key.verify(message.as_bytes(), &signature));
-    c.bench_function("rsa_verify_digest", |b| b.iter(|| key.verify(message.as_bytes(), &signature)));
-    c.bench_function("rsa_key_parse", |b| b.iter(|| RsaPublicKey::from_der(&der).unwrap()));
+    c.bench_function("rsa_verify_digest", |b| {
+        b.iter(|| key.verify(message.as_bytes(), &signature))
+    });
+    c.bench_function("rsa_key_parse", |b| {
+        b.iter(|| RsaPublicKey::from_der(&der).unwrap())
+    });
 }
 
 criterion_group!(benches, inflate_and_hash, rsa_verify);

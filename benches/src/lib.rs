@@ -11,7 +11,12 @@ use testgen::{KeyRing, Trail, TrailSpec};
 
 /// A trail of `hours` hourly digests with `logs_per_hour` logs of `records` records each.
 pub fn trail_spec(hours: u32, logs_per_hour: u32, records: u32) -> TrailSpec {
-    let mut spec = TrailSpec::new("111122223333", "bench-trail", "ctd-bench-bucket", utc(2026, 3, 1, 0, 17, 42));
+    let mut spec = TrailSpec::new(
+        "111122223333",
+        "bench-trail",
+        "ctd-bench-bucket",
+        utc(2026, 3, 1, 0, 17, 42),
+    );
     spec.hours = hours;
     spec.logs_per_hour = testgen::Count::Fixed(logs_per_hour);
     spec.records_per_log = testgen::Count::Fixed(records);
@@ -42,7 +47,9 @@ pub fn libdeflate_whole(gz: &[u8], out: &mut Vec<u8>) -> Option<String> {
     out.resize(isize, 0);
     let mut d = libdeflater::Decompressor::new();
     let n = d.gzip_decompress(gz, out).ok()?;
-    Some(hex(ring::digest::digest(&ring::digest::SHA256, &out[..n]).as_ref()))
+    Some(hex(
+        ring::digest::digest(&ring::digest::SHA256, &out[..n]).as_ref()
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -65,7 +72,10 @@ pub struct Measured {
 pub fn measure(mut cmd: Command) -> io::Result<Measured> {
     use std::os::unix::process::ExitStatusExt;
     let start = Instant::now();
-    let child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
     let pid = child.id() as libc::pid_t;
     // Read output on threads so the child never blocks on a full pipe.
     let mut child = child;

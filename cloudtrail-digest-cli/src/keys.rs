@@ -41,10 +41,16 @@ fn keys(args: &KeysArgs, region: Option<&str>) -> Result<String, String> {
     let doc = serde_json::json!({ "PublicKeyList": entries });
     // What CloudTrail sent must load as a key file (fingerprints checked) before it is kept.
     cloudtrail_digest::PublicKeySet::new()
-        .add_json(&format!("CloudTrail ListPublicKeys answer ({region})"), doc.to_string().as_bytes())
+        .add_json(
+            &format!("CloudTrail ListPublicKeys answer ({region})"),
+            doc.to_string().as_bytes(),
+        )
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
     doc.serialize(&mut ser).map_err(|e| e.to_string())?;
     out.push(b'\n');
     String::from_utf8(out).map_err(|e| e.to_string())

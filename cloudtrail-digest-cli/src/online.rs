@@ -28,7 +28,8 @@ pub struct Online {
 }
 
 #[cfg(not(feature = "s3"))]
-const NO_S3: &str = "this cloudtrail-digest was built without the `s3` feature: only --local-dir with --public-keys works";
+const NO_S3: &str =
+    "this cloudtrail-digest was built without the `s3` feature: only --local-dir with --public-keys works";
 
 impl Online {
     pub fn new(aws: &AwsArgs) -> Online {
@@ -89,7 +90,10 @@ impl Online {
 
     /// CloudTrail's public keys of `region`.
     #[cfg(feature = "s3")]
-    pub fn cloudtrail_keys(&mut self, region: &str) -> Result<Arc<cloudtrail_digest::aws::CloudTrailKeys>, String> {
+    pub fn cloudtrail_keys(
+        &mut self,
+        region: &str,
+    ) -> Result<Arc<cloudtrail_digest::aws::CloudTrailKeys>, String> {
         Ok(Arc::new(cloudtrail_digest::aws::CloudTrailKeys::new(
             self.session()?,
             region,
@@ -99,7 +103,10 @@ impl Online {
     /// A key provider asking CloudTrail in `region`.
     #[cfg(feature = "s3")]
     pub fn key_provider(&mut self, region: &str) -> Result<Box<dyn PublicKeyProvider>, String> {
-        Ok(Box::new(cloudtrail_digest::aws::CloudTrailKeys::new(self.session()?, region)))
+        Ok(Box::new(cloudtrail_digest::aws::CloudTrailKeys::new(
+            self.session()?,
+            region,
+        )))
     }
 
     #[cfg(not(feature = "s3"))]

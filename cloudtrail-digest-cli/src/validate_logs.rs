@@ -9,8 +9,8 @@ use chrono::{DateTime, Local, Utc};
 use cloudtrail_digest::dateparse::parse_date;
 use cloudtrail_digest::source::TrailLocation;
 use cloudtrail_digest::{
-    ChainScope, Error, LocalDir, MappedSource, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport, TrailArn,
-    Validation,
+    ChainScope, Error, LocalDir, MappedSource, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport,
+    TrailArn, Validation,
 };
 
 use crate::cli::ValidateLogsArgs;
@@ -89,8 +89,14 @@ fn validate<O: Write, E: Write>(
         trail_name: arn.trail_name.clone(),
         home_region: arn.home_region.clone(),
     };
-    let mut validation = Validation::new(source.as_ref(), keys.as_ref(), scope, &location.bucket, (start, end))
-        .map_err(|e| e.to_string())?;
+    let mut validation = Validation::new(
+        source.as_ref(),
+        keys.as_ref(),
+        scope,
+        &location.bucket,
+        (start, end),
+    )
+    .map_err(|e| e.to_string())?;
     match (args.jobs, &args.local_dir) {
         (Some(jobs), _) => validation = validation.jobs(jobs.into()),
         // Reading S3 waits on the network: keep as many reads going as requests allowed.
@@ -144,27 +150,15 @@ fn locate_online(
         (Some(org), _) => Some(org.clone()),
         (None, Some(false)) => None,
         (None, _) => {
-            let awslogs = match prefix.as_deref().filter(|p| !p.is_empty()) {
-                Some(p) => format!("{p}/AWSLogs/"),
-                None => "AWSLogs/".to_string(),
-            };
-            let source_error = |e| Error::Source(e).to_string();
-            let tops = source.list_folders(&bucket, &awslogs).map_err(source_error)?;
-            let plain = tops.contains(&format!("{awslogs}{account}/"));
-            let mut orgs = Vec::new();
-            for top in tops.iter().filter(|t| t[awslogs.len()..].starts_with("o-")) {
-                if source
-                    .list_folders(&bucket, top)
-                    .map_err(source_error)?
-                    .contains(&format!("{top}{account}/"))
-                {
-                    orgs.push(top[awslogs.len()..top.len() - 1].to_string());
-                }
-            }
-            match orgs.as_slice() {
-                [only] if !plain || organization == Some(true) => Some(only.clone()),
-                _ => None,
-            }
+            // A listing error here is left for the validation run to report in its place.
+            organization_folder(
+                source,
+                &bucket,
+                prefix.as_deref(),
+                account,
+                organization == Some(true),
+            )
+            .unwrap_or(None)
         }
     };
     Ok(TrailLocation {
@@ -259,6 +253,36 @@ fn locate(
             many.iter().map(describe).collect::<Vec<_>>().join("\n")
         )),
     }
+}
+
+/// The one `AWSLogs/o-ORG/` folder holding `account`, when the account has no plain
+/// folder (or the trail is known to be an organization trail).
+fn organization_folder(
+    source: &dyn ObjectSource,
+    bucket: &str,
+    prefix: Option<&str>,
+    account: &str,
+    organization_trail: bool,
+) -> Result<Option<String>, cloudtrail_digest::SourceError> {
+    let awslogs = match prefix.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{p}/AWSLogs/"),
+        None => "AWSLogs/".to_string(),
+    };
+    let tops = source.list_folders(bucket, &awslogs)?;
+    let plain = tops.contains(&format!("{awslogs}{account}/"));
+    let mut orgs = Vec::new();
+    for top in tops.iter().filter(|t| t[awslogs.len()..].starts_with("o-")) {
+        if source
+            .list_folders(bucket, top)?
+            .contains(&format!("{top}{account}/"))
+        {
+            orgs.push(top[awslogs.len()..top.len() - 1].to_string());
+        }
+    }
+    Ok(match orgs.as_slice() {
+        [only] if !plain || organization_trail => Some(only.clone()),
+        _ => None,
+    })
 }
 
 fn describe(l: &TrailLocation) -> String {

@@ -38,11 +38,11 @@ pub use error::Error;
 pub use keyname::{ChainScope, DigestKeyName};
 pub use keys::{PublicKey, PublicKeyProvider, PublicKeySet};
 pub use report::{status_line, TextReport};
+#[cfg(feature = "s3")]
+pub use source::S3Source;
 pub use source::{
     BucketMap, LocalDir, MapTarget, MappedSource, MetadataOrigin, ObjectSource, SourceError, SourceErrorKind,
 };
-#[cfg(feature = "s3")]
-pub use source::S3Source;
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};
 

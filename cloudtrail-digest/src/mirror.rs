@@ -209,7 +209,12 @@ impl Run<'_> {
     }
 
     /// `AWSLogs/ACCOUNT/` and `AWSLogs/o-ORG/ACCOUNT/` folders, optionally of one account.
-    fn account_folders(&self, bucket: &str, awslogs: &str, account: Option<&str>) -> Result<Vec<String>, MirrorError> {
+    fn account_folders(
+        &self,
+        bucket: &str,
+        awslogs: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<String>, MirrorError> {
         let mut out = Vec::new();
         for top in self.folders(bucket, awslogs)? {
             let name = &top[awslogs.len()..top.len() - 1];
@@ -229,11 +234,17 @@ impl Run<'_> {
     }
 
     fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, MirrorError> {
-        self.source.list_folders(bucket, prefix).map_err(MirrorError::Source)
+        self.source
+            .list_folders(bucket, prefix)
+            .map_err(MirrorError::Source)
     }
 
     /// Digest keys in the date folders of the mirrored days, for each region folder.
-    fn list_days(&self, folders: &BTreeSet<ObjectId>, listed: &mut HashSet<ObjectId>) -> Result<Vec<ObjectId>, MirrorError> {
+    fn list_days(
+        &self,
+        folders: &BTreeSet<ObjectId>,
+        listed: &mut HashSet<ObjectId>,
+    ) -> Result<Vec<ObjectId>, MirrorError> {
         let mut day_prefixes = Vec::new();
         for (bucket, folder) in folders {
             if !listed.insert((bucket.clone(), folder.clone())) {
@@ -325,7 +336,10 @@ impl Run<'_> {
         let existing = fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
         let body = match existing {
             Some(len) if sidecar.is_file() && self.remote_size(bucket, key)? == Some(len) => {
-                let body = fs::read(&path).map_err(|error| MirrorError::Io { path: path.clone(), error })?;
+                let body = fs::read(&path).map_err(|error| MirrorError::Io {
+                    path: path.clone(),
+                    error,
+                })?;
                 self.count(|s| {
                     s.skipped += 1;
                     s.digests_done += 1;
@@ -402,7 +416,10 @@ impl Run<'_> {
 
 /// `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/` of a digest key.
 fn region_folder(key: &str) -> Option<String> {
-    let i = key.find("/CloudTrail-Digest/").map(|i| i + 1).or_else(|| key.starts_with("CloudTrail-Digest/").then_some(0))?;
+    let i = key
+        .find("/CloudTrail-Digest/")
+        .map(|i| i + 1)
+        .or_else(|| key.starts_with("CloudTrail-Digest/").then_some(0))?;
     let after = i + "CloudTrail-Digest/".len();
     let region_end = key[after..].find('/')?;
     Some(key[..after + region_end + 1].to_string())
@@ -433,7 +450,10 @@ fn links(stored: &[u8]) -> DigestLinks {
 fn sidecar_json(entries: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
     use serde::Serialize;
     let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
     entries.serialize(&mut ser).expect("strings serialise");
     out.push(b'\n');
     out

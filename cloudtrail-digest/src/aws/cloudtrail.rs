@@ -94,7 +94,9 @@ impl CloudTrailKeys {
             ))
             .map_err(|e| self.failure(operation, e))?;
         if response.status != 200 {
-            let code = response.error_code().unwrap_or_else(|| format!("HTTP {}", response.status));
+            let code = response
+                .error_code()
+                .unwrap_or_else(|| format!("HTTP {}", response.status));
             return Err(self.failure(
                 operation,
                 format!("An error occurred ({code}): {}", response.error_message()),
@@ -119,7 +121,9 @@ impl CloudTrailKeys {
                 Some(Value::Array(list)) => entries.extend(list.iter().cloned()),
                 None | Some(Value::Null) => {}
                 Some(other) => {
-                    return Err(self.failure("ListPublicKeys", format!("PublicKeyList is not a list: {other}")))
+                    return Err(
+                        self.failure("ListPublicKeys", format!("PublicKeyList is not a list: {other}"))
+                    )
                 }
             }
             match answer.get("NextToken").and_then(Value::as_str) {
@@ -133,7 +137,11 @@ impl CloudTrailKeys {
     /// Where the trail `arn` delivers (DescribeTrails in this region).
     pub fn describe_trail(&self, arn: &str) -> Result<Option<TrailDescription>, Error> {
         let answer = self.call("DescribeTrails", &json!({"trailNameList": [arn]}))?;
-        let trails = answer.get("trailList").and_then(Value::as_array).cloned().unwrap_or_default();
+        let trails = answer
+            .get("trailList")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         Ok(trails
             .iter()
             .find(|t| t.get("TrailARN").and_then(Value::as_str) == Some(arn))
@@ -155,7 +163,11 @@ impl CloudTrailKeys {
 }
 
 impl PublicKeyProvider for CloudTrailKeys {
-    fn keys_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<BTreeMap<String, PublicKey>, Error> {
+    fn keys_between(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<BTreeMap<String, PublicKey>, Error> {
         let id = (start.timestamp(), end.timestamp());
         if let Some(found) = self.cache.lock().expect("key cache lock").get(&id) {
             return Ok(found.clone());
@@ -169,7 +181,10 @@ impl PublicKeyProvider for CloudTrailKeys {
             .iter()
             .map(|k| (k.fingerprint.clone(), k.clone()))
             .collect();
-        self.cache.lock().expect("key cache lock").insert(id, found.clone());
+        self.cache
+            .lock()
+            .expect("key cache lock")
+            .insert(id, found.clone());
         Ok(found)
     }
 }

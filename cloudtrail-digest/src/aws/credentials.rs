@@ -148,10 +148,12 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
         }
     }
     if !any_role_var && env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-        return Err("Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+        return Err(
+            "Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
                     choose a profile with --profile or AWS_PROFILE, or use --no-sign-request for \
                     public buckets"
-            .to_string());
+                .to_string(),
+        );
     }
     let store = builder
         .build()
@@ -186,9 +188,7 @@ fn load_profile(name: &str) -> Result<Option<BTreeMap<String, String>>, String> 
     let config = read(config_file())?;
     let credentials = read(credentials_file())?;
     let config_section = if name == "default" {
-        config
-            .get("default")
-            .or_else(|| config.get("profile default"))
+        config.get("default").or_else(|| config.get("profile default"))
     } else {
         config.get(&format!("profile {name}"))
     };

@@ -97,7 +97,9 @@ fn is_throttling(code: &str) -> bool {
 
 /// Whether an answer is worth another try.
 fn retryable(r: &Response) -> bool {
-    r.status >= 500 || r.status == 429 || (r.status == 400 && r.error_code().is_some_and(|c| is_throttling(&c)))
+    r.status >= 500
+        || r.status == 429
+        || (r.status == 400 && r.error_code().is_some_and(|c| is_throttling(&c)))
 }
 
 /// Delay before retry number `attempt` (1-based): exponential from 100 ms, capped at

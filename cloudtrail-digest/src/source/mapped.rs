@@ -58,7 +58,10 @@ impl MapTarget {
             ));
         };
         if !dir.is_dir() {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a directory"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a directory",
+            ));
         }
         Ok(MapTarget {
             source: Arc::new(LocalDir::new(parent)?),
@@ -215,20 +218,41 @@ mod tests {
         }
         let local: Arc<dyn ObjectSource> = Arc::new(LocalDir::new(&root).unwrap());
         let mut map = BucketMap::new();
-        map.insert("orig".into(), MapTarget::bucket(Arc::clone(&local), "replica", "/copies/"));
-        map.insert("orig2".into(), MapTarget::directory(&root.join("dircopy")).unwrap());
+        map.insert(
+            "orig".into(),
+            MapTarget::bucket(Arc::clone(&local), "replica", "/copies/"),
+        );
+        map.insert(
+            "orig2".into(),
+            MapTarget::directory(&root.join("dircopy")).unwrap(),
+        );
         let src = MappedSource::new(Some(local), map);
-        assert_eq!(src.list("orig", "AWSLogs/", "AWSLogs/1/a").unwrap(), vec!["AWSLogs/1/b"]);
-        assert_eq!(src.list("orig", "", "").unwrap(), vec!["AWSLogs/1/a", "AWSLogs/1/b"]);
+        assert_eq!(
+            src.list("orig", "AWSLogs/", "AWSLogs/1/a").unwrap(),
+            vec!["AWSLogs/1/b"]
+        );
+        assert_eq!(
+            src.list("orig", "", "").unwrap(),
+            vec!["AWSLogs/1/a", "AWSLogs/1/b"]
+        );
         assert_eq!(src.list_folders("orig", "AWSLogs/").unwrap(), vec!["AWSLogs/1/"]);
         assert_eq!(src.get("orig", "AWSLogs/1/a").unwrap().body, b"A");
         assert_eq!(src.size("orig2", "AWSLogs/1/c").unwrap(), Some(1));
         assert_eq!(src.get("plain", "x/p").unwrap().body, b"P");
         let err = src.get("orig", "AWSLogs/1/zz").unwrap_err();
-        assert_eq!((err.kind, err.bucket.as_str(), err.key.as_str()), (SourceErrorKind::NotFound, "orig", "AWSLogs/1/zz"));
-        assert!(err.detail.contains("read from s3://replica/copies/AWSLogs/1/zz"), "{err}");
+        assert_eq!(
+            (err.kind, err.bucket.as_str(), err.key.as_str()),
+            (SourceErrorKind::NotFound, "orig", "AWSLogs/1/zz")
+        );
+        assert!(
+            err.detail.contains("read from s3://replica/copies/AWSLogs/1/zz"),
+            "{err}"
+        );
         let unmapped = MappedSource::new(None, BucketMap::new());
-        assert_eq!(unmapped.list("x", "", "").unwrap_err().kind, SourceErrorKind::NoSuchBucket);
+        assert_eq!(
+            unmapped.list("x", "", "").unwrap_err().kind,
+            SourceErrorKind::NoSuchBucket
+        );
         fs::remove_dir_all(&root).unwrap();
     }
 }

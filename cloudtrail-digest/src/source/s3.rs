@@ -32,7 +32,9 @@ pub struct S3Source {
 
 impl std::fmt::Debug for S3Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Source").field("session", &self.session).finish()
+        f.debug_struct("S3Source")
+            .field("session", &self.session)
+            .finish()
     }
 }
 
@@ -132,11 +134,26 @@ async fn locate(session: &AwsSession, bucket: &str) -> Result<String, SourceErro
         None => aws_endpoint("s3", &lookup_region),
     };
     let other = |detail: String| SourceError::new(SourceErrorKind::Other, bucket, "", detail);
-    let no_bucket = || SourceError::new(SourceErrorKind::NoSuchBucket, bucket, "", "The specified bucket does not exist");
+    let no_bucket = || {
+        SourceError::new(
+            SourceErrorKind::NoSuchBucket,
+            bucket,
+            "",
+            "The specified bucket does not exist",
+        )
+    };
     let url = format!("{base}/{bucket}?location");
-    let r = send(session, "s3", &lookup_region, http::Method::GET, &url, &[], Vec::new())
-        .await
-        .map_err(other)?;
+    let r = send(
+        session,
+        "s3",
+        &lookup_region,
+        http::Method::GET,
+        &url,
+        &[],
+        Vec::new(),
+    )
+    .await
+    .map_err(other)?;
     if r.status == 200 {
         let text = String::from_utf8_lossy(&r.body);
         let region = xml_text(&text, "LocationConstraint").unwrap_or_default();
