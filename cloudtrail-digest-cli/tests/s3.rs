@@ -3,6 +3,8 @@
 //! every scenario, bucket mapping from a replica bucket and from a directory, `mirror`
 //! round trip and resume, and public keys from a ListPublicKeys endpoint served here.
 
+#![cfg(feature = "s3")]
+
 mod support;
 
 use std::collections::{BTreeMap, HashSet};
@@ -420,10 +422,13 @@ fn an_interrupted_mirror_resumes_where_it_stopped() {
     std::fs::remove_dir_all(&dest).unwrap();
 }
 
+/// Headers and JSON body of one request.
+type Recorded = (BTreeMap<String, String>, Value);
+
 /// A ListPublicKeys endpoint on loopback answering from a key file, two keys per page.
 struct FakeCloudTrail {
     port: u16,
-    requests: Arc<Mutex<Vec<(BTreeMap<String, String>, Value)>>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
 /// Epoch seconds of a key file time (CLI v1 numbers or CLI v2 ISO 8601 strings).
@@ -459,7 +464,7 @@ fn fake_cloudtrail(keys_file: &Path) -> FakeCloudTrail {
     let keys = wire_keys(keys_file);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let requests: Arc<Mutex<Vec<(BTreeMap<String, String>, Value)>>> = Arc::default();
+    let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let seen = Arc::clone(&requests);
     std::thread::spawn(move || {
         // Bounded: a test makes a handful of calls.

@@ -27,8 +27,11 @@ const MAX_PAGES: usize = 1_000_000;
 /// An S3 (or S3-compatible) object store.
 pub struct S3Source {
     session: Arc<AwsSession>,
-    buckets: Mutex<HashMap<String, Arc<OnceLock<Result<Bucket, SourceError>>>>>,
+    buckets: Mutex<HashMap<String, Arc<BucketCell>>>,
 }
+
+/// A bucket's client, made once on first use (or why it cannot be).
+type BucketCell = OnceLock<Result<Bucket, SourceError>>;
 
 impl std::fmt::Debug for S3Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
