@@ -586,3 +586,74 @@ fn the_keys_command_writes_a_key_file() {
     cloudtrail_digest::PublicKeySet::new().add_file(&saved).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn credentials_come_from_profiles_and_credential_processes() {
+    let keys_file = scenarios().join("clean-chain/public-keys.json");
+    let ct = fake_cloudtrail(&keys_file);
+    let dir = temp_dir("profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        "[audit]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = secret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config"),
+        "[default]\nregion = ap-south-1\n[profile audit]\nregion = eu-west-1\n[profile proc]\ncredential_process = echo '{\"Version\": 1, \
+         \"AccessKeyId\": \"AKIDFROMPROCESS\", \"SecretAccessKey\": \"s\"}'\n",
+    )
+    .unwrap();
+    let files = [
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("credentials").display().to_string(),
+        ),
+        ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+    ];
+    let keys_args = |extra: &[&str]| -> Vec<String> {
+        [
+            "keys",
+            "--start-time",
+            "2026-03-01",
+            "--end-time",
+            "2026-03-02",
+            "--endpoint-url",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("http://127.0.0.1:{}", ct.port)])
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect()
+    };
+    let last_authorization = || {
+        let r = ct.requests.lock().unwrap();
+        r.last().unwrap().0["authorization"].clone()
+    };
+    // --profile wins over environment keys; its region is the default region.
+    let out = run_cli(&keys_args(&["--profile", "audit"]), &files);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let auth = last_authorization();
+    assert!(
+        auth.contains("Credential=AKIDFROMPROFILE/") && auth.contains("/eu-west-1/cloudtrail/"),
+        "{auth}"
+    );
+    // AWS_PROFILE yields to environment keys, and is used without them.
+    let mut env = files.to_vec();
+    env.push(("AWS_PROFILE", "proc".to_string()));
+    run_cli(&keys_args(&[]), &env);
+    assert!(last_authorization().contains("Credential=testing/"));
+    env.push(("AWS_ACCESS_KEY_ID", String::new()));
+    let out = run_cli(&keys_args(&[]), &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(last_authorization().contains("Credential=AKIDFROMPROCESS/"));
+    // A profile that does not exist is named.
+    let out = run_cli(&keys_args(&["--profile", "nosuch"]), &files);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        text(&out.stderr).contains("(nosuch) could not be found"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,5 +1,6 @@
 //! Where credentials come from, in the order the AWS SDKs look:
-//! 1. `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`);
+//! 1. `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), unless
+//!    a profile other than `AWS_PROFILE` was chosen in the settings;
 //! 2. the profile (`AWS_PROFILE`, else `default`) of the shared credentials file
 //!    (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) and config file
 //!    (`AWS_CONFIG_FILE`, else `~/.aws/config`): static keys or a `credential_process`;
@@ -77,7 +78,14 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
     if settings.anonymous {
         return done(None, CredentialSource::Anonymous);
     }
-    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+    // A profile chosen explicitly (not merely AWS_PROFILE) wins over environment keys,
+    // as the AWS CLI's --profile does.
+    let explicit_profile = settings.profile.is_some() && settings.profile != env("AWS_PROFILE");
+    if let (false, Some(id), Some(secret)) = (
+        explicit_profile,
+        env("AWS_ACCESS_KEY_ID"),
+        env("AWS_SECRET_ACCESS_KEY"),
+    ) {
         return done(
             Some(static_provider(id, secret, env("AWS_SESSION_TOKEN"))),
             CredentialSource::Environment,
