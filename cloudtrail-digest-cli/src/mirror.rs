@@ -81,6 +81,21 @@ fn copy(args: &MirrorArgs) -> Result<i32, String> {
             String::new()
         }
     );
+    if stats.digests_found == 0 {
+        let awslogs = match args.s3_prefix.as_deref().map(|p| p.trim_matches('/')) {
+            Some(p) if !p.is_empty() => format!("{p}/AWSLogs/"),
+            _ => "AWSLogs/".to_string(),
+        };
+        eprintln!(
+            "\nNo digest files were found under s3://{}/{awslogs}[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/ \
+             for these dates{}; is --s3-prefix right?",
+            args.s3_bucket,
+            args.account_id
+                .as_deref()
+                .map(|a| format!(" and account {a}"))
+                .unwrap_or_default()
+        );
+    }
     Ok(if stats.refused > 0 { 1 } else { 0 })
 }
 

@@ -145,6 +145,15 @@ fn metadata_round_trip_start_after_listing_and_errors() {
         .collect();
     assert_eq!(keys, want);
     assert_eq!(s3.list(bucket, "d/", "").unwrap().len(), 1007);
+    // Listing may stop after the page where the scan would stop.
+    let first_page = s3
+        .list_until(bucket, "d/", "", &|k| k.starts_with("d/r1/2026/0"))
+        .unwrap();
+    assert!(
+        first_page.len() < 1007 && first_page[0] == "d/r1/2026/0000",
+        "{}",
+        first_page.len()
+    );
     assert_eq!(s3.list_folders(bucket, "d/").unwrap(), vec!["d/r1/", "d/r10/"]);
 
     assert_eq!(
@@ -461,6 +470,11 @@ fn wire_keys(keys_file: &Path) -> Vec<Value> {
 }
 
 fn fake_cloudtrail(keys_file: &Path) -> FakeCloudTrail {
+    fake_cloudtrail_with(keys_file, None)
+}
+
+/// Also answers DescribeTrails with `trail` (a scenario's `trail`).
+fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrail {
     let keys = wire_keys(keys_file);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -491,6 +505,23 @@ fn fake_cloudtrail(keys_file: &Path) -> FakeCloudTrail {
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let target = headers.get("x-amz-target").cloned().unwrap_or_default();
+            if target.ends_with(".DescribeTrails") {
+                let wanted = body["trailNameList"].as_array().cloned().unwrap_or_default();
+                let found: Vec<Value> = trail
+                    .iter()
+                    .filter(|t| wanted.contains(&t["TrailARN"]))
+                    .cloned()
+                    .collect();
+                let answer = serde_json::json!({ "trailList": found }).to_string();
+                seen.lock().unwrap().push((headers, body));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                continue;
+            }
             let (start, end) = (epoch(&body["StartTime"]), epoch(&body["EndTime"]));
             let matching: Vec<&Value> = keys
                 .iter()
@@ -656,4 +687,61 @@ fn credentials_come_from_profiles_and_credential_processes() {
         text(&out.stderr)
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_s3_bucket_the_trail_is_found_through_describe_trails() {
+    let Some(m) = moto() else { return };
+    for (name, cases) in [
+        ("clean-chain", &["default", "verbose"][..]),
+        ("organization-trail", &["default", "management-account"][..]),
+    ] {
+        ensure_uploaded(m, name);
+        let ct = fake_cloudtrail_with(
+            &scenarios().join(name).join("public-keys.json"),
+            Some(spec(name)["trail"].clone()),
+        );
+        let env = [(
+            "AWS_ENDPOINT_URL_CLOUDTRAIL",
+            format!("http://127.0.0.1:{}", ct.port),
+        )];
+        for case in cases {
+            let mut args = s3_args(m, name, case);
+            let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+            args.drain(i..i + 2);
+            assert_eq!(
+                outcome(&run_cli(&args, &env)),
+                golden(name, case),
+                "{name}/{case}"
+            );
+        }
+        if name == "organization-trail" {
+            let mut args = s3_args(m, name, "default");
+            let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+            args.drain(i..i + 2);
+            let i = args.iter().position(|a| a == "--account-id").unwrap();
+            args.drain(i..i + 2);
+            let (stdout, stderr, exit) = outcome(&run_cli(&args, &env));
+            assert_eq!(
+                (stdout.as_str(), stderr.as_str(), exit.as_str()),
+                (
+                    "",
+                    "\nMissing required parameter for organization trail: '--account-id'\n",
+                    "255\n"
+                )
+            );
+        }
+        // An unknown trail is named as the reference names it.
+        let mut args = s3_args(m, name, cases[0]);
+        let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+        args.drain(i..i + 2);
+        let arn = args.iter().position(|a| a == "--trail-arn").unwrap() + 1;
+        args[arn] = args[arn].replace("trail/test-trail", "trail/other");
+        let (_, stderr, exit) = outcome(&run_cli(&args, &env));
+        assert_eq!(exit, "255\n");
+        assert!(
+            stderr.contains("A trail could not be found for arn:aws:cloudtrail"),
+            "{stderr}"
+        );
+    }
 }

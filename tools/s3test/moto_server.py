@@ -9,6 +9,7 @@ input is closed (the test process that started it exited or dropped the
 pipe) or it receives SIGTERM. Nothing is ever bound outside 127.0.0.1.
 """
 
+import logging
 import signal
 import sys
 import threading
@@ -16,6 +17,9 @@ import threading
 
 def main():
     from moto.server import ThreadedMotoServer
+
+    # One log line per request would drown the test output; errors still show.
+    logging.getLogger('werkzeug').setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)
     server.start()

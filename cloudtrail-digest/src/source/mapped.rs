@@ -127,8 +127,18 @@ impl MapTarget {
 
 impl ObjectSource for MappedSource {
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.list_until(bucket, prefix, start_after, &|_| false)
+    }
+
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
         match self.route(bucket)? {
-            Route::Direct(s, b) => s.list(b, prefix, start_after),
+            Route::Direct(s, b) => s.list_until(b, prefix, start_after, stop),
             Route::Mapped(t) => {
                 let after = if start_after.is_empty() {
                     String::new()
@@ -137,7 +147,9 @@ impl ObjectSource for MappedSource {
                 };
                 let keys = t
                     .source
-                    .list(&t.bucket, &format!("{}{prefix}", t.prefix), &after)
+                    .list_until(&t.bucket, &format!("{}{prefix}", t.prefix), &after, &|k| {
+                        k.strip_prefix(&t.prefix).is_some_and(stop)
+                    })
                     .map_err(|e| t.original(e, bucket, prefix))?;
                 Ok(keys
                     .into_iter()

@@ -101,6 +101,20 @@ pub trait ObjectSource: Send + Sync {
     /// in S3 order (UTF-8 byte order).
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError>;
 
+    /// Like [`ObjectSource::list`], but a store that fetches the listing in pages may
+    /// stop after the page holding the first key for which `stop` holds (the keys up to
+    /// and including that one are always returned). The default lists everything.
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        let _ = stop;
+        self.list(bucket, prefix, start_after)
+    }
+
     /// The whole object with its user metadata.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError>;
 

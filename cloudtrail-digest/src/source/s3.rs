@@ -241,6 +241,16 @@ fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
 
 impl ObjectSource for S3Source {
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.list_until(bucket, prefix, start_after, &|_| false)
+    }
+
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
         let b = self.bucket(bucket)?;
         let mut keys = self.session.block_on(async {
             let mut keys = Vec::new();
@@ -256,7 +266,11 @@ impl ObjectSource for S3Source {
                     .list_paginated((!prefix.is_empty()).then_some(prefix), opts)
                     .await
                     .map_err(|e| map_error(e, bucket, prefix))?;
+                let before = keys.len();
                 keys.extend(page.result.objects.into_iter().map(|o| o.location.to_string()));
+                if keys[before..].iter().any(|k| stop(k)) {
+                    return Ok(keys);
+                }
                 match page.page_token {
                     Some(t) => token = Some(t),
                     None => return Ok(keys),
