@@ -185,6 +185,15 @@ fn access_denied_is_named_clearly() {
         stderr.contains("access denied for s3://ctd-clean-chain-bucket"),
         "{stderr}"
     );
+    // Without any credentials, a server on loopback is asked unsigned: nothing goes to
+    // the instance metadata service.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", String::new()),
+        ("AWS_EC2_METADATA_DISABLED", String::new()),
+    ];
+    let (_, stderr, exit) = outcome(&run_cli(&s3_args(m, "clean-chain", "default"), &env));
+    assert_eq!(exit, "255\n", "{stderr}");
+    assert!(stderr.contains("access denied for s3://"), "{stderr}");
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //!    (`AWS_CONFIG_FILE`, else `~/.aws/config`): static keys or a `credential_process`;
 //! 3. web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), container
 //!    credentials (ECS, EKS Pod Identity) and the instance role (IMDSv2), through
-//!    object_store's providers, which refresh them before they expire.
+//!    object_store's providers, which refresh them before they expire. When an endpoint
+//!    override points at this machine (loopback), the instance role is not looked up and
+//!    requests go unsigned.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -155,6 +157,15 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
             any_role_var = true;
         }
     }
+    let local_server = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
+        .into_iter()
+        .flatten()
+        .any(|u| is_loopback_url(u));
+    if !any_role_var && local_server {
+        // A server on this machine (a test or an S3-compatible store) gets no instance
+        // role credentials, and nothing is sent off the machine to look for them.
+        return done(None, CredentialSource::Anonymous);
+    }
     if !any_role_var && env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Err(
             "Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
@@ -167,6 +178,20 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
         .build()
         .map_err(|e| format!("cannot set up role credentials: {e}"))?;
     done(Some(Arc::clone(store.credentials())), CredentialSource::Roles)
+}
+
+/// Whether a URL's host is the loopback interface.
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn home() -> PathBuf {
@@ -271,6 +296,25 @@ fn run_credential_process(command: &str, profile: &str) -> Result<AwsCredential,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn knows_loopback_urls() {
+        for u in [
+            "http://127.0.0.1:9000",
+            "http://localhost/x",
+            "http://[::1]:80/",
+            "https://127.1.2.3",
+        ] {
+            assert!(is_loopback_url(u), "{u}");
+        }
+        for u in [
+            "https://s3.amazonaws.com",
+            "http://10.0.0.1:9000",
+            "http://127.0.0.1.example.com",
+        ] {
+            assert!(!is_loopback_url(u), "{u}");
+        }
+    }
 
     #[test]
     fn reads_aws_style_ini() {
