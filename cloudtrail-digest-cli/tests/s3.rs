@@ -249,6 +249,21 @@ fn a_replica_bucket_validates_under_the_original_names() {
         ]);
         assert_eq!(outcome(&run_cli(&args, &[])), golden(MAPPED_ONLY, case), "{case}");
     }
+    // A mirror of the replica keeps the original names and validates the same.
+    let dest = temp_dir("replica-mirror");
+    let mut args = mirror_args(m, MAPPED_ONLY, &dest);
+    args.extend([
+        "--bucket-map".into(),
+        format!("{original}=s3://ctd-test-replica/archive/copy"),
+    ]);
+    let out = run_cli(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_faithful(&dest, &scenarios().join(MAPPED_ONLY).join("mirror"));
+    assert_eq!(
+        outcome(&run_cli(&local_args(MAPPED_ONLY, "verbose", &dest), &[])),
+        golden(MAPPED_ONLY, "verbose")
+    );
+    std::fs::remove_dir_all(&dest).unwrap();
     // Without the mapping, the replica is what the reference sees: every digest moved.
     let mut args = s3_args(m, MAPPED_ONLY, "default");
     let i = args.iter().position(|a| a == original).unwrap();
