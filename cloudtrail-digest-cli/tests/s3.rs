@@ -462,6 +462,8 @@ type Recorded = (BTreeMap<String, String>, Value);
 struct FakeCloudTrail {
     port: u16,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Requests still to be answered with throttling (400) or a server error (503).
+    throttle: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Epoch seconds of a key file time (CLI v1 numbers or CLI v2 ISO 8601 strings).
@@ -504,6 +506,8 @@ fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrai
     let port = listener.local_addr().unwrap().port();
     let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
     let seen = Arc::clone(&requests);
+    let throttle: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    let throttling = Arc::clone(&throttle);
     std::thread::spawn(move || {
         // Bounded: a test makes a handful of calls.
         for stream in listener.incoming().take(200) {
@@ -529,6 +533,27 @@ fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrai
             let mut body = vec![0; len];
             reader.read_exact(&mut body).unwrap();
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let left = throttling.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                throttling.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                let (status, answer) = if left % 2 == 0 {
+                    (
+                        "400 Bad Request",
+                        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                    )
+                } else {
+                    (
+                        "503 Service Unavailable",
+                        r#"{"__type":"ServiceUnavailableException"}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                continue;
+            }
             let target = headers.get("x-amz-target").cloned().unwrap_or_default();
             if target.ends_with(".DescribeTrails") {
                 let wanted = body["trailNameList"].as_array().cloned().unwrap_or_default();
@@ -569,7 +594,11 @@ fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrai
             );
         }
     });
-    FakeCloudTrail { port, requests }
+    FakeCloudTrail {
+        port,
+        requests,
+        throttle,
+    }
 }
 
 #[test]
@@ -611,6 +640,8 @@ fn public_keys_come_from_cloudtrail_when_no_file_is_given() {
 fn the_keys_command_writes_a_key_file() {
     let keys_file = scenarios().join("key-rotation/public-keys.json");
     let ct = fake_cloudtrail(&keys_file);
+    // Throttled and failing answers are retried with backoff.
+    ct.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
     let dir = temp_dir("keys");
     std::fs::create_dir_all(&dir).unwrap();
     let args: Vec<String> = [
