@@ -25,6 +25,12 @@ pub enum Command {
     /// every missing digest, truncated chains, unreferenced (injected) log files, broken
     /// links between digests, and the trail events that explain gaps.
     Audit(AuditArgs),
+    /// Print CloudTrail's public keys of a region (what `aws cloudtrail list-public-keys`
+    /// prints), for offline use with --public-keys.
+    Keys(KeysArgs),
+    /// Copy a trail's digests (with their signature metadata) and log files from S3
+    /// into a local mirror DEST/BUCKET/KEY, resumably.
+    Mirror(MirrorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,8 +64,17 @@ pub struct ValidateLogsArgs {
     pub verbose: bool,
 
     /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
+    /// Without it, the buckets are read in S3.
     #[arg(long, value_name = "ROOT")]
-    pub local_dir: PathBuf,
+    pub local_dir: Option<PathBuf>,
+
+    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory
+    /// holding its keys), still checking and naming the original objects (repeatable).
+    #[arg(long, value_name = "ORIGINAL=TARGET")]
+    pub bucket_map: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Public keys as printed by `aws cloudtrail list-public-keys` (repeatable).
     #[arg(long = "public-keys", value_name = "FILE")]
@@ -72,6 +87,86 @@ pub struct ValidateLogsArgs {
     /// Log files checked at once (default: one per core). Output is the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+/// How to reach S3 (and CloudTrail, for keys).
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// S3 endpoint of an S3-compatible server (path-style addressing); default:
+    /// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else AWS.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Named profile of the shared AWS config and credentials files (default: AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Send unsigned requests (public buckets).
+    #[arg(long)]
+    pub no_sign_request: bool,
+
+    /// S3 requests in flight at once, at most.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub max_concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// Keys valid on or after this time.
+    #[arg(long, value_name = "TIME")]
+    pub start_time: String,
+
+    /// Keys valid on or before this time (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub end_time: Option<String>,
+
+    /// CloudTrail endpoint; default: AWS_ENDPOINT_URL_CLOUDTRAIL, else AWS_ENDPOINT_URL,
+    /// else https://cloudtrail.REGION.amazonaws.com.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Named profile of the shared AWS config and credentials files (default: AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// The trail's bucket (its original name).
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: String,
+
+    /// Key prefix of the trail inside the bucket.
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+
+    /// Only this account's digests and logs (default: every account in the bucket).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account_id: Option<String>,
+
+    /// Start of the window to validate later.
+    #[arg(long, value_name = "TIME")]
+    pub start_time: String,
+
+    /// End of the window to validate later (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub end_time: Option<String>,
+
+    /// Destination mirror root: object s3://BUCKET/KEY becomes DEST/BUCKET/KEY.
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
+
+    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory);
+    /// the copy keeps the original names (repeatable).
+    #[arg(long, value_name = "ORIGINAL=TARGET")]
+    pub bucket_map: Vec<String>,
+
+    /// Objects copied at once (default: --max-concurrency).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// Output formats of `audit`.

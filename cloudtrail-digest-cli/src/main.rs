@@ -2,6 +2,9 @@
 
 mod audit;
 mod cli;
+mod keys;
+mod mirror;
+mod online;
 mod validate_logs;
 
 use clap::Parser;
@@ -11,6 +14,8 @@ fn main() {
     let code = match cli.command {
         cli::Command::ValidateLogs(args) => validate_logs::run(&args, cli.region.as_deref()),
         cli::Command::Audit(args) => audit::run(&args, cli.region.as_deref()),
+        cli::Command::Keys(args) => keys::run(&args, cli.region.as_deref()),
+        cli::Command::Mirror(args) => mirror::run(&args),
     };
     std::process::exit(code);
 }

@@ -3,13 +3,18 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Local, Utc};
 use cloudtrail_digest::dateparse::parse_date;
 use cloudtrail_digest::source::TrailLocation;
-use cloudtrail_digest::{ChainScope, Error, LocalDir, PublicKeySet, TextReport, TrailArn, Validation};
+use cloudtrail_digest::{
+    ChainScope, Error, LocalDir, MappedSource, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport,
+    TrailArn, Validation,
+};
 
 use crate::cli::ValidateLogsArgs;
+use crate::online::Online;
 
 /// Exit code of a fatal error, as the AWS CLI uses it.
 const FATAL: i32 = 255;
@@ -32,21 +37,50 @@ fn validate<O: Write, E: Write>(
     region: Option<&str>,
     report: &mut TextReport<O, E>,
 ) -> Result<i32, String> {
-    let (start, end) = window(args)?;
+    let (start, end) = window_of(&args.start_time, args.end_time.as_deref())?;
     let arn = TrailArn::parse(&args.trail_arn).map_err(|e| e.to_string())?;
-    let mirror = LocalDir::new(&args.local_dir).map_err(|e| {
-        format!(
-            "--local-dir {}: not a readable directory ({e})",
-            args.local_dir.display()
-        )
-    })?;
-    let keys = load_keys(&args.public_keys)?;
     let account_id = args.account_id.clone().unwrap_or_else(|| arn.account_id.clone());
     let source_region = region
         .filter(|r| !r.is_empty())
         .unwrap_or(&arn.home_region)
         .to_string();
-    let location = locate(args, &mirror, &account_id, &source_region)?;
+    let mut online = Online::new(&args.aws);
+    let (source, keys, location): (Arc<dyn ObjectSource>, Box<dyn PublicKeyProvider>, TrailLocation) =
+        match &args.local_dir {
+            Some(local_dir) => {
+                let mirror = LocalDir::new(local_dir).map_err(|e| {
+                    format!(
+                        "--local-dir {}: not a readable directory ({e})",
+                        local_dir.display()
+                    )
+                })?;
+                let keys = load_keys(&args.public_keys)?;
+                let location = locate(args, &mirror, &account_id, &source_region)?;
+                let map = online.bucket_map(&args.bucket_map)?;
+                let source: Arc<dyn ObjectSource> = if map.is_empty() {
+                    Arc::new(mirror)
+                } else {
+                    Arc::new(MappedSource::new(Some(Arc::new(mirror)), map))
+                };
+                (source, Box::new(keys), location)
+            }
+            None => {
+                let s3 = online.s3()?;
+                let map = online.bucket_map(&args.bucket_map)?;
+                let source: Arc<dyn ObjectSource> = if map.is_empty() {
+                    s3
+                } else {
+                    Arc::new(MappedSource::new(Some(s3), map))
+                };
+                let location = locate_online(args, &mut online, source.as_ref(), &arn, &account_id)?;
+                let keys: Box<dyn PublicKeyProvider> = if args.public_keys.is_empty() {
+                    online.key_provider(&source_region)?
+                } else {
+                    Box::new(load_keys(&args.public_keys)?)
+                };
+                (source, keys, location)
+            }
+        };
     let scope = ChainScope {
         prefix: location.prefix,
         organization_id: location.organization_id,
@@ -55,10 +89,19 @@ fn validate<O: Write, E: Write>(
         trail_name: arn.trail_name.clone(),
         home_region: arn.home_region.clone(),
     };
-    let mut validation =
-        Validation::new(&mirror, &keys, scope, &location.bucket, (start, end)).map_err(|e| e.to_string())?;
-    if let Some(jobs) = args.jobs {
-        validation = validation.jobs(jobs.into());
+    let mut validation = Validation::new(
+        source.as_ref(),
+        keys.as_ref(),
+        scope,
+        &location.bucket,
+        (start, end),
+    )
+    .map_err(|e| e.to_string())?;
+    match (args.jobs, &args.local_dir) {
+        (Some(jobs), _) => validation = validation.jobs(jobs.into()),
+        // Reading S3 waits on the network: keep as many reads going as requests allowed.
+        (None, None) => validation = validation.jobs(args.aws.max_concurrency.into()),
+        (None, Some(_)) => {}
     }
 
     report.header(&arn.arn, start, end).map_err(output_error)?;
@@ -73,24 +116,69 @@ fn validate<O: Write, E: Write>(
     }
     let summary = outcome.map_err(|e| e.to_string())?;
     report.summary(start, end, &summary).map_err(output_error)?;
-    if summary.unsigned_digests > 0 && summary.digests_with_stored_signature == 0 {
-        let (_, err) = report.streams();
-        write!(err, "{}", missing_signature_hint(&args.local_dir)).map_err(output_error)?;
+    if let Some(local_dir) = &args.local_dir {
+        if summary.unsigned_digests > 0 && summary.digests_with_stored_signature == 0 {
+            let (_, err) = report.streams();
+            write!(err, "{}", missing_signature_hint(local_dir)).map_err(output_error)?;
+        }
     }
     Ok(if summary.has_failures() { 1 } else { 0 })
 }
 
+/// Where the trail's digests sit in S3: the bucket named (organization folder found by
+/// listing, as for local copies), or what DescribeTrails says, as the reference does.
+fn locate_online(
+    args: &ValidateLogsArgs,
+    online: &mut Online,
+    source: &dyn ObjectSource,
+    arn: &TrailArn,
+    account: &str,
+) -> Result<TrailLocation, String> {
+    let (bucket, prefix, organization) = match &args.s3_bucket {
+        Some(bucket) => (bucket.clone(), args.s3_prefix.clone(), None),
+        None => {
+            let trail = online
+                .describe_trail(&arn.home_region, &arn.arn)?
+                .ok_or_else(|| format!("A trail could not be found for {}", arn.arn))?;
+            if trail.is_organization_trail && args.account_id.is_none() {
+                return Err("Missing required parameter for organization trail: '--account-id'".to_string());
+            }
+            (trail.bucket, trail.prefix, Some(trail.is_organization_trail))
+        }
+    };
+    let organization_id = match (&args.organization_id, organization) {
+        (Some(org), _) => Some(org.clone()),
+        (None, Some(false)) => None,
+        (None, _) => {
+            // A listing error here is left for the validation run to report in its place.
+            organization_folder(
+                source,
+                &bucket,
+                prefix.as_deref(),
+                account,
+                organization == Some(true),
+            )
+            .unwrap_or(None)
+        }
+    };
+    Ok(TrailLocation {
+        bucket,
+        prefix,
+        organization_id,
+    })
+}
+
 /// Start and end as the reference reads them: lenient dates, an empty or absent end means
 /// now, start after end is an error. Unlike the reference, a UTC offset is converted.
-fn window(args: &ValidateLogsArgs) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+pub fn window_of(start_time: &str, end_time: Option<&str>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
     let today = Local::now().date_naive();
     let parse = |text: &str| {
         parse_date(text, today)
             .map(|d| d.to_utc())
             .map_err(|e| e.to_string())
     };
-    let start = parse(&args.start_time)?;
-    let end = match args.end_time.as_deref() {
+    let start = parse(start_time)?;
+    let end = match end_time {
         None | Some("") => Utc::now(),
         Some(text) => parse(text)?,
     };
@@ -165,6 +253,36 @@ fn locate(
             many.iter().map(describe).collect::<Vec<_>>().join("\n")
         )),
     }
+}
+
+/// The one `AWSLogs/o-ORG/` folder holding `account`, when the account has no plain
+/// folder (or the trail is known to be an organization trail).
+fn organization_folder(
+    source: &dyn ObjectSource,
+    bucket: &str,
+    prefix: Option<&str>,
+    account: &str,
+    organization_trail: bool,
+) -> Result<Option<String>, cloudtrail_digest::SourceError> {
+    let awslogs = match prefix.filter(|p| !p.is_empty()) {
+        Some(p) => format!("{p}/AWSLogs/"),
+        None => "AWSLogs/".to_string(),
+    };
+    let tops = source.list_folders(bucket, &awslogs)?;
+    let plain = tops.contains(&format!("{awslogs}{account}/"));
+    let mut orgs = Vec::new();
+    for top in tops.iter().filter(|t| t[awslogs.len()..].starts_with("o-")) {
+        if source
+            .list_folders(bucket, top)?
+            .contains(&format!("{top}{account}/"))
+        {
+            orgs.push(top[awslogs.len()..top.len() - 1].to_string());
+        }
+    }
+    Ok(match orgs.as_slice() {
+        [only] if !plain || organization_trail => Some(only.clone()),
+        _ => None,
+    })
 }
 
 fn describe(l: &TrailLocation) -> String {

@@ -51,6 +51,14 @@ pub enum Error {
     /// A date could not be read (from a digest key name or a digest field).
     #[error("Unable to parse date value: {0}")]
     UnparseableDate(String),
+    /// An AWS service call (other than reading objects) failed.
+    #[error("{operation}: {reason}")]
+    Service {
+        /// The call, e.g. `CloudTrail ListPublicKeys in us-east-1`.
+        operation: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 fn source_message(e: &SourceError) -> String {

@@ -15,6 +15,8 @@
 
 mod arn;
 pub mod audit;
+#[cfg(feature = "s3")]
+pub mod aws;
 pub mod dateparse;
 mod digest;
 mod error;
@@ -22,6 +24,7 @@ pub mod gzip;
 pub mod keyname;
 mod keys;
 mod logcheck;
+pub mod mirror;
 mod pipeline;
 mod report;
 pub mod source;
@@ -36,7 +39,11 @@ pub use error::Error;
 pub use keyname::{ChainScope, DigestKeyName};
 pub use keys::{PublicKey, PublicKeyProvider, PublicKeySet};
 pub use report::{status_line, TextReport};
-pub use source::{LocalDir, MetadataOrigin, ObjectSource, SourceError, SourceErrorKind};
+#[cfg(feature = "s3")]
+pub use source::S3Source;
+pub use source::{
+    BucketMap, LocalDir, MapTarget, MappedSource, MetadataOrigin, ObjectSource, SourceError, SourceErrorKind,
+};
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};
 

@@ -558,12 +558,15 @@ impl<'v, 's> Walk<'v, 's> {
             return Ok(id);
         }
         let scope = &self.v.scope;
-        let keys = self
-            .v
-            .source
-            .list(bucket, &scope.listing_prefix(), &scope.start_marker(self.v.start))?;
         let first = compact(self.v.start);
         let last = compact(end + Duration::hours(1));
+        // As the reference's scan, the listing may stop at the first matching key past `last`.
+        let keys = self.v.source.list_until(
+            bucket,
+            &scope.listing_prefix(),
+            &scope.start_marker(self.v.start),
+            &|k| scope.matches(k) && key_stamp(k) > last,
+        )?;
         let mut listing = Listing::default();
         for key in keys {
             if !scope.matches(&key) {

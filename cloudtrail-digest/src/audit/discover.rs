@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use crate::keyname::{ChainScope, DigestKeyName};
-use crate::source::ObjectSource;
+use crate::source::{ObjectSource, SourceError};
 use crate::Error;
 
 /// How deep a key prefix before `AWSLogs/` is searched for.
@@ -84,7 +84,7 @@ fn awslogs_roots(
     let mut found = Vec::new();
     let mut stack = vec![(String::new(), PREFIX_DEPTH)];
     while let Some((at, depth)) = stack.pop() {
-        let folders = source.list_folders(bucket, &at)?;
+        let folders = folder_names(source, bucket, &at)?;
         for f in folders.iter().rev() {
             if f == "AWSLogs" {
                 found.push(at.clone());
@@ -95,6 +95,19 @@ fn awslogs_roots(
     }
     found.sort();
     Ok(found)
+}
+
+/// Names of the folders directly under `prefix` (without it and the trailing `/`).
+fn folder_names(source: &dyn ObjectSource, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+    Ok(source
+        .list_folders(bucket, prefix)?
+        .into_iter()
+        .filter_map(|f| {
+            f.strip_prefix(prefix)
+                .and_then(|n| n.strip_suffix('/'))
+                .map(str::to_string)
+        })
+        .collect())
 }
 
 /// Every digest key of the window in `buckets`: stamps (end times) after `window.0`
@@ -111,12 +124,12 @@ pub(crate) fn discover(
         for root in awslogs_roots(source, bucket, filter)? {
             let awslogs = format!("{root}AWSLogs/");
             let mut accounts = Vec::new();
-            for f in source.list_folders(bucket, &awslogs)? {
+            for f in folder_names(source, bucket, &awslogs)? {
                 if f.starts_with("o-") {
                     if !ChainFilter::keeps(&filter.organization_ids, &f) {
                         continue;
                     }
-                    for a in source.list_folders(bucket, &format!("{awslogs}{f}/"))? {
+                    for a in folder_names(source, bucket, &format!("{awslogs}{f}/"))? {
                         accounts.push(format!("{f}/{a}"));
                     }
                 } else if filter.organization_ids.is_empty() {
@@ -129,7 +142,7 @@ pub(crate) fn discover(
                     continue;
                 }
                 let base = format!("{awslogs}{account_path}/CloudTrail-Digest/");
-                for region in source.list_folders(bucket, &base)? {
+                for region in folder_names(source, bucket, &base)? {
                     if !ChainFilter::keeps(&filter.regions, &region) {
                         continue;
                     }

@@ -296,7 +296,26 @@ impl ObjectSource for LocalDir {
                 Err(_) => return Ok(Vec::new()),
             },
         };
-        Ok(sorted_dir_names(&dir))
+        Ok(sorted_dir_names(&dir)
+            .into_iter()
+            .map(|name| format!("{prefix}{name}/"))
+            .collect())
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        match self.check_inside(&path, bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
+            other => other?,
+        }
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) => match io_error(e, bucket, key) {
+                e if e.kind == SourceErrorKind::NotFound => Ok(None),
+                e => Err(e),
+            },
+        }
     }
 }
 
@@ -312,7 +331,7 @@ fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
 
 /// Turns a key into a relative path, refusing anything that could name a file outside
 /// the directory it is joined to, or two keys onto one file.
-fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
+pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
     if key.is_empty() {
         return Err("empty");
     }

@@ -6,8 +6,15 @@ use std::fmt;
 use std::io::Read;
 
 mod local;
+mod mapped;
+#[cfg(feature = "s3")]
+mod s3;
 
-pub use local::{parse_metadata_sidecar, LocalDir, TrailLocation};
+pub(crate) use local::safe_relative;
+pub use local::{parse_metadata_sidecar, LocalDir, TrailLocation, SIDECAR_SUFFIX};
+pub use mapped::{BucketMap, MapTarget, MappedSource};
+#[cfg(feature = "s3")]
+pub use s3::S3Source;
 
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,28 +101,53 @@ pub trait ObjectSource: Send + Sync {
     /// in S3 order (UTF-8 byte order).
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError>;
 
+    /// Like [`ObjectSource::list`], but a store that fetches the listing in pages may
+    /// stop after the page holding the first key for which `stop` holds (the keys up to
+    /// and including that one are always returned). The default lists everything.
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        let _ = stop;
+        self.list(bucket, prefix, start_after)
+    }
+
     /// The whole object with its user metadata.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError>;
 
     /// A reader over the object's bytes, for objects too large to hold.
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError>;
 
-    /// The distinct folder names directly under `prefix` (empty, or ending with `/`),
-    /// sorted: what S3 `ListObjectsV2` with delimiter `/` returns as common prefixes,
-    /// without `prefix` and the trailing `/`. Used to discover trails. The default lists
-    /// every key under `prefix`; sources that can ask for folders directly should.
+    /// The object's size in bytes, or `None` when it does not exist. The default reads
+    /// the whole object; stores that can ask for the size alone should.
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        match self.open(bucket, key) {
+            Ok(mut r) => {
+                let n = std::io::copy(&mut r, &mut std::io::sink())
+                    .map_err(|e| SourceError::new(SourceErrorKind::Other, bucket, key, e.to_string()))?;
+                Ok(Some(n))
+            }
+            Err(e) if e.kind == SourceErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The "folders" directly under `prefix` (which should end with `/`): every distinct
+    /// `prefix + SEGMENT + "/"` that starts some key, in S3 order, as S3 lists common
+    /// prefixes with the delimiter `/`. The default derives them from a full listing.
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
-        let mut folders: Vec<String> = self
-            .list(bucket, prefix, "")?
-            .iter()
-            .filter_map(|k| {
-                k.strip_prefix(prefix)?
-                    .split_once('/')
-                    .map(|(f, _)| f.to_string())
-            })
-            .filter(|f| !f.is_empty())
-            .collect();
-        folders.dedup();
+        let mut folders: Vec<String> = Vec::new();
+        for key in self.list(bucket, prefix, "")? {
+            if let Some(i) = key[prefix.len()..].find('/') {
+                let folder = &key[..prefix.len() + i + 1];
+                if folders.last().map(String::as_str) != Some(folder) {
+                    folders.push(folder.to_string());
+                }
+            }
+        }
         Ok(folders)
     }
 }

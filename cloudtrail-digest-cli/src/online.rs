@@ -1,0 +1,171 @@
+//! Setting up online access from the command line: the AWS session, the S3 source,
+//! `--bucket-map` targets, CloudTrail keys and trail descriptions. Without the `s3`
+//! feature every online request is refused with a clear message.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use cloudtrail_digest::{BucketMap, MapTarget, ObjectSource, PublicKeyProvider};
+
+use crate::cli::AwsArgs;
+
+/// A trail's bucket, prefix and kind, as DescribeTrails tells them.
+pub struct DescribedTrail {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub is_organization_trail: bool,
+}
+
+/// Online access, set up on first use.
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub struct Online {
+    aws: AwsArgs,
+    cloudtrail_endpoint: Option<String>,
+    #[cfg(feature = "s3")]
+    session: Option<Arc<cloudtrail_digest::aws::AwsSession>>,
+    #[cfg(feature = "s3")]
+    s3: Option<Arc<dyn ObjectSource>>,
+}
+
+#[cfg(not(feature = "s3"))]
+const NO_S3: &str =
+    "this cloudtrail-digest was built without the `s3` feature: only --local-dir with --public-keys works";
+
+impl Online {
+    pub fn new(aws: &AwsArgs) -> Online {
+        Online {
+            aws: aws.clone(),
+            cloudtrail_endpoint: None,
+            #[cfg(feature = "s3")]
+            session: None,
+            #[cfg(feature = "s3")]
+            s3: None,
+        }
+    }
+
+    /// Sends CloudTrail calls to `url` (the `keys` command's --endpoint-url).
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub fn with_cloudtrail_endpoint(mut self, url: Option<String>) -> Online {
+        self.cloudtrail_endpoint = url;
+        self
+    }
+
+    #[cfg(feature = "s3")]
+    fn session(&mut self) -> Result<Arc<cloudtrail_digest::aws::AwsSession>, String> {
+        if let Some(s) = &self.session {
+            return Ok(Arc::clone(s));
+        }
+        let mut settings = cloudtrail_digest::aws::AwsSettings::from_env();
+        if let Some(e) = &self.aws.endpoint_url {
+            settings.s3_endpoint = Some(e.clone());
+        }
+        if let Some(e) = &self.cloudtrail_endpoint {
+            settings.cloudtrail_endpoint = Some(e.clone());
+        }
+        if let Some(p) = &self.aws.profile {
+            settings.profile = Some(p.clone());
+        }
+        settings.anonymous = self.aws.no_sign_request;
+        settings.max_concurrency = self.aws.max_concurrency.into();
+        let session = cloudtrail_digest::aws::AwsSession::new(settings)?;
+        self.session = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// The S3 source (all buckets).
+    #[cfg(feature = "s3")]
+    pub fn s3(&mut self) -> Result<Arc<dyn ObjectSource>, String> {
+        if let Some(s) = &self.s3 {
+            return Ok(Arc::clone(s));
+        }
+        let source: Arc<dyn ObjectSource> = Arc::new(cloudtrail_digest::S3Source::new(self.session()?));
+        self.s3 = Some(Arc::clone(&source));
+        Ok(source)
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn s3(&mut self) -> Result<Arc<dyn ObjectSource>, String> {
+        Err(NO_S3.to_string())
+    }
+
+    /// CloudTrail's public keys of `region`.
+    #[cfg(feature = "s3")]
+    pub fn cloudtrail_keys(
+        &mut self,
+        region: &str,
+    ) -> Result<Arc<cloudtrail_digest::aws::CloudTrailKeys>, String> {
+        Ok(Arc::new(cloudtrail_digest::aws::CloudTrailKeys::new(
+            self.session()?,
+            region,
+        )))
+    }
+
+    /// A key provider asking CloudTrail in `region`.
+    #[cfg(feature = "s3")]
+    pub fn key_provider(&mut self, region: &str) -> Result<Box<dyn PublicKeyProvider>, String> {
+        Ok(Box::new(cloudtrail_digest::aws::CloudTrailKeys::new(
+            self.session()?,
+            region,
+        )))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn key_provider(&mut self, _region: &str) -> Result<Box<dyn PublicKeyProvider>, String> {
+        Err(NO_S3.to_string())
+    }
+
+    /// The region used when nothing names one (environment or profile).
+    #[cfg(feature = "s3")]
+    pub fn default_region(&mut self) -> Result<String, String> {
+        Ok(self.session()?.default_region().to_string())
+    }
+
+    /// DescribeTrails in `region` for `arn`.
+    #[cfg(feature = "s3")]
+    pub fn describe_trail(&mut self, region: &str, arn: &str) -> Result<Option<DescribedTrail>, String> {
+        let client = cloudtrail_digest::aws::CloudTrailKeys::new(self.session()?, region);
+        Ok(client
+            .describe_trail(arn)
+            .map_err(|e| e.to_string())?
+            .map(|t| DescribedTrail {
+                bucket: t.bucket,
+                prefix: t.prefix,
+                is_organization_trail: t.is_organization_trail,
+            }))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn describe_trail(&mut self, _region: &str, _arn: &str) -> Result<Option<DescribedTrail>, String> {
+        Err(NO_S3.to_string())
+    }
+
+    /// Parses `--bucket-map ORIGINAL=TARGET` options.
+    pub fn bucket_map(&mut self, specs: &[String]) -> Result<BucketMap, String> {
+        let mut map = BucketMap::new();
+        for spec in specs {
+            let Some((original, target)) = spec.split_once('=') else {
+                return Err(format!("--bucket-map {spec}: expected ORIGINAL=TARGET"));
+            };
+            if original.is_empty() || original.contains('/') || target.is_empty() {
+                return Err(format!(
+                    "--bucket-map {spec}: ORIGINAL must be a bucket name and TARGET s3://BUCKET[/PREFIX] or a directory"
+                ));
+            }
+            let t = match target.strip_prefix("s3://") {
+                Some(rest) => {
+                    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                    if bucket.is_empty() {
+                        return Err(format!("--bucket-map {spec}: no bucket in {target}"));
+                    }
+                    MapTarget::bucket(self.s3()?, bucket, prefix)
+                }
+                None => MapTarget::directory(Path::new(target))
+                    .map_err(|e| format!("--bucket-map {spec}: {target} is not a usable directory ({e})"))?,
+            };
+            if map.insert(original.to_string(), t).is_some() {
+                return Err(format!("--bucket-map: {original} is mapped twice"));
+            }
+        }
+        Ok(map)
+    }
+}

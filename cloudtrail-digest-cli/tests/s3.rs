@@ -1,0 +1,802 @@
+//! Against a real S3-compatible server on loopback (moto, see tests/support): metadata
+//! round trip, start-after listing, `validate-logs` in S3 equal to the local goldens for
+//! every scenario, bucket mapping from a replica bucket and from a directory, `mirror`
+//! round trip and resume, and public keys from a ListPublicKeys endpoint served here.
+
+#![cfg(feature = "s3")]
+
+mod support;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use cloudtrail_digest::aws::{AwsSession, AwsSettings};
+use cloudtrail_digest::{MetadataOrigin, ObjectSource, S3Source, SourceErrorKind};
+use serde_json::Value;
+use support::*;
+
+/// Kept out of the uploads by name, so the mapping tests can show that reads go to the
+/// mapped target: nothing else holds this bucket.
+const MAPPED_ONLY: &str = "gap-stopped-logging";
+
+fn scenarios() -> PathBuf {
+    repo().join("testdata/scenarios")
+}
+
+fn spec(name: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(scenarios().join(name).join("scenario.json")).unwrap()).unwrap()
+}
+
+fn case_args(name: &str, case: &str) -> Vec<String> {
+    let spec = spec(name);
+    let c = spec["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == case)
+        .unwrap_or_else(|| panic!("{name}/{case}"));
+    c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn golden(name: &str, case: &str) -> (String, String, String) {
+    let read = |ext: &str| {
+        std::fs::read_to_string(
+            scenarios()
+                .join(name)
+                .join("expected")
+                .join(format!("{case}.{ext}")),
+        )
+        .unwrap()
+    };
+    (read("stdout"), read("stderr"), read("exit"))
+}
+
+fn arg_value(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).map(|i| args[i + 1].clone())
+}
+
+/// Uploads a scenario's buckets once per test binary.
+fn ensure_uploaded(m: &Moto, name: &str) {
+    static DONE: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
+    let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+    if done.insert(name.to_string()) {
+        upload_mirror(m, &scenarios().join(name).join("mirror"));
+    }
+}
+
+fn s3_args(m: &Moto, name: &str, case: &str) -> Vec<String> {
+    let mut args = vec!["validate-logs".to_string()];
+    args.extend(case_args(name, case));
+    args.extend([
+        "--endpoint-url".into(),
+        m.endpoint(),
+        "--public-keys".into(),
+        scenarios()
+            .join(name)
+            .join("public-keys.json")
+            .display()
+            .to_string(),
+    ]);
+    args
+}
+
+fn source(m: &Moto) -> S3Source {
+    let settings = AwsSettings {
+        s3_endpoint: Some(m.endpoint()),
+        region: Some("us-east-1".into()),
+        max_retries: 1,
+        ..AwsSettings::default()
+    };
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    S3Source::new(AwsSession::new(settings).unwrap())
+}
+
+#[test]
+fn metadata_round_trip_start_after_listing_and_errors() {
+    let Some(m) = moto() else { return };
+    let bucket = "ctd-test-listing";
+    create_bucket(m, bucket);
+    let meta: BTreeMap<String, String> = [
+        ("signature", "00ff"),
+        ("signature-algorithm", "SHA256withRSA"),
+        ("backfill-generation-timestamp", "2026-03-01T05:00:00Z"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    put_object(m, bucket, "d/r1/k.json.gz", b"digest bytes", &meta);
+    put_object(m, bucket, "d/r10/z", b"z", &BTreeMap::new());
+    // More than one page (S3 and moto return at most 1000 keys per page).
+    for i in 0..1005 {
+        put_object(m, bucket, &format!("d/r1/2026/{i:04}"), b"x", &BTreeMap::new());
+    }
+    let s3 = source(m);
+    let object = s3.get(bucket, "d/r1/k.json.gz").unwrap();
+    assert_eq!(object.body, b"digest bytes");
+    assert_eq!(object.metadata.entries, meta);
+    assert_eq!(object.metadata.origin, Some(MetadataOrigin::Service));
+    let plain = s3.get(bucket, "d/r10/z").unwrap();
+    assert_eq!((plain.metadata.origin, plain.metadata.entries.len()), (None, 0));
+    let mut streamed = Vec::new();
+    s3.open(bucket, "d/r1/k.json.gz")
+        .unwrap()
+        .read_to_end(&mut streamed)
+        .unwrap();
+    assert_eq!(streamed, b"digest bytes");
+    assert_eq!(s3.size(bucket, "d/r1/k.json.gz").unwrap(), Some(12));
+    assert_eq!(s3.size(bucket, "d/r1/nothing").unwrap(), None);
+
+    // Prefix without a trailing slash lists r10 too; start-after skips through the marker.
+    let keys = s3.list(bucket, "d/r1", "d/r1/2026/0999").unwrap();
+    let want: Vec<String> = (1000..1005)
+        .map(|i| format!("d/r1/2026/{i:04}"))
+        .chain(["d/r1/k.json.gz".to_string(), "d/r10/z".to_string()])
+        .collect();
+    assert_eq!(keys, want);
+    assert_eq!(s3.list(bucket, "d/", "").unwrap().len(), 1007);
+    // Listing may stop after the page where the scan would stop.
+    let first_page = s3
+        .list_until(bucket, "d/", "", &|k| k.starts_with("d/r1/2026/0"))
+        .unwrap();
+    assert!(
+        first_page.len() < 1007 && first_page[0] == "d/r1/2026/0000",
+        "{}",
+        first_page.len()
+    );
+    assert_eq!(s3.list_folders(bucket, "d/").unwrap(), vec!["d/r1/", "d/r10/"]);
+
+    assert_eq!(
+        s3.get(bucket, "d/missing").unwrap_err().kind,
+        SourceErrorKind::NotFound
+    );
+    assert_eq!(
+        s3.get("ctd-test-no-such-bucket", "k").unwrap_err().kind,
+        SourceErrorKind::NoSuchBucket
+    );
+    assert_eq!(
+        s3.list("ctd-test-no-such-bucket", "", "").unwrap_err().kind,
+        SourceErrorKind::NoSuchBucket
+    );
+    assert_eq!(s3.bucket_region(bucket).unwrap(), "us-east-1");
+}
+
+#[test]
+fn access_denied_is_named_clearly() {
+    let Some(m) = moto() else { return };
+    ensure_uploaded(m, "clean-chain");
+    // Unsigned requests to a private bucket are refused.
+    let mut args = s3_args(m, "clean-chain", "default");
+    args.push("--no-sign-request".into());
+    let out = run_cli(&args, &[]);
+    let (_, stderr, exit) = outcome(&out);
+    assert_eq!(exit, "255\n", "{stderr}");
+    assert!(
+        stderr.contains("access denied for s3://ctd-clean-chain-bucket"),
+        "{stderr}"
+    );
+    // Without any credentials, a server on loopback is asked unsigned: nothing goes to
+    // the instance metadata service.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", String::new()),
+        ("AWS_EC2_METADATA_DISABLED", String::new()),
+    ];
+    let (_, stderr, exit) = outcome(&run_cli(&s3_args(m, "clean-chain", "default"), &env));
+    assert_eq!(exit, "255\n", "{stderr}");
+    assert!(stderr.contains("access denied for s3://"), "{stderr}");
+}
+
+#[test]
+fn validation_in_s3_prints_the_local_goldens_for_every_scenario() {
+    let Some(m) = moto() else { return };
+    let mut names: Vec<String> = std::fs::read_dir(scenarios())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != MAPPED_ONLY)
+        .collect();
+    names.sort();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for name in &names {
+        ensure_uploaded(m, name);
+        for case in spec(name)["cases"].as_array().unwrap() {
+            let case = case["name"].as_str().unwrap();
+            let got = outcome(&run_cli(&s3_args(m, name, case), &[]));
+            runs += 1;
+            if got != golden(name, case) {
+                failures.push(format!(
+                    "{name}/{case}:\n{got:#?}\nexpected\n{:#?}",
+                    golden(name, case)
+                ));
+            }
+        }
+    }
+    assert!(runs >= 60, "only {runs} cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_replica_bucket_validates_under_the_original_names() {
+    let Some(m) = moto() else { return };
+    let original = "ctd-gap-stopped-logging-bucket";
+    let tree = scenarios().join(MAPPED_ONLY).join("mirror").join(original);
+    upload_dir(m, &tree, "ctd-test-replica", "archive/copy/");
+    // Nothing holds the original bucket: every read must go through the mapping.
+    assert_eq!(
+        request(m, "GET", &format!("/{original}?location"), &[], b"").0,
+        404
+    );
+    for case in ["default", "verbose"] {
+        let mut args = s3_args(m, MAPPED_ONLY, case);
+        args.extend([
+            "--bucket-map".into(),
+            format!("{original}=s3://ctd-test-replica/archive/copy"),
+        ]);
+        assert_eq!(outcome(&run_cli(&args, &[])), golden(MAPPED_ONLY, case), "{case}");
+    }
+    // A mirror of the replica keeps the original names and validates the same.
+    let dest = temp_dir("replica-mirror");
+    let mut args = mirror_args(m, MAPPED_ONLY, &dest);
+    args.extend([
+        "--bucket-map".into(),
+        format!("{original}=s3://ctd-test-replica/archive/copy"),
+    ]);
+    let out = run_cli(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_faithful(&dest, &scenarios().join(MAPPED_ONLY).join("mirror"));
+    assert_eq!(
+        outcome(&run_cli(&local_args(MAPPED_ONLY, "verbose", &dest), &[])),
+        golden(MAPPED_ONLY, "verbose")
+    );
+    std::fs::remove_dir_all(&dest).unwrap();
+    // Without the mapping, the replica is what the reference sees: every digest moved.
+    let mut args = s3_args(m, MAPPED_ONLY, "default");
+    let i = args.iter().position(|a| a == original).unwrap();
+    args[i] = "ctd-test-replica".into();
+    args.extend(["--s3-prefix".into(), "archive/copy".into()]);
+    let (stdout, stderr, exit) = outcome(&run_cli(&args, &[]));
+    assert_eq!(exit, "1\n");
+    assert!(stdout.contains("No valid digests found in range"), "{stdout}");
+    assert!(
+        stderr.contains("INVALID: has been moved from its original location"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_directory_can_stand_in_for_a_bucket() {
+    let Some(m) = moto() else { return };
+    let original = "ctd-gap-stopped-logging-bucket";
+    let tree = scenarios().join(MAPPED_ONLY).join("mirror").join(original);
+    for case in ["default", "verbose"] {
+        let mut args = s3_args(m, MAPPED_ONLY, case);
+        args.extend(["--bucket-map".into(), format!("{original}={}", tree.display())]);
+        assert_eq!(outcome(&run_cli(&args, &[])), golden(MAPPED_ONLY, case), "{case}");
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ctd-s3-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn mirror_args(m: &Moto, name: &str, dest: &Path) -> Vec<String> {
+    let args = case_args(name, "default");
+    let mut out: Vec<String> = vec![
+        "mirror".into(),
+        "--s3-bucket".into(),
+        arg_value(&args, "--s3-bucket").unwrap(),
+        "--start-time".into(),
+        arg_value(&args, "--start-time").unwrap(),
+        "--end-time".into(),
+        arg_value(&args, "--end-time").unwrap(),
+        "--dest".into(),
+        dest.display().to_string(),
+        "--endpoint-url".into(),
+        m.endpoint(),
+    ];
+    if let Some(p) = arg_value(&args, "--s3-prefix") {
+        out.extend(["--s3-prefix".into(), p]);
+    }
+    out
+}
+
+fn local_args(name: &str, case: &str, root: &Path) -> Vec<String> {
+    let mut args = vec!["validate-logs".to_string()];
+    args.extend(case_args(name, case));
+    args.extend([
+        "--local-dir".into(),
+        root.display().to_string(),
+        "--public-keys".into(),
+        scenarios()
+            .join(name)
+            .join("public-keys.json")
+            .display()
+            .to_string(),
+    ]);
+    args
+}
+
+/// Every file of the copy is byte for byte the scenario's (sidecars: the same JSON).
+fn assert_faithful(copy: &Path, original: &Path) {
+    let mut stack = vec![copy.to_path_buf()];
+    let mut n = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let rel = p.strip_prefix(copy).unwrap();
+            assert!(
+                !rel.to_string_lossy().ends_with(".ctd-partial"),
+                "temporary file left: {rel:?}"
+            );
+            let theirs = original.join(rel);
+            if rel.to_string_lossy().ends_with(".metadata.json") {
+                let a: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+                let b: Value = std::fs::read(&theirs)
+                    .map(|b| serde_json::from_slice(&b).unwrap())
+                    .unwrap_or(Value::Object(Default::default()));
+                assert_eq!(a, b, "{rel:?}");
+            } else {
+                assert_eq!(
+                    std::fs::read(&p).unwrap(),
+                    std::fs::read(&theirs).unwrap(),
+                    "{rel:?}"
+                );
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0, "nothing copied into {}", copy.display());
+}
+
+#[test]
+fn mirror_copies_what_validation_reads_faithfully() {
+    let Some(m) = moto() else { return };
+    let cases: [(&str, &[&str]); 7] = [
+        ("clean-chain", &["default", "verbose"]),
+        ("bucket-change", &["default", "verbose"]),
+        ("multi-region", &["default", "eu-west-1-verbose"]),
+        ("deleted-log", &["verbose"]),
+        ("backfill", &["verbose"]),
+        ("prefix", &["verbose"]),
+        ("organization-trail", &["verbose", "management-account"]),
+    ];
+    for (name, runs) in cases {
+        ensure_uploaded(m, name);
+        let dest = temp_dir(&format!("mirror-{name}"));
+        let out = run_cli(&mirror_args(m, name, &dest), &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).starts_with("Mirrored s3://"),
+            "{}",
+            text(&out.stdout)
+        );
+        assert_faithful(&dest, &scenarios().join(name).join("mirror"));
+        for case in runs {
+            let local = outcome(&run_cli(&local_args(name, case, &dest), &[]));
+            let online = outcome(&run_cli(&s3_args(m, name, case), &[]));
+            assert_eq!(local, online, "{name}/{case}: the copy and the bucket differ");
+            assert_eq!(local, golden(name, case), "{name}/{case}");
+        }
+        std::fs::remove_dir_all(&dest).unwrap();
+    }
+}
+
+#[test]
+fn an_interrupted_mirror_resumes_where_it_stopped() {
+    let Some(m) = moto() else { return };
+    let name = "clean-chain";
+    ensure_uploaded(m, name);
+    let dest = temp_dir("resume");
+    let first = run_cli(&mirror_args(m, name, &dest), &[]);
+    assert!(
+        text(&first.stdout).contains("16 copied (19541 bytes), 0 already complete"),
+        "{}",
+        text(&first.stdout)
+    );
+    // What an interrupted run (or another tool) can leave: objects not yet renamed into
+    // place (with a stale temporary file), a digest without its sidecar, a short file.
+    let bucket = dest.join("ctd-clean-chain-bucket/AWSLogs/111122223333");
+    let digest_dir = bucket.join("CloudTrail-Digest/us-east-1/2026/03/01");
+    let log_dir = bucket.join("CloudTrail/us-east-1/2026/03/01");
+    let digest = digest_dir
+        .join("111122223333_CloudTrail-Digest_us-east-1_test-trail_us-east-1_20260301T041742Z.json.gz");
+    std::fs::remove_file(&digest).unwrap();
+    std::fs::write(
+        digest_dir.join(".111122223333_CloudTrail-Digest_us-east-1_test-trail_us-east-1_20260301T041742Z.json.gz.ctd-partial"),
+        b"partial",
+    )
+    .unwrap();
+    std::fs::remove_file(digest_dir.join(
+        "111122223333_CloudTrail-Digest_us-east-1_test-trail_us-east-1_20260301T051742Z.json.gz.metadata.json",
+    ))
+    .unwrap();
+    let log = log_dir.join("111122223333_CloudTrail_us-east-1_20260301T0540Z_MlINJaaMoJ0q5Y6j.json.gz");
+    let bytes = std::fs::read(&log).unwrap();
+    std::fs::write(&log, &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::remove_file(
+        log_dir.join("111122223333_CloudTrail_us-east-1_20260301T0205Z_rxE16730FEwVart2.json.gz"),
+    )
+    .unwrap();
+
+    let again = run_cli(&mirror_args(m, name, &dest), &[]);
+    assert!(
+        text(&again.stdout).contains("4 copied") && text(&again.stdout).contains("12 already complete"),
+        "{}",
+        text(&again.stdout)
+    );
+    assert_faithful(&dest, &scenarios().join(name).join("mirror"));
+    for case in ["default", "verbose"] {
+        assert_eq!(
+            outcome(&run_cli(&local_args(name, case, &dest), &[])),
+            golden(name, case)
+        );
+    }
+    std::fs::remove_dir_all(&dest).unwrap();
+}
+
+/// Headers and JSON body of one request.
+type Recorded = (BTreeMap<String, String>, Value);
+
+/// A ListPublicKeys endpoint on loopback answering from a key file, two keys per page.
+struct FakeCloudTrail {
+    port: u16,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Requests still to be answered with throttling (400) or a server error (503).
+    throttle: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Epoch seconds of a key file time (CLI v1 numbers or CLI v2 ISO 8601 strings).
+fn epoch(v: &Value) -> f64 {
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .or_else(|| {
+            v.as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.timestamp() as f64)
+        })
+        .expect("a key file time")
+}
+
+/// Key file entries as CloudTrail sends them (times as epoch seconds).
+fn wire_keys(keys_file: &Path) -> Vec<Value> {
+    let doc: Value = serde_json::from_slice(&std::fs::read(keys_file).unwrap()).unwrap();
+    doc["PublicKeyList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let mut k = k.clone();
+            for f in ["ValidityStartTime", "ValidityEndTime"] {
+                k[f] = serde_json::json!(epoch(&k[f]));
+            }
+            k
+        })
+        .collect()
+}
+
+fn fake_cloudtrail(keys_file: &Path) -> FakeCloudTrail {
+    fake_cloudtrail_with(keys_file, None)
+}
+
+/// Also answers DescribeTrails with `trail` (a scenario's `trail`).
+fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrail {
+    let keys = wire_keys(keys_file);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
+    let seen = Arc::clone(&requests);
+    let throttle: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+    let throttling = Arc::clone(&throttle);
+    std::thread::spawn(move || {
+        // Bounded: a test makes a handful of calls.
+        for stream in listener.incoming().take(200) {
+            let Ok(mut stream) = stream else { continue };
+            stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = BTreeMap::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.trim_end().split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let left = throttling.load(std::sync::atomic::Ordering::SeqCst);
+            if left > 0 {
+                throttling.store(left - 1, std::sync::atomic::Ordering::SeqCst);
+                let (status, answer) = if left % 2 == 0 {
+                    (
+                        "400 Bad Request",
+                        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                    )
+                } else {
+                    (
+                        "503 Service Unavailable",
+                        r#"{"__type":"ServiceUnavailableException"}"#,
+                    )
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                continue;
+            }
+            let target = headers.get("x-amz-target").cloned().unwrap_or_default();
+            if target.ends_with(".DescribeTrails") {
+                let wanted = body["trailNameList"].as_array().cloned().unwrap_or_default();
+                let found: Vec<Value> = trail
+                    .iter()
+                    .filter(|t| wanted.contains(&t["TrailARN"]))
+                    .cloned()
+                    .collect();
+                let answer = serde_json::json!({ "trailList": found }).to_string();
+                seen.lock().unwrap().push((headers, body));
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                continue;
+            }
+            let (start, end) = (epoch(&body["StartTime"]), epoch(&body["EndTime"]));
+            let matching: Vec<&Value> = keys
+                .iter()
+                .filter(|k| epoch(&k["ValidityStartTime"]) <= end && epoch(&k["ValidityEndTime"]) >= start)
+                .collect();
+            let from: usize = body["NextToken"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            let page: Vec<&Value> = matching.iter().skip(from).take(2).copied().collect();
+            let mut answer = serde_json::json!({ "PublicKeyList": page });
+            if from + 2 < matching.len() {
+                answer["NextToken"] = Value::String((from + 2).to_string());
+            }
+            seen.lock().unwrap().push((headers, body));
+            let answer = answer.to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    FakeCloudTrail {
+        port,
+        requests,
+        throttle,
+    }
+}
+
+#[test]
+fn public_keys_come_from_cloudtrail_when_no_file_is_given() {
+    let Some(m) = moto() else { return };
+    for name in ["key-rotation", "backfill"] {
+        ensure_uploaded(m, name);
+        let ct = fake_cloudtrail(&scenarios().join(name).join("public-keys.json"));
+        let endpoint = format!("http://127.0.0.1:{}", ct.port);
+        for case in ["default", "verbose"] {
+            let mut args = vec!["validate-logs".to_string()];
+            args.extend(case_args(name, case));
+            args.extend(["--endpoint-url".into(), m.endpoint()]);
+            let got = outcome(&run_cli(
+                &args,
+                &[("AWS_ENDPOINT_URL_CLOUDTRAIL", endpoint.clone())],
+            ));
+            assert_eq!(got, golden(name, case), "{name}/{case}");
+        }
+        let requests = ct.requests.lock().unwrap();
+        assert!(!requests.is_empty());
+        for (headers, body) in requests.iter() {
+            assert_eq!(
+                headers["x-amz-target"],
+                "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListPublicKeys"
+            );
+            assert_eq!(headers["content-type"], "application/x-amz-json-1.1");
+            assert!(
+                headers["authorization"].starts_with("AWS4-HMAC-SHA256 Credential=testing/")
+                    && headers["authorization"].contains("/us-east-1/cloudtrail/aws4_request"),
+                "{headers:?}"
+            );
+            assert!(body["StartTime"].is_i64() && body["EndTime"].is_i64(), "{body}");
+        }
+    }
+}
+
+#[test]
+fn the_keys_command_writes_a_key_file() {
+    let keys_file = scenarios().join("key-rotation/public-keys.json");
+    let ct = fake_cloudtrail(&keys_file);
+    // Throttled and failing answers are retried with backoff.
+    ct.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
+    let dir = temp_dir("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let args: Vec<String> = [
+        "--region",
+        "us-east-1",
+        "keys",
+        "--start-time",
+        "2020-01-01T00:00:00Z",
+        "--end-time",
+        "2030-01-01T00:00:00Z",
+        "--endpoint-url",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([format!("http://127.0.0.1:{}", ct.port)])
+    .collect();
+    let out = run_cli(&args, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want = wire_keys(&keys_file);
+    assert_eq!(got["PublicKeyList"], Value::Array(want.clone()));
+    // Pages of two keys: every page was asked for, with its NextToken.
+    let pages = ct.requests.lock().unwrap().len();
+    assert_eq!(pages, want.len().div_ceil(2).max(1));
+    // The file loads for offline use.
+    let saved = dir.join("keys.json");
+    std::fs::write(&saved, &out.stdout).unwrap();
+    cloudtrail_digest::PublicKeySet::new().add_file(&saved).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn credentials_come_from_profiles_and_credential_processes() {
+    let keys_file = scenarios().join("clean-chain/public-keys.json");
+    let ct = fake_cloudtrail(&keys_file);
+    let dir = temp_dir("profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("credentials"),
+        "[audit]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = secret\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("config"),
+        "[default]\nregion = ap-south-1\n[profile audit]\nregion = eu-west-1\n[profile proc]\ncredential_process = echo '{\"Version\": 1, \
+         \"AccessKeyId\": \"AKIDFROMPROCESS\", \"SecretAccessKey\": \"s\"}'\n",
+    )
+    .unwrap();
+    let files = [
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("credentials").display().to_string(),
+        ),
+        ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+    ];
+    let keys_args = |extra: &[&str]| -> Vec<String> {
+        [
+            "keys",
+            "--start-time",
+            "2026-03-01",
+            "--end-time",
+            "2026-03-02",
+            "--endpoint-url",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("http://127.0.0.1:{}", ct.port)])
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect()
+    };
+    let last_authorization = || {
+        let r = ct.requests.lock().unwrap();
+        r.last().unwrap().0["authorization"].clone()
+    };
+    // --profile wins over environment keys; its region is the default region.
+    let out = run_cli(&keys_args(&["--profile", "audit"]), &files);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let auth = last_authorization();
+    assert!(
+        auth.contains("Credential=AKIDFROMPROFILE/") && auth.contains("/eu-west-1/cloudtrail/"),
+        "{auth}"
+    );
+    // AWS_PROFILE yields to environment keys, and is used without them.
+    let mut env = files.to_vec();
+    env.push(("AWS_PROFILE", "proc".to_string()));
+    run_cli(&keys_args(&[]), &env);
+    assert!(last_authorization().contains("Credential=testing/"));
+    env.push(("AWS_ACCESS_KEY_ID", String::new()));
+    let out = run_cli(&keys_args(&[]), &env);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(last_authorization().contains("Credential=AKIDFROMPROCESS/"));
+    // A profile that does not exist is named.
+    let out = run_cli(&keys_args(&["--profile", "nosuch"]), &files);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        text(&out.stderr).contains("(nosuch) could not be found"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_s3_bucket_the_trail_is_found_through_describe_trails() {
+    let Some(m) = moto() else { return };
+    for (name, cases) in [
+        ("clean-chain", &["default", "verbose"][..]),
+        ("organization-trail", &["default", "management-account"][..]),
+    ] {
+        ensure_uploaded(m, name);
+        let ct = fake_cloudtrail_with(
+            &scenarios().join(name).join("public-keys.json"),
+            Some(spec(name)["trail"].clone()),
+        );
+        let env = [(
+            "AWS_ENDPOINT_URL_CLOUDTRAIL",
+            format!("http://127.0.0.1:{}", ct.port),
+        )];
+        for case in cases {
+            let mut args = s3_args(m, name, case);
+            let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+            args.drain(i..i + 2);
+            assert_eq!(
+                outcome(&run_cli(&args, &env)),
+                golden(name, case),
+                "{name}/{case}"
+            );
+        }
+        if name == "organization-trail" {
+            let mut args = s3_args(m, name, "default");
+            let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+            args.drain(i..i + 2);
+            let i = args.iter().position(|a| a == "--account-id").unwrap();
+            args.drain(i..i + 2);
+            let (stdout, stderr, exit) = outcome(&run_cli(&args, &env));
+            assert_eq!(
+                (stdout.as_str(), stderr.as_str(), exit.as_str()),
+                (
+                    "",
+                    "\nMissing required parameter for organization trail: '--account-id'\n",
+                    "255\n"
+                )
+            );
+        }
+        // An unknown trail is named as the reference names it.
+        let mut args = s3_args(m, name, cases[0]);
+        let i = args.iter().position(|a| a == "--s3-bucket").unwrap();
+        args.drain(i..i + 2);
+        let arn = args.iter().position(|a| a == "--trail-arn").unwrap() + 1;
+        args[arn] = args[arn].replace("trail/test-trail", "trail/other");
+        let (_, stderr, exit) = outcome(&run_cli(&args, &env));
+        assert_eq!(exit, "255\n");
+        assert!(
+            stderr.contains("A trail could not be found for arn:aws:cloudtrail"),
+            "{stderr}"
+        );
+    }
+}

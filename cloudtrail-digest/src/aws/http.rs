@@ -1,0 +1,190 @@
+//! Signed requests outside object_store (bucket location, CloudTrail JSON calls), with
+//! retries and backoff on throttling, 5xx answers and transport failures.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+use object_store::client::{HttpRequest, HttpRequestBody};
+
+use super::AwsSession;
+
+/// An answer, whatever its status.
+pub(crate) struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    /// The error code of an AWS error answer (`<Code>` of S3's XML, `__type` of JSON).
+    pub fn error_code(&self) -> Option<String> {
+        let text = String::from_utf8_lossy(&self.body);
+        if let Some(code) = xml_text(&text, "Code") {
+            return Some(code);
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        let t = doc.get("__type").and_then(|v| v.as_str())?;
+        Some(t.rsplit('#').next().unwrap_or(t).to_string())
+    }
+
+    /// The error message of an AWS error answer.
+    pub fn error_message(&self) -> String {
+        let text = String::from_utf8_lossy(&self.body);
+        if let Some(m) = xml_text(&text, "Message") {
+            return m;
+        }
+        if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&self.body) {
+            for k in ["message", "Message"] {
+                if let Some(m) = doc.get(k).and_then(|v| v.as_str()) {
+                    return m.to_string();
+                }
+            }
+        }
+        format!("HTTP {}", self.status)
+    }
+}
+
+/// The text of the first `<tag>...</tag>` (or empty for `<tag/>`), entities decoded.
+pub(crate) fn xml_text(doc: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}");
+    let mut from = 0;
+    while let Some(i) = doc[from..].find(&open) {
+        let start = from + i + open.len();
+        let rest = &doc[start..];
+        match rest.chars().next() {
+            Some('>') | Some(' ') | Some('/') => {}
+            _ => {
+                from = start;
+                continue;
+            }
+        }
+        let close_of_open = rest.find('>')?;
+        if rest[..close_of_open].ends_with('/') {
+            return Some(String::new());
+        }
+        let body = &rest[close_of_open + 1..];
+        let end = body.find(&format!("</{tag}>"))?;
+        return Some(decode_entities(&body[..end]));
+    }
+    None
+}
+
+fn decode_entities(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+            | "RequestTimeout"
+            | "RequestTimeoutException"
+            | "PriorRequestNotComplete"
+            | "InternalError"
+    )
+}
+
+/// Whether an answer is worth another try.
+fn retryable(r: &Response) -> bool {
+    r.status >= 500
+        || r.status == 429
+        || (r.status == 400 && r.error_code().is_some_and(|c| is_throttling(&c)))
+}
+
+/// Delay before retry number `attempt` (1-based): exponential from 100 ms, capped at
+/// 20 s, with jitter so that many clients do not retry in step.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = 100u64.saturating_mul(1 << attempt.min(8)).min(20_000);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() as u64);
+    Duration::from_millis(base / 2 + nanos % (base / 2 + 1))
+}
+
+/// Sends a request signed for `service` in `region`, retrying as the SDKs do.
+pub(crate) async fn send(
+    session: &AwsSession,
+    service: &str,
+    region: &str,
+    method: Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<Response, String> {
+    let retries = session.settings().max_retries as u32;
+    let mut attempt = 0u32;
+    loop {
+        let credential = session.credential().await?;
+        let mut builder = http::Request::builder().method(method.clone()).uri(url);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let mut request: HttpRequest = builder
+            .body(HttpRequestBody::from(body.clone()))
+            .map_err(|e| format!("bad request for {url}: {e}"))?;
+        super::sign(credential.as_deref(), service, region, &mut request)?;
+        let outgoing = session
+            .http()
+            .request(method.clone(), url)
+            .headers(request.headers().clone())
+            .body(body.clone());
+        let outcome = match outgoing.send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let headers = r.headers().clone();
+                match r.bytes().await {
+                    Ok(body) => Ok(Response {
+                        status,
+                        headers,
+                        body,
+                    }),
+                    Err(e) => Err(format!("{method} {url}: reading the answer failed: {e}")),
+                }
+            }
+            Err(e) => Err(format!("{method} {url}: {e}")),
+        };
+        attempt += 1;
+        match outcome {
+            Ok(r) if !retryable(&r) || attempt > retries => return Ok(r),
+            Err(e) if attempt > retries => return Err(format!("{e} (after {attempt} attempts)")),
+            _ => tokio::time::sleep(backoff(attempt)).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_xml_text() {
+        let doc = r#"<?xml version="1.0"?><LocationConstraint xmlns="x">eu-west-1</LocationConstraint>"#;
+        assert_eq!(xml_text(doc, "LocationConstraint").unwrap(), "eu-west-1");
+        assert_eq!(
+            xml_text(r#"<LocationConstraint xmlns="x"/>"#, "LocationConstraint").unwrap(),
+            ""
+        );
+        let err = "<Error><Code>NoSuchBucket</Code><Message>a &amp; b</Message></Error>";
+        assert_eq!(xml_text(err, "Code").unwrap(), "NoSuchBucket");
+        assert_eq!(xml_text(err, "Message").unwrap(), "a & b");
+        assert_eq!(xml_text("<CodeX>1</CodeX>", "Code"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(1) <= Duration::from_millis(200));
+        assert!(backoff(30) <= Duration::from_secs(20));
+        assert!(backoff(30) >= Duration::from_secs(10));
+    }
+}

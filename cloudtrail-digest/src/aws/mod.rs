@@ -1,0 +1,210 @@
+//! Talking to AWS (feature `s3`): one [`AwsSession`] holds the settings, the credentials
+//! and an internal async runtime; [`crate::S3Source`] reads objects through it and
+//! [`CloudTrailKeys`] asks CloudTrail for public keys.
+//!
+//! Everything here is synchronous to callers: requests run on the session's own runtime,
+//! at most [`AwsSettings::max_concurrency`] at once.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::aws::{AwsAuthorizer, AwsCredential, AwsCredentialProvider};
+use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
+
+mod cloudtrail;
+mod credentials;
+pub(crate) mod http;
+
+pub use cloudtrail::{CloudTrailKeys, TrailDescription};
+pub use credentials::CredentialSource;
+
+/// Where and how to reach AWS.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// S3 endpoint of an S3-compatible server (path-style addressing is then used).
+    pub s3_endpoint: Option<String>,
+    /// CloudTrail endpoint override (for tests and private endpoints).
+    pub cloudtrail_endpoint: Option<String>,
+    /// Named profile of the shared config and credentials files.
+    pub profile: Option<String>,
+    /// Send unsigned requests (public buckets).
+    pub anonymous: bool,
+    /// Region used where no other region is known (bucket location lookups, signing
+    /// for S3-compatible servers). Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, the
+    /// profile's `region`, else `us-east-1`.
+    pub region: Option<String>,
+    /// Requests in flight at once, at most.
+    pub max_concurrency: usize,
+    /// Retries of a throttled, failed (5xx) or interrupted request.
+    pub max_retries: usize,
+    /// Time limit of one request (connection and answer).
+    pub request_timeout: Duration,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        AwsSettings {
+            s3_endpoint: None,
+            cloudtrail_endpoint: None,
+            profile: None,
+            anonymous: false,
+            region: None,
+            max_concurrency: 16,
+            max_retries: 6,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl AwsSettings {
+    /// Settings from the standard environment variables: `AWS_ENDPOINT_URL_S3` (else
+    /// `AWS_ENDPOINT_URL`) for S3, `AWS_ENDPOINT_URL_CLOUDTRAIL` (else
+    /// `AWS_ENDPOINT_URL`) for CloudTrail, `AWS_PROFILE`, `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`.
+    pub fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        AwsSettings {
+            s3_endpoint: var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL")),
+            cloudtrail_endpoint: var("AWS_ENDPOINT_URL_CLOUDTRAIL").or_else(|| var("AWS_ENDPOINT_URL")),
+            profile: var("AWS_PROFILE"),
+            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            ..AwsSettings::default()
+        }
+    }
+}
+
+/// A connection to AWS: settings, resolved credentials, an HTTP client and a runtime.
+pub struct AwsSession {
+    settings: AwsSettings,
+    runtime: Runtime,
+    http: reqwest::Client,
+    credentials: Option<AwsCredentialProvider>,
+    credential_source: CredentialSource,
+    default_region: String,
+    permits: Arc<Semaphore>,
+}
+
+impl std::fmt::Debug for AwsSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSession")
+            .field("settings", &self.settings)
+            .field("credentials", &self.credential_source)
+            .field("default_region", &self.default_region)
+            .finish()
+    }
+}
+
+impl AwsSession {
+    /// Resolves credentials (see [`CredentialSource`]) and starts the runtime. Nothing is
+    /// sent yet; credentials that need a request (container or instance roles) are
+    /// fetched on first use.
+    pub fn new(settings: AwsSettings) -> Result<Arc<AwsSession>, String> {
+        // TLS for reqwest and object_store, with ring (already used for RSA here).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("ctd-aws")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the AWS client runtime: {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(settings.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+        let resolved = credentials::resolve(&settings)?;
+        let default_region = settings
+            .region
+            .clone()
+            .or(resolved.profile_region.clone())
+            .unwrap_or_else(|| "us-east-1".to_string());
+        Ok(Arc::new(AwsSession {
+            permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            settings,
+            runtime,
+            http,
+            credentials: resolved.provider,
+            credential_source: resolved.source,
+            default_region,
+        }))
+    }
+
+    /// The settings this session was made with.
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// Where the credentials come from.
+    pub fn credential_source(&self) -> &CredentialSource {
+        &self.credential_source
+    }
+
+    /// The region used when nothing else names one.
+    pub fn default_region(&self) -> &str {
+        &self.default_region
+    }
+
+    pub(crate) fn credential_provider(&self) -> Option<&AwsCredentialProvider> {
+        self.credentials.as_ref()
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn permits(&self) -> &Arc<Semaphore> {
+        &self.permits
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Runs `fut` on the session's runtime, holding one request permit.
+    pub(crate) fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
+        let permits = Arc::clone(&self.permits);
+        self.runtime.block_on(async move {
+            let _permit = permits.acquire_owned().await.expect("semaphore never closed");
+            fut.await
+        })
+    }
+
+    /// Current credentials, or `None` for anonymous access.
+    pub(crate) async fn credential(&self) -> Result<Option<Arc<AwsCredential>>, String> {
+        match &self.credentials {
+            None => Ok(None),
+            Some(p) => p
+                .get_credential()
+                .await
+                .map(Some)
+                .map_err(|e| format!("cannot get AWS credentials ({}): {e}", self.credential_source)),
+        }
+    }
+}
+
+/// Signs `request` with SigV4 for `service` in `region`, unless anonymous.
+pub(crate) fn sign(
+    credential: Option<&AwsCredential>,
+    service: &str,
+    region: &str,
+    request: &mut object_store::client::HttpRequest,
+) -> Result<(), String> {
+    if let Some(c) = credential {
+        AwsAuthorizer::new(c, service, region)
+            .try_authorize(request, None)
+            .map_err(|e| format!("cannot sign the request: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The public endpoint of `service` in `region` (China regions use `amazonaws.com.cn`).
+pub(crate) fn aws_endpoint(service: &str, region: &str) -> String {
+    let domain = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    format!("https://{service}.{region}.{domain}")
+}

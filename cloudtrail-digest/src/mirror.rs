@@ -1,0 +1,509 @@
+//! A faithful offline copy of a trail's evidence: every digest of a time window (for
+//! every account, organization folder and region under the bucket's `AWSLogs/`), each
+//! with a `KEY.metadata.json` sidecar holding its user metadata, and every log file they
+//! name, into the mirror layout `DEST/BUCKET/KEY` that [`crate::LocalDir`] reads.
+//!
+//! - Bytes are never altered: objects are written exactly as the source returns them.
+//! - Resumable: an object whose file exists with the source's size (and, for a digest,
+//!   its sidecar) is not fetched again. Every file is written to a temporary name in its
+//!   directory and renamed into place, so an interrupted run leaves no partial object.
+//! - Which digests: those in the date folders from the day before the window's start to
+//!   the day after its end + 1 hour (a superset of what validation lists), plus every
+//!   previous digest they name within those days, in whatever bucket (a trail whose
+//!   bucket changed), and then that bucket's digests of the same days too.
+//! - Keys that could leave `DEST` (`..`, empty segments, ...) are refused and counted.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::Value;
+
+use crate::digest::Digest;
+use crate::keyname::key_stamp;
+use crate::source::safe_relative;
+use crate::source::{ObjectSource, SourceError, SourceErrorKind, SIDECAR_SUFFIX};
+
+/// Suffix of temporary files (`.NAME.ctd-partial` beside `NAME`).
+pub const PARTIAL_SUFFIX: &str = ".ctd-partial";
+
+/// Days a window may span, at most.
+const MAX_DAYS: i64 = 366 * 30;
+
+/// What to copy.
+#[derive(Debug, Clone)]
+pub struct MirrorRequest {
+    /// The trail's bucket (its original name; read it through a
+    /// [`crate::MappedSource`] to copy from a replica).
+    pub bucket: String,
+    /// Key prefix of the trail, if any.
+    pub prefix: Option<String>,
+    /// Only this account's digests (member account of an organization trail too).
+    pub account_id: Option<String>,
+    /// Start of the validation window this copy is for.
+    pub start: DateTime<Utc>,
+    /// End of the validation window this copy is for.
+    pub end: DateTime<Utc>,
+}
+
+/// Counts so far (and in the end).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MirrorStats {
+    /// Digests found (listed or named as a previous digest).
+    pub digests_found: usize,
+    /// Digests handled (copied, already present or missing).
+    pub digests_done: usize,
+    /// Log files named by the digests.
+    pub logs_found: usize,
+    /// Log files handled.
+    pub logs_done: usize,
+    /// Objects fetched and written.
+    pub copied: usize,
+    /// Objects already complete in the destination.
+    pub skipped: usize,
+    /// Objects named but not in the source (`NoSuchKey`).
+    pub missing: usize,
+    /// Objects whose key cannot be a path inside the destination.
+    pub refused: usize,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Why a mirror run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    /// Reading from the source failed (other than a missing object).
+    #[error("{}", crate::Error::Source(.0.clone()))]
+    Source(SourceError),
+    /// Writing to the destination failed.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What failed.
+        error: io::Error,
+    },
+    /// The progress callback asked to stop.
+    #[error("interrupted")]
+    Interrupted,
+    /// The window is not usable.
+    #[error("{0}")]
+    Window(String),
+}
+
+/// Copies the evidence `request` names from `source` into `dest`, with `jobs` transfers
+/// at once. `progress` is called after each object with the counts so far; returning
+/// `ControlFlow::Break` stops the run (files already renamed into place stay).
+pub fn mirror(
+    source: &dyn ObjectSource,
+    request: &MirrorRequest,
+    dest: &Path,
+    jobs: usize,
+    progress: &(dyn Fn(&MirrorStats) -> ControlFlow<()> + Sync),
+) -> Result<MirrorStats, MirrorError> {
+    if request.start > request.end {
+        return Err(MirrorError::Window(
+            "Invalid time range specified: start-time must occur before end-time".into(),
+        ));
+    }
+    let first_day = (request.start - Duration::days(1)).date_naive();
+    let last_day = (request.end + Duration::hours(1) + Duration::days(1)).date_naive();
+    if (last_day - first_day).num_days() > MAX_DAYS {
+        return Err(MirrorError::Window(format!(
+            "the window spans more than {MAX_DAYS} days; mirror it in parts"
+        )));
+    }
+    fs::create_dir_all(dest).map_err(|error| MirrorError::Io {
+        path: dest.to_path_buf(),
+        error,
+    })?;
+    let run = Run {
+        source,
+        dest,
+        jobs: jobs.max(1),
+        first_day,
+        last_day,
+        stats: Mutex::new(MirrorStats::default()),
+        progress,
+        stop: AtomicBool::new(false),
+        failure: Mutex::new(None),
+    };
+    run.go(request)?;
+    let stats = run.stats.lock().expect("stats lock").clone();
+    Ok(stats)
+}
+
+type ObjectId = (String, String);
+
+struct Run<'a> {
+    source: &'a dyn ObjectSource,
+    dest: &'a Path,
+    jobs: usize,
+    first_day: NaiveDate,
+    last_day: NaiveDate,
+    stats: Mutex<MirrorStats>,
+    progress: &'a (dyn Fn(&MirrorStats) -> ControlFlow<()> + Sync),
+    stop: AtomicBool,
+    failure: Mutex<Option<MirrorError>>,
+}
+
+/// What one digest leads to.
+#[derive(Default)]
+struct DigestLinks {
+    logs: Vec<ObjectId>,
+    previous: Option<ObjectId>,
+}
+
+impl Run<'_> {
+    fn go(&self, request: &MirrorRequest) -> Result<(), MirrorError> {
+        let awslogs = match request.prefix.as_deref().map(|p| p.trim_matches('/')) {
+            Some(p) if !p.is_empty() => format!("{p}/AWSLogs/"),
+            _ => "AWSLogs/".to_string(),
+        };
+        let mut folders: BTreeSet<ObjectId> = BTreeSet::new();
+        for account in self.account_folders(&request.bucket, &awslogs, request.account_id.as_deref())? {
+            for region in self.folders(&request.bucket, &format!("{account}CloudTrail-Digest/"))? {
+                folders.insert((request.bucket.clone(), region));
+            }
+        }
+        let mut listed: HashSet<ObjectId> = HashSet::new();
+        let mut seen: HashSet<ObjectId> = HashSet::new();
+        let mut logs: BTreeSet<ObjectId> = BTreeSet::new();
+        let mut wave: Vec<ObjectId> = self.list_days(&folders, &mut listed)?;
+        while !wave.is_empty() {
+            wave.retain(|d| seen.insert(d.clone()));
+            self.count(|s| s.digests_found += wave.len());
+            let links = self.parallel(&wave, |(b, k)| self.copy_digest(b, k))?;
+            let mut next = Vec::new();
+            let mut new_folders = BTreeSet::new();
+            for l in links.into_iter().flatten() {
+                logs.extend(l.logs);
+                if let Some((b, k)) = l.previous {
+                    if !self.in_days(&k) {
+                        continue;
+                    }
+                    if let Some(folder) = region_folder(&k) {
+                        if !listed.contains(&(b.clone(), folder.clone())) {
+                            new_folders.insert((b.clone(), folder));
+                        }
+                    }
+                    if !seen.contains(&(b.clone(), k.clone())) {
+                        next.push((b, k));
+                    }
+                }
+            }
+            next.extend(self.list_days(&new_folders, &mut listed)?);
+            next.sort();
+            next.dedup();
+            wave = next;
+        }
+        let logs: Vec<ObjectId> = logs.into_iter().collect();
+        self.count(|s| s.logs_found = logs.len());
+        self.parallel(&logs, |(b, k)| self.copy_log(b, k))?;
+        Ok(())
+    }
+
+    /// `AWSLogs/ACCOUNT/` and `AWSLogs/o-ORG/ACCOUNT/` folders, optionally of one account.
+    fn account_folders(
+        &self,
+        bucket: &str,
+        awslogs: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<String>, MirrorError> {
+        let mut out = Vec::new();
+        for top in self.folders(bucket, awslogs)? {
+            let name = &top[awslogs.len()..top.len() - 1];
+            let candidates = if name.starts_with("o-") {
+                self.folders(bucket, &top)?
+            } else {
+                vec![top.clone()]
+            };
+            for c in candidates {
+                let id = c.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+                if account.is_none_or(|a| a == id) {
+                    out.push(c);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, MirrorError> {
+        self.source
+            .list_folders(bucket, prefix)
+            .map_err(MirrorError::Source)
+    }
+
+    /// Digest keys in the date folders of the mirrored days, for each region folder.
+    fn list_days(
+        &self,
+        folders: &BTreeSet<ObjectId>,
+        listed: &mut HashSet<ObjectId>,
+    ) -> Result<Vec<ObjectId>, MirrorError> {
+        let mut day_prefixes = Vec::new();
+        for (bucket, folder) in folders {
+            if !listed.insert((bucket.clone(), folder.clone())) {
+                continue;
+            }
+            let mut day = self.first_day;
+            while day <= self.last_day {
+                day_prefixes.push((bucket.clone(), format!("{folder}{}/", day.format("%Y/%m/%d"))));
+                day = day.succ_opt().expect("dates in range");
+            }
+        }
+        let pages = self.parallel(&day_prefixes, |(b, prefix)| {
+            let keys = self.source.list(b, prefix, "").map_err(MirrorError::Source)?;
+            Ok(keys
+                .into_iter()
+                .filter(|k| k.ends_with(".json.gz"))
+                .map(|k| (b.clone(), k))
+                .collect::<Vec<_>>())
+        })?;
+        Ok(pages.into_iter().flatten().flatten().collect())
+    }
+
+    fn in_days(&self, key: &str) -> bool {
+        let stamp = key_stamp(key);
+        let from = format!("{}T000000Z", self.first_day.format("%Y%m%d"));
+        let to = format!("{}T235959Z", self.last_day.format("%Y%m%d"));
+        stamp.len() == 16 && stamp >= from && stamp <= to
+    }
+
+    /// Runs `f` over `items` on up to `jobs` threads. Stops early on the first error or
+    /// when asked to; `None` marks items not run.
+    fn parallel<T: Sync, R: Send>(
+        &self,
+        items: &[T],
+        f: impl Fn(&T) -> Result<R, MirrorError> + Sync,
+    ) -> Result<Vec<Option<R>>, MirrorError> {
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+        std::thread::scope(|s| {
+            for _ in 0..self.jobs.min(items.len()) {
+                s.spawn(|| loop {
+                    if self.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = items.get(i) else { return };
+                    match f(item) {
+                        Ok(r) => results.lock().expect("results lock")[i] = Some(r),
+                        Err(e) => {
+                            self.failure.lock().expect("failure lock").get_or_insert(e);
+                            self.stop.store(true, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = self.failure.lock().expect("failure lock").take() {
+            return Err(e);
+        }
+        if self.stop.load(Ordering::SeqCst) {
+            return Err(MirrorError::Interrupted);
+        }
+        Ok(results.into_inner().expect("results lock"))
+    }
+
+    fn count(&self, change: impl FnOnce(&mut MirrorStats)) {
+        let mut stats = self.stats.lock().expect("stats lock");
+        change(&mut stats);
+        if (self.progress)(&stats).is_break() {
+            self.stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn target(&self, bucket: &str, key: &str) -> Option<PathBuf> {
+        let b = safe_relative(bucket).ok().filter(|_| !bucket.contains('/'))?;
+        let k = safe_relative(key).ok()?;
+        Some(self.dest.join(b).join(k))
+    }
+
+    fn copy_digest(&self, bucket: &str, key: &str) -> Result<DigestLinks, MirrorError> {
+        let Some(path) = self.target(bucket, key) else {
+            self.count(|s| {
+                s.refused += 1;
+                s.digests_done += 1;
+            });
+            return Ok(DigestLinks::default());
+        };
+        let sidecar = with_suffix(&path, SIDECAR_SUFFIX);
+        let existing = fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+        let body = match existing {
+            Some(len) if sidecar.is_file() && self.remote_size(bucket, key)? == Some(len) => {
+                let body = fs::read(&path).map_err(|error| MirrorError::Io {
+                    path: path.clone(),
+                    error,
+                })?;
+                self.count(|s| {
+                    s.skipped += 1;
+                    s.digests_done += 1;
+                });
+                body
+            }
+            _ => match self.source.get(bucket, key) {
+                Ok(object) => {
+                    write_atomically(&sidecar, &mut sidecar_json(&object.metadata.entries).as_slice())?;
+                    write_atomically(&path, &mut object.body.as_slice())?;
+                    let n = object.body.len() as u64;
+                    self.count(|s| {
+                        s.copied += 1;
+                        s.digests_done += 1;
+                        s.bytes += n;
+                    });
+                    object.body
+                }
+                Err(e) if e.kind == SourceErrorKind::NotFound => {
+                    self.count(|s| {
+                        s.missing += 1;
+                        s.digests_done += 1;
+                    });
+                    return Ok(DigestLinks::default());
+                }
+                Err(e) => return Err(MirrorError::Source(e)),
+            },
+        };
+        Ok(links(&body))
+    }
+
+    fn copy_log(&self, bucket: &str, key: &str) -> Result<(), MirrorError> {
+        let Some(path) = self.target(bucket, key) else {
+            self.count(|s| {
+                s.refused += 1;
+                s.logs_done += 1;
+            });
+            return Ok(());
+        };
+        if let Some(len) = fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len()) {
+            if self.remote_size(bucket, key)? == Some(len) {
+                self.count(|s| {
+                    s.skipped += 1;
+                    s.logs_done += 1;
+                });
+                return Ok(());
+            }
+        }
+        match self.source.open(bucket, key) {
+            Ok(mut reader) => {
+                let n = write_atomically(&path, &mut reader)?;
+                self.count(|s| {
+                    s.copied += 1;
+                    s.logs_done += 1;
+                    s.bytes += n;
+                });
+                Ok(())
+            }
+            Err(e) if e.kind == SourceErrorKind::NotFound => {
+                self.count(|s| {
+                    s.missing += 1;
+                    s.logs_done += 1;
+                });
+                Ok(())
+            }
+            Err(e) => Err(MirrorError::Source(e)),
+        }
+    }
+
+    fn remote_size(&self, bucket: &str, key: &str) -> Result<Option<u64>, MirrorError> {
+        self.source.size(bucket, key).map_err(MirrorError::Source)
+    }
+}
+
+/// `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/` of a digest key.
+fn region_folder(key: &str) -> Option<String> {
+    let i = key
+        .find("/CloudTrail-Digest/")
+        .map(|i| i + 1)
+        .or_else(|| key.starts_with("CloudTrail-Digest/").then_some(0))?;
+    let after = i + "CloudTrail-Digest/".len();
+    let region_end = key[after..].find('/')?;
+    Some(key[..after + region_end + 1].to_string())
+}
+
+/// The logs and the previous digest a stored digest names (nothing when it does not parse).
+fn links(stored: &[u8]) -> DigestLinks {
+    let Ok(digest) = Digest::from_gzip(stored) else {
+        return DigestLinks::default();
+    };
+    let logs = match digest.value().get("logFiles") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e.get("s3Bucket")?.as_str()?.to_string(),
+                    e.get("s3Object")?.as_str()?.to_string(),
+                ))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let previous = digest.previous().map(|(b, k)| (b.to_string(), k.to_string()));
+    DigestLinks { logs, previous }
+}
+
+/// The metadata as `aws s3api head-object --query Metadata` prints it.
+fn sidecar_json(entries: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    entries.serialize(&mut ser).expect("strings serialise");
+    out.push(b'\n');
+    out
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Writes `reader` to `path` through `.NAME.ctd-partial` beside it and a rename.
+fn write_atomically(path: &Path, reader: &mut dyn Read) -> Result<u64, MirrorError> {
+    let io_err = |error| MirrorError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let dir = path.parent().expect("a file under the destination");
+    fs::create_dir_all(dir).map_err(io_err)?;
+    let name = path.file_name().expect("a file name").to_string_lossy();
+    let temp = dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
+    let written = (|| {
+        let mut file = fs::File::create(&temp)?;
+        let n = io::copy(reader, &mut file)?;
+        file.flush()?;
+        file.sync_all()?;
+        Ok(n)
+    })();
+    match written {
+        Ok(n) => {
+            fs::rename(&temp, path).map_err(io_err)?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(io_err(e))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_region_folder_of_a_digest_key() {
+        assert_eq!(
+            region_folder("p/AWSLogs/o-1/2/CloudTrail-Digest/eu-west-1/2026/03/01/x.json.gz").unwrap(),
+            "p/AWSLogs/o-1/2/CloudTrail-Digest/eu-west-1/"
+        );
+        assert_eq!(region_folder("AWSLogs/2/CloudTrail/eu-west-1/x"), None);
+    }
+}

@@ -1,0 +1,270 @@
+//! Reading buckets from somewhere else: a replica bucket, a log-archive account's bucket,
+//! a prefix of another bucket, or a local directory, while every name stays the
+//! ORIGINAL one. Digests record the bucket and key they were written to; reading the
+//! original name through the mapping lets the validator's "moved" check pass for a
+//! faithful copy, and reports name the original objects, as CloudTrail wrote them.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{LocalDir, Object, ObjectSource, SourceError};
+
+/// Where one original bucket is read from.
+#[derive(Clone)]
+pub struct MapTarget {
+    /// The store holding the copy.
+    pub source: Arc<dyn ObjectSource>,
+    /// The bucket of the copy in that store.
+    pub bucket: String,
+    /// Prepended to every key (empty, or ending with `/`).
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for MapTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MapTarget")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+impl MapTarget {
+    /// A bucket (and key prefix, with or without its trailing `/`) of `source`.
+    pub fn bucket(source: Arc<dyn ObjectSource>, bucket: &str, prefix: &str) -> MapTarget {
+        let prefix = prefix.trim_matches('/');
+        MapTarget {
+            source,
+            bucket: bucket.to_string(),
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+        }
+    }
+
+    /// A local directory holding the bucket's objects: `s3://ORIGINAL/KEY` is `DIR/KEY`
+    /// (with `KEY.metadata.json` sidecars, as in a mirror). Nothing outside `DIR`'s
+    /// parent is ever read.
+    pub fn directory(dir: &Path) -> std::io::Result<MapTarget> {
+        let dir = std::fs::canonicalize(dir)?;
+        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a directory that can hold a bucket",
+            ));
+        };
+        if !dir.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a directory",
+            ));
+        }
+        Ok(MapTarget {
+            source: Arc::new(LocalDir::new(parent)?),
+            bucket: name.to_string(),
+            prefix: String::new(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+}
+
+/// Original bucket name → where it is read from.
+pub type BucketMap = BTreeMap<String, MapTarget>;
+
+/// An [`ObjectSource`] that reads mapped buckets from their targets and every other
+/// bucket from a default source (if any), always under the original names.
+pub struct MappedSource {
+    default: Option<Arc<dyn ObjectSource>>,
+    map: BucketMap,
+}
+
+impl MappedSource {
+    /// Mapped buckets from `map`, the others from `default` (or no such bucket).
+    pub fn new(default: Option<Arc<dyn ObjectSource>>, map: BucketMap) -> MappedSource {
+        MappedSource { default, map }
+    }
+
+    /// The mapping.
+    pub fn map(&self) -> &BucketMap {
+        &self.map
+    }
+
+    fn route<'a>(&'a self, bucket: &'a str) -> Result<Route<'a>, SourceError> {
+        match (self.map.get(bucket), &self.default) {
+            (Some(t), _) => Ok(Route::Mapped(t)),
+            (None, Some(d)) => Ok(Route::Direct(d.as_ref(), bucket)),
+            (None, None) => Err(SourceError::new(
+                super::SourceErrorKind::NoSuchBucket,
+                bucket,
+                "",
+                "no --bucket-map for this bucket",
+            )),
+        }
+    }
+}
+
+enum Route<'a> {
+    Mapped(&'a MapTarget),
+    Direct(&'a dyn ObjectSource, &'a str),
+}
+
+impl MapTarget {
+    /// Puts the original names back into an error, saying where it was read.
+    fn original(&self, mut e: SourceError, bucket: &str, key: &str) -> SourceError {
+        e.detail = format!("{} (read from {}{key})", e.detail, self.describe());
+        e.bucket = bucket.to_string();
+        e.key = key.to_string();
+        e
+    }
+}
+
+impl ObjectSource for MappedSource {
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.list_until(bucket, prefix, start_after, &|_| false)
+    }
+
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.list_until(b, prefix, start_after, stop),
+            Route::Mapped(t) => {
+                let after = if start_after.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}{start_after}", t.prefix)
+                };
+                let keys = t
+                    .source
+                    .list_until(&t.bucket, &format!("{}{prefix}", t.prefix), &after, &|k| {
+                        k.strip_prefix(&t.prefix).is_some_and(stop)
+                    })
+                    .map_err(|e| t.original(e, bucket, prefix))?;
+                Ok(keys
+                    .into_iter()
+                    .filter_map(|k| k.strip_prefix(&t.prefix).map(str::to_string))
+                    .collect())
+            }
+        }
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.get(b, key),
+            Route::Mapped(t) => t
+                .source
+                .get(&t.bucket, &format!("{}{key}", t.prefix))
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.open(b, key),
+            Route::Mapped(t) => t
+                .source
+                .open(&t.bucket, &format!("{}{key}", t.prefix))
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.size(b, key),
+            Route::Mapped(t) => t
+                .source
+                .size(&t.bucket, &format!("{}{key}", t.prefix))
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.list_folders(b, prefix),
+            Route::Mapped(t) => {
+                let folders = t
+                    .source
+                    .list_folders(&t.bucket, &format!("{}{prefix}", t.prefix))
+                    .map_err(|e| t.original(e, bucket, prefix))?;
+                Ok(folders
+                    .into_iter()
+                    .filter_map(|k| k.strip_prefix(&t.prefix).map(str::to_string))
+                    .collect())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceErrorKind;
+    use std::fs;
+
+    #[test]
+    fn reads_original_names_from_a_prefix_of_another_bucket_and_a_directory() {
+        let root = std::env::temp_dir().join(format!("ctd-mapped-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("replica/copies/AWSLogs/1")).unwrap();
+        fs::create_dir_all(root.join("dircopy/AWSLogs/1")).unwrap();
+        fs::create_dir_all(root.join("plain/x")).unwrap();
+        for (f, body) in [
+            ("replica/copies/AWSLogs/1/a", "A"),
+            ("replica/copies/AWSLogs/1/b", "B"),
+            ("replica/other", "O"),
+            ("dircopy/AWSLogs/1/c", "C"),
+            ("plain/x/p", "P"),
+        ] {
+            fs::write(root.join(f), body).unwrap();
+        }
+        let local: Arc<dyn ObjectSource> = Arc::new(LocalDir::new(&root).unwrap());
+        let mut map = BucketMap::new();
+        map.insert(
+            "orig".into(),
+            MapTarget::bucket(Arc::clone(&local), "replica", "/copies/"),
+        );
+        map.insert(
+            "orig2".into(),
+            MapTarget::directory(&root.join("dircopy")).unwrap(),
+        );
+        let src = MappedSource::new(Some(local), map);
+        assert_eq!(
+            src.list("orig", "AWSLogs/", "AWSLogs/1/a").unwrap(),
+            vec!["AWSLogs/1/b"]
+        );
+        assert_eq!(
+            src.list("orig", "", "").unwrap(),
+            vec!["AWSLogs/1/a", "AWSLogs/1/b"]
+        );
+        assert_eq!(src.list_folders("orig", "AWSLogs/").unwrap(), vec!["AWSLogs/1/"]);
+        assert_eq!(src.get("orig", "AWSLogs/1/a").unwrap().body, b"A");
+        assert_eq!(src.size("orig2", "AWSLogs/1/c").unwrap(), Some(1));
+        assert_eq!(src.get("plain", "x/p").unwrap().body, b"P");
+        let err = src.get("orig", "AWSLogs/1/zz").unwrap_err();
+        assert_eq!(
+            (err.kind, err.bucket.as_str(), err.key.as_str()),
+            (SourceErrorKind::NotFound, "orig", "AWSLogs/1/zz")
+        );
+        assert!(
+            err.detail.contains("read from s3://replica/copies/AWSLogs/1/zz"),
+            "{err}"
+        );
+        let unmapped = MappedSource::new(None, BucketMap::new());
+        assert_eq!(
+            unmapped.list("x", "", "").unwrap_err().kind,
+            SourceErrorKind::NoSuchBucket
+        );
+        fs::remove_dir_all(&root).unwrap();
+    }
+}

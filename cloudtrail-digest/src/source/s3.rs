@@ -1,0 +1,401 @@
+//! Objects read from S3 or an S3-compatible server, through object_store.
+//!
+//! Each bucket is located once (GetBucketLocation, as the reference does; when that is
+//! denied, the `x-amz-bucket-region` header of HeadBucket) and then read with a client
+//! for its region. User metadata comes from the `x-amz-meta-*` headers of GetObject;
+//! listings use ListObjectsV2 with `start-after`, in S3's (UTF-8 byte) order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Read};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, StreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::list::{PaginatedListOptions, PaginatedListStore};
+use object_store::path::Path;
+use object_store::{Attribute, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind};
+use crate::aws::http::{send, xml_text};
+use crate::aws::{aws_endpoint, AwsSession};
+
+/// Pages of a listing, at most (a guard against a server that never stops paging).
+const MAX_PAGES: usize = 1_000_000;
+
+/// An S3 (or S3-compatible) object store.
+pub struct S3Source {
+    session: Arc<AwsSession>,
+    buckets: Mutex<HashMap<String, Arc<BucketCell>>>,
+}
+
+/// A bucket's client, made once on first use (or why it cannot be).
+type BucketCell = OnceLock<Result<Bucket, SourceError>>;
+
+impl std::fmt::Debug for S3Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Source")
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+struct Bucket {
+    store: Arc<AmazonS3>,
+    region: String,
+}
+
+impl S3Source {
+    /// Objects of any bucket the session's credentials can read.
+    pub fn new(session: Arc<AwsSession>) -> S3Source {
+        S3Source {
+            session,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The session this source reads through.
+    pub fn session(&self) -> &Arc<AwsSession> {
+        &self.session
+    }
+
+    /// The region of `bucket` (looked up once).
+    pub fn bucket_region(&self, bucket: &str) -> Result<String, SourceError> {
+        self.bucket(bucket).map(|b| b.region)
+    }
+
+    fn bucket(&self, name: &str) -> Result<Bucket, SourceError> {
+        let cell = {
+            let mut map = self.buckets.lock().expect("bucket map lock");
+            Arc::clone(map.entry(name.to_string()).or_default())
+        };
+        cell.get_or_init(|| self.open_bucket(name)).clone()
+    }
+
+    fn open_bucket(&self, name: &str) -> Result<Bucket, SourceError> {
+        if name.is_empty() || name.contains('/') {
+            return Err(SourceError::new(
+                SourceErrorKind::NoSuchBucket,
+                name,
+                "",
+                "not a bucket name",
+            ));
+        }
+        let region = self.session.block_on(locate(&self.session, name))?;
+        let settings = self.session.settings();
+        let mut options = ClientOptions::new()
+            .with_timeout(settings.request_timeout)
+            .with_connect_timeout(std::time::Duration::from_secs(10));
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(name)
+            .with_region(&region)
+            .with_retry(RetryConfig {
+                max_retries: settings.max_retries,
+                ..RetryConfig::default()
+            });
+        match &settings.s3_endpoint {
+            Some(endpoint) => {
+                if endpoint.starts_with("http://") {
+                    options = options.with_allow_http(true);
+                }
+                builder = builder
+                    .with_endpoint(endpoint.trim_end_matches('/'))
+                    .with_virtual_hosted_style_request(false);
+            }
+            None if region.starts_with("cn-") || name.contains('.') => {
+                builder = builder.with_endpoint(aws_endpoint("s3", &region));
+            }
+            None => builder = builder.with_virtual_hosted_style_request(true),
+        }
+        builder = match self.session.credential_provider() {
+            Some(p) => builder.with_credentials(Arc::clone(p)),
+            None => builder.with_skip_signature(true),
+        };
+        let store = builder.with_client_options(options).build().map_err(|e| {
+            SourceError::new(
+                SourceErrorKind::Other,
+                name,
+                "",
+                format!("cannot set up an S3 client: {e}"),
+            )
+        })?;
+        Ok(Bucket {
+            store: Arc::new(store),
+            region,
+        })
+    }
+}
+
+/// The region of a bucket, as the reference finds it (GetBucketLocation), falling back
+/// to the `x-amz-bucket-region` header S3 sends even with access denied.
+async fn locate(session: &AwsSession, bucket: &str) -> Result<String, SourceError> {
+    let lookup_region = session.default_region().to_string();
+    let base = match &session.settings().s3_endpoint {
+        Some(e) => e.trim_end_matches('/').to_string(),
+        None => aws_endpoint("s3", &lookup_region),
+    };
+    let other = |detail: String| SourceError::new(SourceErrorKind::Other, bucket, "", detail);
+    let no_bucket = || {
+        SourceError::new(
+            SourceErrorKind::NoSuchBucket,
+            bucket,
+            "",
+            "The specified bucket does not exist",
+        )
+    };
+    let url = format!("{base}/{bucket}?location");
+    let r = send(
+        session,
+        "s3",
+        &lookup_region,
+        http::Method::GET,
+        &url,
+        &[],
+        Vec::new(),
+    )
+    .await
+    .map_err(other)?;
+    if r.status == 200 {
+        let text = String::from_utf8_lossy(&r.body);
+        let region = xml_text(&text, "LocationConstraint").unwrap_or_default();
+        return Ok(match region.as_str() {
+            "" => "us-east-1".to_string(),
+            "EU" => "eu-west-1".to_string(),
+            other => other.to_string(),
+        });
+    }
+    if r.status == 404 && r.error_code().as_deref() != Some("NoSuchKey") {
+        return Err(no_bucket());
+    }
+    let header = |r: &crate::aws::http::Response| {
+        r.headers
+            .get("x-amz-bucket-region")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    if let Some(region) = header(&r) {
+        return Ok(region);
+    }
+    let head = send(
+        session,
+        "s3",
+        &lookup_region,
+        http::Method::HEAD,
+        &format!("{base}/{bucket}"),
+        &[],
+        Vec::new(),
+    )
+    .await
+    .map_err(other)?;
+    if head.status == 404 {
+        return Err(no_bucket());
+    }
+    Ok(header(&head).unwrap_or(lookup_region))
+}
+
+fn object_path(bucket: &str, key: &str) -> Result<Path, SourceError> {
+    match Path::parse(key) {
+        Ok(p) if p.as_ref() == key => Ok(p),
+        _ => Err(SourceError::new(
+            SourceErrorKind::UnsafeKey,
+            bucket,
+            key,
+            "key refused: object_store cannot address keys with empty, `.` or `..` segments",
+        )),
+    }
+}
+
+fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
+    use object_store::Error as E;
+    let kind = match &e {
+        E::NotFound { .. } => SourceErrorKind::NotFound,
+        _ => SourceErrorKind::Other,
+    };
+    let detail = match &e {
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+            let what = if key.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{key}")
+            };
+            format!("access denied for {what} ({e})")
+        }
+        _ => e.to_string(),
+    };
+    SourceError::new(kind, bucket, key, detail)
+}
+
+fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
+    let entries: BTreeMap<String, String> = attributes
+        .iter()
+        .filter_map(|(a, v)| match a {
+            Attribute::Metadata(name) => Some((name.to_ascii_lowercase(), v.to_string())),
+            _ => None,
+        })
+        .collect();
+    let origin = (!entries.is_empty()).then_some(MetadataOrigin::Service);
+    Metadata { entries, origin }
+}
+
+impl ObjectSource for S3Source {
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.list_until(bucket, prefix, start_after, &|_| false)
+    }
+
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        let b = self.bucket(bucket)?;
+        let mut keys = self.session.block_on(async {
+            let mut keys = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let opts = PaginatedListOptions {
+                    offset: (!start_after.is_empty()).then(|| start_after.to_string()),
+                    page_token: token.take(),
+                    ..PaginatedListOptions::default()
+                };
+                let page = b
+                    .store
+                    .list_paginated((!prefix.is_empty()).then_some(prefix), opts)
+                    .await
+                    .map_err(|e| map_error(e, bucket, prefix))?;
+                let before = keys.len();
+                keys.extend(page.result.objects.into_iter().map(|o| o.location.to_string()));
+                if keys[before..].iter().any(|k| stop(k)) {
+                    return Ok(keys);
+                }
+                match page.page_token {
+                    Some(t) => token = Some(t),
+                    None => return Ok(keys),
+                }
+            }
+            Err(SourceError::new(
+                SourceErrorKind::Other,
+                bucket,
+                prefix,
+                "listing did not end",
+            ))
+        })?;
+        keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after);
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(keys)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        self.session.block_on(async {
+            let result = b
+                .store
+                .get_opts(&path, GetOptions::default())
+                .await
+                .map_err(|e| map_error(e, bucket, key))?;
+            let metadata = metadata_of(&result.attributes);
+            let body = result.bytes().await.map_err(|e| map_error(e, bucket, key))?;
+            Ok(Object {
+                body: body.to_vec(),
+                metadata,
+            })
+        })
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        let permits = Arc::clone(self.session.permits());
+        let (stream, permit) = self.session.runtime().block_on(async {
+            let permit = permits.acquire_owned().await.expect("semaphore never closed");
+            let result = b
+                .store
+                .get_opts(&path, GetOptions::default())
+                .await
+                .map_err(|e| map_error(e, bucket, key))?;
+            Ok::<_, SourceError>((result.into_stream(), permit))
+        })?;
+        Ok(Box::new(StreamReader {
+            session: Arc::clone(&self.session),
+            stream,
+            chunk: Bytes::new(),
+            _permit: permit,
+        }))
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        self.session.block_on(async {
+            match b.store.head(&path).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(map_error(e, bucket, key)),
+            }
+        })
+    }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let b = self.bucket(bucket)?;
+        let mut folders = self.session.block_on(async {
+            let mut folders = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let opts = PaginatedListOptions {
+                    delimiter: Some("/".into()),
+                    page_token: token.take(),
+                    ..PaginatedListOptions::default()
+                };
+                let page = b
+                    .store
+                    .list_paginated((!prefix.is_empty()).then_some(prefix), opts)
+                    .await
+                    .map_err(|e| map_error(e, bucket, prefix))?;
+                folders.extend(page.result.common_prefixes.into_iter().map(|p| format!("{p}/")));
+                match page.page_token {
+                    Some(t) => token = Some(t),
+                    None => return Ok(folders),
+                }
+            }
+            Err(SourceError::new(
+                SourceErrorKind::Other,
+                bucket,
+                prefix,
+                "listing did not end",
+            ))
+        })?;
+        folders.retain(|f| f.starts_with(prefix));
+        folders.sort_unstable();
+        folders.dedup();
+        Ok(folders)
+    }
+}
+
+/// A blocking reader over a GetObject body, one chunk in memory at a time. Holds a
+/// request permit until dropped.
+struct StreamReader {
+    session: Arc<AwsSession>,
+    stream: BoxStream<'static, object_store::Result<Bytes>>,
+    chunk: Bytes,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Read for StreamReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.session.runtime().block_on(self.stream.next()) {
+                None => return Ok(0),
+                Some(Ok(chunk)) => self.chunk = chunk,
+                Some(Err(e)) => return Err(io::Error::other(e)),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk.split_to(n));
+        Ok(n)
+    }
+}
