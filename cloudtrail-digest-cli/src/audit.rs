@@ -3,7 +3,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Local, Utc};
@@ -12,6 +12,7 @@ use cloudtrail_digest::dateparse::parse_date;
 use cloudtrail_digest::{LocalDir, PublicKeySet, TrailArn};
 
 use crate::cli::{AuditArgs, AuditOutput};
+use crate::online::Online;
 
 /// Exit code of a usage error.
 const USAGE: i32 = 2;
@@ -71,30 +72,59 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
                 .into(),
         ));
     }
-    let mirror = LocalDir::new(&args.local_dir).map_err(|e| {
-        usage(format!(
-            "--local-dir {}: not a readable directory ({e})",
-            args.local_dir.display()
-        ))
-    })?;
     let mut keys = PublicKeySet::new();
     for f in &args.public_keys {
         keys.add_file(f).map_err(|e| Failure::Fatal(e.to_string()))?;
     }
-    let buckets = if args.s3_bucket.is_empty() {
-        mirror.buckets()
-    } else {
-        let present = mirror.buckets();
-        for b in &args.s3_bucket {
-            if !present.contains(b) {
-                return Err(usage(format!(
-                    "--s3-bucket {b}: no such bucket directory under {}",
-                    mirror.root().display()
-                )));
-            }
+    let mut online = Online::new(&args.aws);
+    // Buckets mapped elsewhere are audited under their original names.
+    let mapped: Vec<String> = args
+        .bucket_map
+        .iter()
+        .filter_map(|m| m.split_once('=').map(|(original, _)| original.to_string()))
+        .collect();
+    let (source, buckets) = match &args.local_dir {
+        Some(dir) => {
+            let mirror = LocalDir::new(dir).map_err(|e| {
+                usage(format!(
+                    "--local-dir {}: not a readable directory ({e})",
+                    dir.display()
+                ))
+            })?;
+            let present = mirror.buckets();
+            let buckets = if args.s3_bucket.is_empty() {
+                present.iter().chain(&mapped).cloned().collect::<Vec<_>>()
+            } else {
+                for b in args.s3_bucket.iter().filter(|b| !mapped.contains(b)) {
+                    if !present.contains(b) {
+                        return Err(usage(format!(
+                            "--s3-bucket {b}: no such bucket directory under {}",
+                            mirror.root().display()
+                        )));
+                    }
+                }
+                args.s3_bucket.clone()
+            };
+            let source = online.mapped(Arc::new(mirror), &args.bucket_map).map_err(usage)?;
+            (source, buckets)
         }
-        args.s3_bucket.clone()
+        None => {
+            let buckets: Vec<String> = args.s3_bucket.iter().chain(&mapped).cloned().collect();
+            if buckets.is_empty() {
+                return Err(usage(
+                    "name the buckets to audit with --s3-bucket (S3 has no folders to discover them from), \
+                     or audit a local copy with --local-dir"
+                        .into(),
+                ));
+            }
+            let s3 = online.s3().map_err(Failure::Fatal)?;
+            let source = online.mapped(s3, &args.bucket_map).map_err(usage)?;
+            (source, buckets)
+        }
     };
+    let mut buckets = buckets;
+    buckets.sort();
+    buckets.dedup();
     let split = |v: &str| {
         v.split(',')
             .filter(|s| !s.is_empty())
@@ -115,7 +145,7 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
         filter.home_regions.push(arn.home_region);
     }
     let bar = io::stderr().is_terminal().then(Bar::new);
-    let mut audit = Audit::new(&mirror, &keys, buckets, (start, end), now)
+    let mut audit = Audit::new(source.as_ref(), &keys, buckets, (start, end), now)
         .map_err(|e| usage(e.to_string()))?
         .delivery_allowance(allowance)
         .filter(filter);

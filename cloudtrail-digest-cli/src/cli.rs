@@ -184,8 +184,17 @@ pub enum AuditOutput {
 pub struct AuditArgs {
     /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
     /// Every bucket directory under ROOT is searched unless --s3-bucket names some.
+    /// Without it, the buckets --s3-bucket names are read in S3.
     #[arg(long, value_name = "ROOT")]
-    pub local_dir: PathBuf,
+    pub local_dir: Option<PathBuf>,
+
+    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory
+    /// holding its keys), still checking and naming the original objects (repeatable).
+    #[arg(long, value_name = "ORIGINAL=TARGET")]
+    pub bucket_map: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Public keys as printed by `aws cloudtrail list-public-keys`, for every region
     /// audited (repeatable).

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use cloudtrail_digest::{BucketMap, MapTarget, ObjectSource, PublicKeyProvider};
+use cloudtrail_digest::{BucketMap, MapTarget, MappedSource, ObjectSource, PublicKeyProvider};
 
 use crate::cli::AwsArgs;
 
@@ -137,6 +137,21 @@ impl Online {
     #[cfg(not(feature = "s3"))]
     pub fn describe_trail(&mut self, _region: &str, _arn: &str) -> Result<Option<DescribedTrail>, String> {
         Err(NO_S3.to_string())
+    }
+
+    /// `base` (a local mirror or S3) behind the `--bucket-map ORIGINAL=TARGET` mappings,
+    /// if there are any.
+    pub fn mapped(
+        &mut self,
+        base: Arc<dyn ObjectSource>,
+        specs: &[String],
+    ) -> Result<Arc<dyn ObjectSource>, String> {
+        let map = self.bucket_map(specs)?;
+        Ok(if map.is_empty() {
+            base
+        } else {
+            Arc::new(MappedSource::new(Some(base), map))
+        })
     }
 
     /// Parses `--bucket-map ORIGINAL=TARGET` options.

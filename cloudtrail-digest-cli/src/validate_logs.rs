@@ -9,8 +9,8 @@ use chrono::{DateTime, Local, Utc};
 use cloudtrail_digest::dateparse::parse_date;
 use cloudtrail_digest::source::TrailLocation;
 use cloudtrail_digest::{
-    ChainScope, Error, LocalDir, MappedSource, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport,
-    TrailArn, Validation,
+    ChainScope, Error, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport, TrailArn,
+    Validation,
 };
 
 use crate::cli::ValidateLogsArgs;
@@ -56,22 +56,12 @@ fn validate<O: Write, E: Write>(
                 })?;
                 let keys = load_keys(&args.public_keys)?;
                 let location = locate(args, &mirror, &account_id, &source_region)?;
-                let map = online.bucket_map(&args.bucket_map)?;
-                let source: Arc<dyn ObjectSource> = if map.is_empty() {
-                    Arc::new(mirror)
-                } else {
-                    Arc::new(MappedSource::new(Some(Arc::new(mirror)), map))
-                };
+                let source = online.mapped(Arc::new(mirror), &args.bucket_map)?;
                 (source, Box::new(keys), location)
             }
             None => {
                 let s3 = online.s3()?;
-                let map = online.bucket_map(&args.bucket_map)?;
-                let source: Arc<dyn ObjectSource> = if map.is_empty() {
-                    s3
-                } else {
-                    Arc::new(MappedSource::new(Some(s3), map))
-                };
+                let source = online.mapped(s3, &args.bucket_map)?;
                 let location = locate_online(args, &mut online, source.as_ref(), &arn, &account_id)?;
                 let keys: Box<dyn PublicKeyProvider> = if args.public_keys.is_empty() {
                     online.key_provider(&source_region)?

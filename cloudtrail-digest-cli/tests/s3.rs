@@ -800,3 +800,72 @@ fn without_s3_bucket_the_trail_is_found_through_describe_trails() {
         );
     }
 }
+
+/// `audit` over the bucket in S3, and over a replica through `--bucket-map`, finds
+/// exactly what it finds in the local mirror: the same NDJSON, byte for byte.
+#[test]
+fn audit_in_s3_and_through_a_replica_matches_the_local_audit() {
+    let Some(m) = moto() else { return };
+    let name = "deleted-two-digests";
+    ensure_uploaded(m, name);
+    let bucket = "ctd-deleted-two-digests-bucket";
+    let window = [
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--now",
+        "2026-03-01T08:30:00Z",
+        "--output",
+        "ndjson",
+    ];
+    let keys = scenarios()
+        .join(name)
+        .join("public-keys.json")
+        .display()
+        .to_string();
+    let audit = |source: &[String]| {
+        let mut args: Vec<String> = vec!["audit".into(), "--public-keys".into(), keys.clone()];
+        args.extend(window.iter().map(|s| s.to_string()));
+        args.extend(source.iter().cloned());
+        outcome(&run_cli(&args, &[]))
+    };
+    let local = audit(&[
+        "--local-dir".into(),
+        scenarios().join(name).join("mirror").display().to_string(),
+    ]);
+    assert_eq!(local.2, "1\n", "{}", local.1);
+    // Same findings; only where the signatures came from differs.
+    let local = (
+        local
+            .0
+            .replace(
+                "\"signature_source\":\"sidecar\"",
+                "\"signature_source\":\"s3-metadata\"",
+            )
+            .replace("(signature from sidecar)", "(signature from s3-metadata)"),
+        local.1,
+        local.2,
+    );
+    assert!(local.0.contains("\"kind\":\"missing_digests\""), "{}", local.0);
+    let in_s3 = audit(&[
+        "--endpoint-url".into(),
+        m.endpoint(),
+        "--s3-bucket".into(),
+        bucket.into(),
+    ]);
+    assert_eq!(in_s3, local);
+    let tree = scenarios().join(name).join("mirror").join(bucket);
+    upload_dir(m, &tree, "ctd-audit-replica", "copy/");
+    let via_replica = audit(&[
+        "--endpoint-url".into(),
+        m.endpoint(),
+        "--bucket-map".into(),
+        format!("{bucket}=s3://ctd-audit-replica/copy"),
+    ]);
+    assert_eq!(via_replica, local);
+    // Without --local-dir, S3 buckets must be named.
+    let (_, stderr, exit) = audit(&["--endpoint-url".into(), m.endpoint()]);
+    assert_eq!(exit, "2\n");
+    assert!(stderr.contains("--s3-bucket"), "{stderr}");
+}
