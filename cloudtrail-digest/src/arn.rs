@@ -47,7 +47,8 @@ fn matches_reference_pattern(s: &str) -> bool {
         for (j, _) in after.match_indices(":trail/") {
             let head = &after[..j];
             // head = Y ":" 12 digits, Y non-empty
-            if head.len() < 14 {
+            // 12 ASCII digits end `head`; a split inside a multi-byte character cannot be that.
+            if head.len() < 14 || !head.is_char_boundary(head.len() - 12) {
                 continue;
             }
             let (y_colon, digits) = head.split_at(head.len() - 12);
@@ -104,6 +105,15 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn non_ascii_is_rejected_not_a_panic() {
+        // Found by the key_names fuzz target: a multi-byte character where digits go.
+        let arn = "arn:aws:cloudtrail:o\0\0\0us-e_bac\u{95a2}l.json.gz2:trail/my_trail.v2";
+        assert!(matches!(TrailArn::parse(arn), Err(Error::InvalidTrailArn(_))));
+        assert!(TrailArn::parse("arn:aws:cloudtrail:us-east-1:11112222333\u{e9}:trail/x").is_err());
+        assert!(TrailArn::parse("arn:é:cloudtrail:ré:111122223333:trail/ñ").is_ok());
     }
 
     #[test]
