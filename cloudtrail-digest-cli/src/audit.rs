@@ -72,10 +72,6 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
                 .into(),
         ));
     }
-    let mut keys = PublicKeySet::new();
-    for f in &args.public_keys {
-        keys.add_file(f).map_err(|e| Failure::Fatal(e.to_string()))?;
-    }
     let mut online = Online::new(&args.aws);
     // Buckets mapped elsewhere are audited under their original names.
     let mapped: Vec<String> = args
@@ -125,6 +121,10 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<i32, Failure> {
     let mut buckets = buckets;
     buckets.sort();
     buckets.dedup();
+    let mut keys = PublicKeySet::new();
+    for f in &args.public_keys {
+        keys.add_file(f).map_err(|e| Failure::Fatal(e.to_string()))?;
+    }
     let split = |v: &str| {
         v.split(',')
             .filter(|s| !s.is_empty())

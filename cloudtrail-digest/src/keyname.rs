@@ -147,6 +147,12 @@ fn py_slice(s: &str, start: i64, end: i64) -> String {
     }
 }
 
+/// `YYYYMMDDTHHMMSSZ`, in ASCII digits.
+fn is_stamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 16 && b[8] == b'T' && b[15] == b'Z' && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+}
+
 /// A digest key name read from the right (trail names may hold `_`, `.` and `-`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestKeyName {
@@ -196,7 +202,7 @@ impl DigestKeyName {
         let prefix = (awslogs_at > 0).then(|| segments[..awslogs_at].join("/"));
         // FILE = ACCOUNT_CloudTrail-Digest_SRC_NAME_HOME_STAMP; read from the right.
         let (rest, stamp) = file.rsplit_once('_')?;
-        if stamp.len() != 16 {
+        if !is_stamp(stamp) {
             return None;
         }
         let (rest, home_region) = rest.rsplit_once('_')?;
@@ -297,5 +303,9 @@ mod tests {
         assert_eq!(n.scope.organization_id.as_deref(), Some("o-a1b2c3d4e5"));
         assert!(n.scope.matches(k));
         assert!(DigestKeyName::parse("AWSLogs/1/CloudTrail/r/2026/03/01/x.json.gz").is_none());
+        // Found by the key_names fuzz target: 16 characters that are not a stamp.
+        let odd = k.replace("20260301T011742Z_backfill", "20260301T\0\n1742Z");
+        assert!(DigestKeyName::parse(&odd).is_none());
+        assert!(!n.scope.matches(&odd));
     }
 }
