@@ -200,6 +200,10 @@ impl DigestKeyName {
                 return None;
             };
         let prefix = (awslogs_at > 0).then(|| segments[..awslogs_at].join("/"));
+        // An empty prefix is no prefix to the reference, so `/AWSLogs/...` is nobody's key.
+        if prefix.as_deref() == Some("") {
+            return None;
+        }
         // FILE = ACCOUNT_CloudTrail-Digest_SRC_NAME_HOME_STAMP; read from the right.
         let (rest, stamp) = file.rsplit_once('_')?;
         if !is_stamp(stamp) {
@@ -307,5 +311,13 @@ mod tests {
         let odd = k.replace("20260301T011742Z_backfill", "20260301T\0\n1742Z");
         assert!(DigestKeyName::parse(&odd).is_none());
         assert!(!n.scope.matches(&odd));
+        // Found by the key_names fuzz target: a leading slash.
+        let plain =
+            "AWSLogs/1/CloudTrail-Digest/r/2026/03/01/1_CloudTrail-Digest_r_n_h_20260301T011742Z.json.gz";
+        assert!(DigestKeyName::parse(&format!("/{plain}")).is_none());
+        let doubled = format!("a//{plain}");
+        let d = DigestKeyName::parse(&doubled).unwrap();
+        assert_eq!(d.scope.prefix.as_deref(), Some("a/"));
+        assert!(d.scope.matches(&doubled));
     }
 }
