@@ -4,12 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use cloudtrail_digest::{
-    parse_utc, ChainScope, Event, LocalDir, LogVerdict, PublicKeySet, TrailArn, Validation,
-};
+mod common;
+
+use cloudtrail_digest::{parse_utc, ChainScope, Event, LocalDir, LogVerdict, TrailArn, Validation};
+use common::{test_key_set, write_mirror};
 use proptest::prelude::*;
 use testgen::times::utc;
-use testgen::{render_public_keys, KeyId, KeyRing, PublicKeyEntry, PublicKeysShape, TrailSpec};
+use testgen::{KeyRing, TrailSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Fault {
@@ -124,15 +125,8 @@ fn run(faults: &[Option<Fault>], jobs: usize) -> (Findings, Vec<Event>) {
             None => {}
         }
     }
-    let root = std::env::temp_dir().join(format!("ctd-prop-{}-{}", std::process::id(), rand_suffix()));
-    trail.write_to(&root).unwrap();
-    let json = render_public_keys(
-        &keys,
-        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
-        PublicKeysShape::V1,
-    );
-    let mut set = PublicKeySet::new();
-    set.add_json("keys", json.as_bytes()).unwrap();
+    let root = write_mirror(&trail, &format!("prop-{}", rand_suffix()));
+    let set = test_key_set();
     let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/prop-trail").unwrap();
     let window = (
         parse_utc("2026-03-01T00:00:00Z").unwrap(),

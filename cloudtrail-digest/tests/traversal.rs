@@ -5,13 +5,16 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+mod common;
+
 use cloudtrail_digest::source::{Metadata, Object};
 use cloudtrail_digest::{
     parse_utc, ChainScope, DigestVerdict, Event, LocalDir, MetadataOrigin, ObjectSource, Pass, PublicKeySet,
     SignatureSource, SourceError, SourceErrorKind, TrailArn, Validation,
 };
+use common::{test_key_set, write_mirror};
 use testgen::times::utc;
-use testgen::{render_public_keys, KeyId, KeyRing, PublicKeyEntry, PublicKeysShape, Trail, TrailSpec};
+use testgen::{KeyRing, Trail, TrailSpec};
 
 const ARN: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/lib-trail";
 const BUCKET: &str = "lib-bucket";
@@ -22,17 +25,8 @@ fn trail(damage: impl FnOnce(&mut Trail)) -> (PathBuf, PublicKeySet, Trail) {
     spec.hours = 7;
     let mut trail = spec.plan().seal(&keys);
     damage(&mut trail);
-    let root = std::env::temp_dir().join(format!("ctd-lib-{}-{:p}", std::process::id(), &trail));
-    let _ = std::fs::remove_dir_all(&root);
-    trail.write_to(&root).unwrap();
-    let json = render_public_keys(
-        &keys,
-        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
-        PublicKeysShape::V1,
-    );
-    let mut set = PublicKeySet::new();
-    set.add_json("test keys", json.as_bytes()).unwrap();
-    (root, set, trail)
+    let root = write_mirror(&trail, &format!("{:p}", &trail));
+    (root, test_key_set(), trail)
 }
 
 fn run(source: &dyn ObjectSource, keys: &PublicKeySet, recover: bool) -> Vec<Event> {
@@ -222,16 +216,8 @@ fn parallel_runs_emit_exactly_the_sequential_events() {
     trail.delete_digest(9);
     trail.delete_sidecar(12);
     trail.set_log_bytes(20, b"not gzip".to_vec());
-    let root = std::env::temp_dir().join(format!("ctd-lib-par-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    trail.write_to(&root).unwrap();
-    let json = render_public_keys(
-        &keys,
-        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
-        PublicKeysShape::V1,
-    );
-    let mut set = PublicKeySet::new();
-    set.add_json("test keys", json.as_bytes()).unwrap();
+    let root = write_mirror(&trail, "par");
+    let set = test_key_set();
     let (sequential, s1) = run_jobs(&root, &set, 1);
     assert!(sequential.len() > 100, "{}", sequential.len());
     for jobs in [2, 4, 8] {
@@ -251,16 +237,8 @@ fn a_fatal_error_stops_parallel_runs_at_the_same_place() {
     let mut plan = spec.plan();
     plan.digests[4].omit_fields = vec!["logFiles".to_string()];
     let trail = plan.seal(&keys);
-    let root = std::env::temp_dir().join(format!("ctd-lib-fatal-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    trail.write_to(&root).unwrap();
-    let json = render_public_keys(
-        &keys,
-        &[PublicKeyEntry::thirty_days(KeyId::One, utc(2026, 2, 20, 0, 0, 0))],
-        PublicKeysShape::V1,
-    );
-    let mut set = PublicKeySet::new();
-    set.add_json("test keys", json.as_bytes()).unwrap();
+    let root = write_mirror(&trail, "fatal");
+    let set = test_key_set();
     let (sequential, s1) = run_jobs(&root, &set, 1);
     assert_eq!(s1, Err("'logFiles'".to_string()));
     assert!(
