@@ -74,16 +74,8 @@ impl AuditScenario {
 
     /// Writes the tree into `dir` (`mirror/` is deleted and rewritten).
     pub fn write(&self, dir: &Path) -> io::Result<()> {
-        fs::create_dir_all(dir)?;
-        let mirror = dir.join("mirror");
-        if mirror.exists() {
-            fs::remove_dir_all(&mirror)?;
-        }
-        fs::create_dir_all(&mirror)?;
-        self.trail.write_to(&mirror)?;
-        fs::write(dir.join("public-keys.json"), &self.public_keys)?;
-        fs::write(dir.join("audit.json"), self.audit_json())?;
-        Ok(())
+        crate::scenarios::write_tree(dir, &self.trail, &self.public_keys)?;
+        fs::write(dir.join("audit.json"), self.audit_json())
     }
 }
 

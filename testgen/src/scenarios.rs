@@ -184,17 +184,21 @@ impl Scenario {
     /// `public-keys.json` and `scenario.json` are rewritten, anything else (`expected/`,
     /// `reference/`) is left alone.
     pub fn write(&self, dir: &Path) -> io::Result<()> {
-        fs::create_dir_all(dir)?;
-        let mirror = dir.join("mirror");
-        if mirror.exists() {
-            fs::remove_dir_all(&mirror)?;
-        }
-        fs::create_dir_all(&mirror)?;
-        self.trail.write_to(&mirror)?;
-        fs::write(dir.join("public-keys.json"), &self.public_keys)?;
-        fs::write(dir.join("scenario.json"), self.scenario_json())?;
-        Ok(())
+        write_tree(dir, &self.trail, &self.public_keys)?;
+        fs::write(dir.join("scenario.json"), self.scenario_json())
     }
+}
+
+/// Writes a tree's `mirror/` (deleted and rewritten) and `public-keys.json` into `dir`.
+pub(crate) fn write_tree(dir: &Path, trail: &Trail, public_keys: &str) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mirror = dir.join("mirror");
+    if mirror.exists() {
+        fs::remove_dir_all(&mirror)?;
+    }
+    fs::create_dir_all(&mirror)?;
+    trail.write_to(&mirror)?;
+    fs::write(dir.join("public-keys.json"), public_keys)
 }
 
 /// Builds one scenario by name.

@@ -1,27 +1,12 @@
 //! The committed audit trees under `testdata/audit/` are what the generator writes.
 
-use std::collections::BTreeMap;
+mod common;
+
+use common::tree;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use testgen::audit_scenarios;
-
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.insert(rel, fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(root, root, &mut out);
-    out
-}
 
 #[test]
 fn committed_audit_trees_match_the_generator() {
