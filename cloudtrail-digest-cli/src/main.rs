@@ -1,5 +1,7 @@
 //! `cloudtrail-digest`: verify CloudTrail digest chains and log files.
 
+#![forbid(unsafe_code)]
+
 mod audit;
 mod cli;
 mod keys;

@@ -76,7 +76,7 @@ fn copy(args: &MirrorArgs) -> Result<i32, String> {
         stats.skipped,
         stats.missing,
         if stats.refused > 0 {
-            format!(", {} refused (keys that cannot be files under the destination)", stats.refused)
+            format!(", {} refused (keys that cannot be files under the destination, or objects unsafe to read)", stats.refused)
         } else {
             String::new()
         }

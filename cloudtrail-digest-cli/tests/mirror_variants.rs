@@ -2,11 +2,14 @@
 //! extended attributes instead of sidecars, no signature metadata at all, and runs that
 //! leave the bucket for the tool to find.
 
+mod tree;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use tree::copy_tree;
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -59,19 +62,6 @@ fn assert_golden(out: &Output, dir: &Path, case: &str) {
         format!("{}\n", out.status.code().unwrap()),
         golden(dir, case, "exit")
     );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn sidecars(dir: &Path, out: &mut Vec<PathBuf>) {

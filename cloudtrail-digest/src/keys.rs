@@ -84,15 +84,30 @@ impl PublicKeySet {
     }
 
     /// Reads a key file from disk (see [`PublicKeySet::add_json`]).
+    /// Files larger than [`MAX_KEY_FILE`] are refused. A pipe works (`<(aws ...)`).
     pub fn add_file(&mut self, path: &std::path::Path) -> Result<(), Error> {
+        use std::io::Read;
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::KeyFile {
+        let fail = |reason: String| Error::KeyFile {
             path: name.clone(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes))
+            .map_err(|e| fail(e.to_string()))?;
+        if bytes.len() as u64 > MAX_KEY_FILE {
+            return Err(fail(format!(
+                "larger than {MAX_KEY_FILE} bytes, so not a list-public-keys answer"
+            )));
+        }
         self.add_json(&name, &bytes)
     }
 }
+
+/// A `list-public-keys` answer holds about 1 KB per key; a key file beyond this size
+/// is refused rather than read into memory (think `--public-keys /dev/zero`).
+pub const MAX_KEY_FILE: u64 = 16 * 1024 * 1024;
 
 impl PublicKeyProvider for PublicKeySet {
     fn keys_between(

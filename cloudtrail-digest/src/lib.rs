@@ -43,6 +43,7 @@ pub use report::{status_line, TextReport};
 pub use source::S3Source;
 pub use source::{
     BucketMap, LocalDir, MapTarget, MappedSource, MetadataOrigin, ObjectSource, SourceError, SourceErrorKind,
+    MAX_WHOLE_OBJECT,
 };
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};

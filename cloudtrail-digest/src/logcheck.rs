@@ -60,7 +60,7 @@ pub(crate) fn source_verdict<V>(
 ) -> Result<V, Error> {
     match e.kind {
         SourceErrorKind::NotFound => Ok(not_found),
-        SourceErrorKind::UnsafeKey => Ok(refused(e.detail)),
+        SourceErrorKind::Refused => Ok(refused(e.detail)),
         _ => Err(Error::Source(e)),
     }
 }

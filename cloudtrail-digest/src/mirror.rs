@@ -11,7 +11,8 @@
 //!   the day after its end + 1 hour (a superset of what validation lists), plus every
 //!   previous digest they name within those days, in whatever bucket (a trail whose
 //!   bucket changed), and then that bucket's digests of the same days too.
-//! - Keys that could leave `DEST` (`..`, empty segments, ...) are refused and counted.
+//! - Keys that could leave `DEST` (`..`, empty segments, ...), and objects the source
+//!   refuses to read (see [`SourceErrorKind::Refused`]), are refused and counted.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
@@ -365,6 +366,13 @@ impl Run<'_> {
                     });
                     return Ok(DigestLinks::default());
                 }
+                Err(e) if e.kind == SourceErrorKind::Refused => {
+                    self.count(|s| {
+                        s.refused += 1;
+                        s.digests_done += 1;
+                    });
+                    return Ok(DigestLinks::default());
+                }
                 Err(e) => return Err(MirrorError::Source(e)),
             },
         };
@@ -401,6 +409,13 @@ impl Run<'_> {
             Err(e) if e.kind == SourceErrorKind::NotFound => {
                 self.count(|s| {
                     s.missing += 1;
+                    s.logs_done += 1;
+                });
+                Ok(())
+            }
+            Err(e) if e.kind == SourceErrorKind::Refused => {
+                self.count(|s| {
+                    s.refused += 1;
                     s.logs_done += 1;
                 });
                 Ok(())

@@ -438,8 +438,9 @@ impl<'v, 's> Walk<'v, 's> {
                 return source_verdict(e, DigestVerdict::NotFound, DigestVerdict::Refused).map(Err);
             }
         };
-        let Ok(digest) = Digest::from_gzip(&object.body) else {
-            return Ok(Err(DigestVerdict::InvalidFormat));
+        let digest = match Digest::from_gzip(&object.body) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e.into())),
         };
         // Remember the signature this digest records for its predecessor, verified or not:
         // a recovered signature is checked against the key like any other, so where it

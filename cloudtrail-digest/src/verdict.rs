@@ -4,6 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::digest::DigestParseError;
 use crate::source::MetadataOrigin;
 
 /// Which traversal produced an event: standard digests first, then backfill digests.
@@ -51,10 +52,24 @@ pub enum DigestVerdict {
         /// The fingerprint the digest names.
         fingerprint: String,
     },
-    /// The key cannot be read safely (it would leave the mirror root).
+    /// The object is not read, or not loaded, because that would be unsafe: its key
+    /// would leave the mirror root, it is not a regular file, it is larger than any
+    /// digest, or it inflates beyond [`crate::gzip::MAX_INFLATED_DIGEST`] (a gzip bomb).
     Refused(String),
     /// Any other failure, in the reference's words.
     Other(String),
+}
+
+impl From<DigestParseError> for DigestVerdict {
+    fn from(e: DigestParseError) -> Self {
+        match e {
+            DigestParseError::TooLarge => DigestVerdict::Refused(format!(
+                "invalid format: inflates to more than {} bytes (a gzip bomb?); not loaded",
+                crate::gzip::MAX_INFLATED_DIGEST
+            )),
+            DigestParseError::NotGzip | DigestParseError::NotJson => DigestVerdict::InvalidFormat,
+        }
+    }
 }
 
 impl fmt::Display for DigestVerdict {

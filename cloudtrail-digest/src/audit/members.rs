@@ -173,8 +173,12 @@ pub(crate) fn fetch(
         records_previous: None,
         listed: Vec::new(),
     };
-    let Ok(digest) = Digest::from_gzip(&object.body) else {
-        return Ok(Some(member));
+    let digest = match Digest::from_gzip(&object.body) {
+        Ok(d) => d,
+        Err(e) => {
+            member.state = State::Invalid(e.into());
+            return Ok(Some(member));
+        }
     };
     member.sha256 = Some(digest.sha256_hex());
     if let (Some(sig), Some((b, k))) = (digest.previous_signature(), digest.previous()) {

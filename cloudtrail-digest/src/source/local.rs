@@ -10,7 +10,10 @@ use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind};
+use super::{
+    too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
+    MAX_WHOLE_OBJECT,
+};
 
 /// Suffix of metadata sidecar files; such files are never listed as objects.
 pub const SIDECAR_SUFFIX: &str = ".metadata.json";
@@ -69,7 +72,7 @@ impl LocalDir {
     fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
         let dir = self.root.join(safe_relative(bucket).map_err(|why| {
             SourceError::new(
-                SourceErrorKind::UnsafeKey,
+                SourceErrorKind::Refused,
                 bucket,
                 "",
                 format!("bucket name refused: {why}"),
@@ -91,7 +94,7 @@ impl LocalDir {
         let dir = self.bucket_dir(bucket)?;
         let rel = safe_relative(key).map_err(|why| {
             SourceError::new(
-                SourceErrorKind::UnsafeKey,
+                SourceErrorKind::Refused,
                 bucket,
                 key,
                 format!("key refused: {why}"),
@@ -100,11 +103,11 @@ impl LocalDir {
         Ok(dir.join(rel))
     }
 
-    /// Fails unless `path`, with every link resolved, is still inside the root. The
-    /// parent directory's answer is cached; a final component that is a link is always
-    /// resolved in full.
+    /// Fails unless `path`, with every link resolved, is a regular file still inside the
+    /// root. The parent directory's answer is cached; a final component that is a link
+    /// is always resolved in full.
     fn check_inside(&self, path: &Path, bucket: &str, key: &str) -> Result<(), SourceError> {
-        let meta = fs::symlink_metadata(path).map_err(|e| io_error(e, bucket, key))?;
+        let meta = fs::symlink_metadata(path).map_err(|e| io_error(e, path, bucket, key))?;
         let parent = path.parent().unwrap_or(path);
         let parent_known = self
             .inside_dirs
@@ -112,20 +115,22 @@ impl LocalDir {
             .map(|d| d.contains(parent))
             .unwrap_or(false);
         if parent_known && !meta.file_type().is_symlink() {
-            return Ok(());
+            return regular_file(&meta, bucket, key);
         }
         match fs::canonicalize(path) {
             Ok(real) if real.starts_with(&self.root) => {
-                if !meta.file_type().is_symlink() {
-                    // `real`'s parent is `parent` resolved: the directory itself is inside.
-                    if let Ok(mut dirs) = self.inside_dirs.lock() {
-                        dirs.insert(parent.to_path_buf());
-                    }
+                if meta.file_type().is_symlink() {
+                    let target = fs::metadata(&real).map_err(|e| io_error(e, &real, bucket, key))?;
+                    return regular_file(&target, bucket, key);
                 }
-                Ok(())
+                // `real`'s parent is `parent` resolved: the directory itself is inside.
+                if let Ok(mut dirs) = self.inside_dirs.lock() {
+                    dirs.insert(parent.to_path_buf());
+                }
+                regular_file(&meta, bucket, key)
             }
             Ok(real) => Err(SourceError::new(
-                SourceErrorKind::UnsafeKey,
+                SourceErrorKind::Refused,
                 bucket,
                 key,
                 format!(
@@ -133,7 +138,7 @@ impl LocalDir {
                     real.display()
                 ),
             )),
-            Err(e) => Err(io_error(e, bucket, key)),
+            Err(e) => Err(io_error(e, path, bucket, key)),
         }
     }
 
@@ -265,7 +270,7 @@ impl ObjectSource for LocalDir {
             }
         };
         let mut keys = Vec::new();
-        walk_files(&walk_root, &key_base, &mut keys).map_err(|e| io_error(e, bucket, prefix))?;
+        walk_files(&walk_root, &key_base, &mut keys).map_err(|(dir, e)| io_error(e, &dir, bucket, prefix))?;
         keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after && !k.ends_with(SIDECAR_SUFFIX));
         keys.sort_unstable();
         Ok(keys)
@@ -274,7 +279,22 @@ impl ObjectSource for LocalDir {
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
         let path = self.object_path(bucket, key)?;
         self.check_inside(&path, bucket, key)?;
-        let body = fs::read(&path).map_err(|e| io_error(e, bucket, key))?;
+        let mut body = Vec::new();
+        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
+        let size = file
+            .metadata()
+            .map_err(|e| io_error(e, &path, bucket, key))?
+            .len();
+        if size > MAX_WHOLE_OBJECT {
+            return Err(too_large(bucket, key, size));
+        }
+        // The file may grow after the size was read: never take more than the cap.
+        file.take(MAX_WHOLE_OBJECT + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| io_error(e, &path, bucket, key))?;
+        if body.len() as u64 > MAX_WHOLE_OBJECT {
+            return Err(too_large(bucket, key, body.len() as u64));
+        }
         let metadata = self.read_metadata(&path, bucket, key)?;
         Ok(Object { body, metadata })
     }
@@ -282,7 +302,7 @@ impl ObjectSource for LocalDir {
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
         let path = self.object_path(bucket, key)?;
         self.check_inside(&path, bucket, key)?;
-        let file = fs::File::open(&path).map_err(|e| io_error(e, bucket, key))?;
+        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
         Ok(Box::new(file))
     }
 
@@ -311,7 +331,7 @@ impl ObjectSource for LocalDir {
         match fs::metadata(&path) {
             Ok(m) if m.is_file() => Ok(Some(m.len())),
             Ok(_) => Ok(None),
-            Err(e) => match io_error(e, bucket, key) {
+            Err(e) => match io_error(e, &path, bucket, key) {
                 e if e.kind == SourceErrorKind::NotFound => Ok(None),
                 e => Err(e),
             },
@@ -319,14 +339,41 @@ impl ObjectSource for LocalDir {
     }
 }
 
-fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
+/// Only regular files are objects. A directory is what S3 calls a common prefix, so
+/// there is no object at its key; a FIFO, socket or device would block or never end, so
+/// it is refused rather than read.
+fn regular_file(meta: &fs::Metadata, bucket: &str, key: &str) -> Result<(), SourceError> {
+    let t = meta.file_type();
+    if t.is_file() {
+        Ok(())
+    } else if t.is_dir() {
+        Err(SourceError::new(
+            SourceErrorKind::NotFound,
+            bucket,
+            key,
+            "a directory, not an object",
+        ))
+    } else {
+        Err(SourceError::new(
+            SourceErrorKind::Refused,
+            bucket,
+            key,
+            "refused: not a regular file (a FIFO, socket or device)",
+        ))
+    }
+}
+
+/// The error for `s3://bucket/key`, naming the local file at fault.
+fn io_error(e: io::Error, path: &Path, bucket: &str, key: &str) -> SourceError {
     let kind = match e.kind() {
         // A missing parent directory is as missing as a missing file.
         io::ErrorKind::NotFound => SourceErrorKind::NotFound,
         _ if e.raw_os_error() == Some(20) => SourceErrorKind::NotFound, // ENOTDIR
+        // ENAMETOOLONG: no file can have this name, so no object is stored under it.
+        _ if e.raw_os_error() == Some(36) => SourceErrorKind::NotFound,
         _ => SourceErrorKind::Other,
     };
-    SourceError::new(kind, bucket, key, e.to_string())
+    SourceError::new(kind, bucket, key, format!("{}: {e}", path.display()))
 }
 
 /// Turns a key into a relative path, refusing anything that could name a file outside
@@ -334,6 +381,9 @@ fn io_error(e: io::Error, bucket: &str, key: &str) -> SourceError {
 pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
     if key.is_empty() {
         return Err("empty");
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err("longer than the 1024 bytes an S3 key can have");
     }
     if key.contains('\0') {
         return Err("contains a NUL byte");
@@ -399,19 +449,20 @@ fn find_named_dirs(dir: &Path, name: &str, depth: usize, path: &mut Vec<String>,
 
 /// Collects file keys under `dir`. Symbolic links to directories are not followed
 /// (no loops, no escape); links to files are listed and checked when read.
-fn walk_files(dir: &Path, key_base: &str, out: &mut Vec<String>) -> io::Result<()> {
+fn walk_files(dir: &Path, key_base: &str, out: &mut Vec<String>) -> Result<(), (PathBuf, io::Error)> {
+    let at = |e| (dir.to_path_buf(), e);
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) if e.raw_os_error() == Some(20) => return Ok(()),
-        Err(e) => return Err(e),
+        Err(e) => return Err(at(e)),
     };
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.map_err(at)?;
         let Ok(name) = entry.file_name().into_string() else {
             continue; // S3 keys are UTF-8; other names cannot be objects
         };
-        let file_type = entry.file_type()?;
+        let file_type = entry.file_type().map_err(|e| (entry.path(), e))?;
         let key = format!("{key_base}{name}");
         if file_type.is_dir() {
             walk_files(&entry.path(), &format!("{key}/"), out)?;
@@ -444,6 +495,7 @@ mod tests {
             "a\0b",
             "a//b",
             "..",
+            &"a".repeat(1025),
         ] {
             assert!(safe_relative(bad).is_err(), "{bad:?}");
         }
@@ -451,6 +503,7 @@ mod tests {
             safe_relative("a/b.json.gz").unwrap(),
             PathBuf::from("a/b.json.gz")
         );
+        assert!(safe_relative(&"a".repeat(1024)).is_ok());
     }
 
     #[test]
@@ -509,7 +562,7 @@ mod tests {
         );
         assert_eq!(
             src.get("bkt", "../bkt/d/k.json.gz").unwrap_err().kind,
-            SourceErrorKind::UnsafeKey
+            SourceErrorKind::Refused
         );
         fs::write(root.join("bkt/d/k.json.gz.metadata.json"), b"[1]").unwrap();
         let err = src.get("bkt", "d/k.json.gz").unwrap_err();
@@ -552,10 +605,10 @@ mod tests {
         let src = LocalDir::new(&root).unwrap();
         // The directory is known to be inside now; a link in it must still be resolved.
         assert_eq!(src.get("bkt", "ok").unwrap().body, b"fine");
-        assert_eq!(src.get("bkt", "k").unwrap_err().kind, SourceErrorKind::UnsafeKey);
+        assert_eq!(src.get("bkt", "k").unwrap_err().kind, SourceErrorKind::Refused);
         assert_eq!(
             src.get("bkt", "dir/secret").unwrap_err().kind,
-            SourceErrorKind::UnsafeKey
+            SourceErrorKind::Refused
         );
         assert!(src.open("bkt", "k").is_err());
         fs::remove_dir_all(&root).unwrap();

@@ -16,6 +16,15 @@ pub use mapped::{BucketMap, MapTarget, MappedSource};
 #[cfg(feature = "s3")]
 pub use s3::S3Source;
 
+/// The most [`ObjectSource::get`] reads. Whole objects are digests and public keys,
+/// a few megabytes at most; a larger one is refused before it is read, so a planted
+/// giant cannot exhaust memory. (Log files are streamed through
+/// [`ObjectSource::open`] and may have any size.)
+pub const MAX_WHOLE_OBJECT: u64 = 64 * 1024 * 1024;
+
+/// S3 keys are at most 1024 bytes of UTF-8; a longer one cannot name an object.
+pub(crate) const MAX_KEY_BYTES: usize = 1024;
+
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceErrorKind {
@@ -23,8 +32,11 @@ pub enum SourceErrorKind {
     NotFound,
     /// No such bucket.
     NoSuchBucket,
-    /// The key cannot be mapped safely (for the local backend: it would leave the root).
-    UnsafeKey,
+    /// The object is not read because reading it would be unsafe: its key would leave
+    /// the local root, it is not a regular file (a FIFO would block), or it is larger
+    /// than [`MAX_WHOLE_OBJECT`] where the whole object was asked for. A verdict, not a
+    /// fatal error.
+    Refused,
     /// Anything else (permissions, I/O, transport).
     Other,
 }
@@ -52,6 +64,18 @@ impl SourceError {
             detail: detail.into(),
         }
     }
+}
+
+/// The refusal of an object larger than [`MAX_WHOLE_OBJECT`].
+pub(crate) fn too_large(bucket: &str, key: &str, size: u64) -> SourceError {
+    SourceError::new(
+        SourceErrorKind::Refused,
+        bucket,
+        key,
+        format!(
+            "refused: the object holds {size} bytes, more than the {MAX_WHOLE_OBJECT} a digest can take; not read"
+        ),
+    )
 }
 
 impl fmt::Display for SourceError {
@@ -115,7 +139,8 @@ pub trait ObjectSource: Send + Sync {
         self.list(bucket, prefix, start_after)
     }
 
-    /// The whole object with its user metadata.
+    /// The whole object with its user metadata. Objects larger than
+    /// [`MAX_WHOLE_OBJECT`] are refused ([`SourceErrorKind::Refused`]) unread.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError>;
 
     /// A reader over the object's bytes, for objects too large to hold.

@@ -17,7 +17,10 @@ use object_store::path::Path;
 use object_store::{Attribute, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::{Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind};
+use super::{
+    too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
+    MAX_WHOLE_OBJECT,
+};
 use crate::aws::http::{send, xml_text};
 use crate::aws::{aws_endpoint, AwsSession};
 
@@ -75,6 +78,15 @@ impl S3Source {
     }
 
     fn open_bucket(&self, name: &str) -> Result<Bucket, SourceError> {
+        if name == "." || name == ".." {
+            // In a path-style URL these would be resolved away, reaching another bucket.
+            return Err(SourceError::new(
+                SourceErrorKind::Refused,
+                name,
+                "",
+                "bucket name refused: `.` or `..`",
+            ));
+        }
         if name.is_empty() || name.contains('/') {
             return Err(SourceError::new(
                 SourceErrorKind::NoSuchBucket,
@@ -196,13 +208,21 @@ async fn locate(session: &AwsSession, bucket: &str) -> Result<String, SourceErro
 }
 
 fn object_path(bucket: &str, key: &str) -> Result<Path, SourceError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(SourceError::new(
+            SourceErrorKind::Refused,
+            bucket,
+            key,
+            "key refused: longer than the 1024 bytes an S3 key can have",
+        ));
+    }
     match Path::parse(key) {
         Ok(p) if p.as_ref() == key => Ok(p),
         _ => Err(SourceError::new(
-            SourceErrorKind::UnsafeKey,
+            SourceErrorKind::Refused,
             bucket,
             key,
-            "key refused: object_store cannot address keys with empty, `.` or `..` segments",
+            "key refused: object_store cannot address it (an empty, `.` or `..` segment, or a control character)",
         )),
     }
 }
@@ -299,11 +319,20 @@ impl ObjectSource for S3Source {
                 .await
                 .map_err(|e| map_error(e, bucket, key))?;
             let metadata = metadata_of(&result.attributes);
-            let body = result.bytes().await.map_err(|e| map_error(e, bucket, key))?;
-            Ok(Object {
-                body: body.to_vec(),
-                metadata,
-            })
+            if result.meta.size > MAX_WHOLE_OBJECT {
+                return Err(too_large(bucket, key, result.meta.size));
+            }
+            // The declared size is the server's word: count what actually arrives too.
+            let mut body = Vec::with_capacity(result.meta.size as usize);
+            let mut stream = result.into_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| map_error(e, bucket, key))?;
+                if (body.len() + chunk.len()) as u64 > MAX_WHOLE_OBJECT {
+                    return Err(too_large(bucket, key, (body.len() + chunk.len()) as u64));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Object { body, metadata })
         })
     }
 

@@ -1,0 +1,324 @@
+//! Evidence an attacker may have touched, run through the binary: links out of the
+//! mirror, FIFOs and directories where objects should be, unreadable files, a giant
+//! digest, names that are not UTF-8, truncated logs. Each run must end (a child still
+//! running after two minutes fails the test), never panic, read nothing outside the
+//! mirror, and say what is wrong with which object.
+//!
+//! The planted keys of a validly signed digest (`..`, absolute, backslash, NUL, ...)
+//! are the `hostile-input` scenario, checked byte for byte in tests/scenarios.rs.
+
+#![cfg(unix)]
+
+mod tree;
+
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tree::copy_tree;
+
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/sample-trail";
+const BUCKET: &str = "ctd-sample-bucket";
+const DAY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01";
+const DIGEST_DAY: &str = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01";
+const LOG: &str = "111122223333_CloudTrail_us-east-1_20260301T0035Z_lCzpQaSXK679Ip5s.json.gz";
+const DIGEST: &str =
+    "111122223333_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_20260301T021742Z.json.gz";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A private copy of the sample trail: `DIR/evidence/{mirror,public-keys.json}`, with
+/// `DIR/outside/` beside it for things the tool must not reach.
+struct Copy {
+    dir: PathBuf,
+}
+
+impl Copy {
+    fn new(tag: &str) -> Copy {
+        let dir = std::env::temp_dir().join(format!("ctd-hostile-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        copy_tree(&repo().join("testdata/sample"), &dir.join("evidence"));
+        fs::create_dir_all(dir.join("outside")).unwrap();
+        Copy { dir }
+    }
+
+    fn mirror(&self) -> PathBuf {
+        self.dir.join("evidence/mirror")
+    }
+
+    fn object(&self, folder: &str, name: &str) -> PathBuf {
+        self.mirror().join(BUCKET).join(folder).join(name)
+    }
+
+    fn outside(&self) -> PathBuf {
+        self.dir.join("outside")
+    }
+
+    fn args(&self) -> Vec<String> {
+        [
+            "validate-logs",
+            "--local-dir",
+            &self.mirror().display().to_string(),
+            "--public-keys",
+            &self.dir.join("evidence/public-keys.json").display().to_string(),
+            "--trail-arn",
+            ARN,
+            "--s3-bucket",
+            BUCKET,
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-02T01:00:00Z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    fn run(&self) -> Run {
+        run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(self.args()))
+    }
+}
+
+impl Drop for Copy {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The verdict printed for `s3://BUCKET/FOLDER/NAME`.
+    fn verdict(&self, folder: &str, name: &str) -> &str {
+        let target = format!("\ts3://{BUCKET}/{folder}/{name}\t");
+        self.stderr
+            .lines()
+            .chain(self.stdout.lines())
+            .find_map(|l| l.split_once(&target).map(|(_, v)| v))
+            .unwrap_or_else(|| panic!("no verdict for {name} in\n{}\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs the command to its end, killing it (and failing) if it takes over two minutes.
+fn run_bounded(cmd: &mut Command) -> Run {
+    let dir = std::env::temp_dir().join(format!(
+        "ctd-hostile-out-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    let (out, err) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = cmd
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("run cloudtrail-digest");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after two minutes: {cmd:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let run = Run {
+        code: status.code().expect("exited, not killed by a signal"),
+        stdout: String::from_utf8_lossy(&fs::read(&out).unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&fs::read(&err).unwrap()).into_owned(),
+    };
+    fs::remove_dir_all(&dir).unwrap();
+    assert_ne!(run.code, 101, "panic:\n{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    run
+}
+
+#[test]
+fn a_log_linked_to_a_copy_outside_the_mirror_is_refused() {
+    let c = Copy::new("link-file");
+    let log = c.object(DAY, LOG);
+    // The copy outside is byte-identical: following the link would make it "valid".
+    let outside = c.outside().join(LOG);
+    fs::rename(&log, &outside).unwrap();
+    symlink(&outside, &log).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.verdict(DAY, LOG);
+    assert!(
+        v.starts_with("INVALID: refused: a link leads outside the mirror root"),
+        "{v}"
+    );
+    assert!(
+        r.stdout.contains("55/56 log files valid, 1/56 log files INVALID"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_day_folder_linked_outside_the_mirror_is_refused_log_by_log() {
+    let c = Copy::new("link-dir");
+    let day = c.mirror().join(BUCKET).join(DAY);
+    let outside = c.outside().join("01");
+    fs::rename(&day, &outside).unwrap();
+    symlink(&outside, &day).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r
+        .verdict(DAY, LOG)
+        .contains("a link leads outside the mirror root"));
+    assert!(!r.stdout.contains("56/56 log files valid"), "{}", r.stdout);
+}
+
+#[test]
+fn fifos_where_objects_should_be_are_refused_without_blocking() {
+    let c = Copy::new("fifo");
+    for path in [c.object(DAY, LOG), c.object(DIGEST_DAY, DIGEST)] {
+        fs::remove_file(&path).unwrap();
+        let status = Command::new("mkfifo").arg(&path).status().expect("mkfifo");
+        assert!(status.success());
+    }
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for (folder, name) in [(DAY, LOG), (DIGEST_DAY, DIGEST)] {
+        assert_eq!(
+            r.verdict(folder, name),
+            "INVALID: refused: not a regular file (a FIFO, socket or device)"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_metadata_sidecar_is_a_fatal_error_naming_it() {
+    let c = Copy::new("fifo-sidecar");
+    let sidecar = c.object(DIGEST_DAY, &format!("{DIGEST}.metadata.json"));
+    fs::remove_file(&sidecar).unwrap();
+    assert!(Command::new("mkfifo").arg(&sidecar).status().unwrap().success());
+    let r = c.run();
+    assert_eq!(r.code, 255);
+    assert!(
+        r.stderr
+            .contains(&format!("metadata sidecar {} is not usable", sidecar.display())),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+}
+
+#[test]
+fn a_directory_at_a_log_key_is_not_an_object() {
+    let c = Copy::new("dir");
+    let log = c.object(DAY, LOG);
+    fs::remove_file(&log).unwrap();
+    fs::create_dir(&log).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.verdict(DAY, LOG), "INVALID: not found");
+}
+
+#[test]
+fn a_giant_digest_is_refused_unread() {
+    let c = Copy::new("giant");
+    // Sparse: 200 MB on paper, nothing on disk, and nothing read.
+    let f = fs::File::create(c.object(DIGEST_DAY, DIGEST)).unwrap();
+    f.set_len(200 << 20).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.verdict(DIGEST_DAY, DIGEST),
+        "INVALID: refused: the object holds 209715200 bytes, more than the 67108864 a digest can take; not read"
+    );
+}
+
+#[test]
+fn a_truncated_log_does_not_match_its_hash() {
+    let c = Copy::new("truncated");
+    let log = c.object(DAY, LOG);
+    let bytes = fs::read(&log).unwrap();
+    fs::write(&log, &bytes[..bytes.len() / 2]).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.verdict(DAY, LOG), "INVALID: hash value doesn't match");
+}
+
+#[test]
+fn names_that_are_not_utf8_are_passed_over() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let c = Copy::new("non-utf8");
+    let folder = c.mirror().join(BUCKET).join(DIGEST_DAY);
+    let name = OsStr::from_bytes(b"111122223333_CloudTrail-Digest_\xff\xfe_20260301T021742Z.json.gz");
+    if fs::write(folder.join(name), b"not a digest").is_err() {
+        eprintln!("this filesystem refuses names that are not UTF-8; skipping");
+        return;
+    }
+    let r = c.run();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("24/24 digest files valid"), "{}", r.stdout);
+}
+
+/// Permission denied: as root, the binary runs as `nobody` so that permissions apply.
+#[test]
+fn an_unreadable_log_is_a_fatal_error_naming_object_and_file() {
+    let c = Copy::new("denied");
+    let log = c.object(DAY, LOG);
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
+    cmd.args(c.args());
+    if fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0) {
+        cmd.uid(65534).gid(65534);
+    }
+    let r = run_bounded(&mut cmd);
+    assert_eq!(r.code, 255, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "s3://{BUCKET}/{DAY}/{LOG}: {}: Permission denied",
+            log.display()
+        )),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn public_key_files_that_are_endless_deep_or_binary_are_named() {
+    let c = Copy::new("keyfiles");
+    let deep = c.outside().join("deep.json");
+    fs::write(&deep, format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))).unwrap();
+    let binary = c.outside().join("binary.json");
+    fs::write(&binary, b"\xff\xfe{\x00").unwrap();
+    for (file, reason) in [
+        (
+            PathBuf::from("/dev/zero"),
+            "larger than 16777216 bytes, so not a list-public-keys answer",
+        ),
+        (deep, "not JSON: recursion limit exceeded"),
+        (binary, "not JSON: expected value at line 1 column 1"),
+    ] {
+        let mut args = c.args();
+        let at = args.iter().position(|a| a == "--public-keys").unwrap() + 1;
+        args[at] = file.display().to_string();
+        let r = run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(&args));
+        assert_eq!(r.code, 255, "{}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("public key file {}: {reason}", file.display())),
+            "{}",
+            r.stderr
+        );
+    }
+}
