@@ -23,6 +23,11 @@ use support::*;
 /// mapped target: nothing else holds this bucket.
 const MAPPED_ONLY: &str = "gap-stopped-logging";
 
+/// Its planted keys are refused because they would leave a local mirror; S3 holds keys
+/// like `a\\b` as it holds any other, so there the verdicts differ (see
+/// `planted_keys_are_refused_or_missing_in_s3`).
+const LOCAL_ONLY: &str = "hostile-input";
+
 fn scenarios() -> PathBuf {
     repo().join("testdata/scenarios")
 }
@@ -202,7 +207,7 @@ fn validation_in_s3_prints_the_local_goldens_for_every_scenario() {
     let mut names: Vec<String> = std::fs::read_dir(scenarios())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != MAPPED_ONLY)
+        .filter(|n| n != MAPPED_ONLY && n != LOCAL_ONLY)
         .collect();
     names.sort();
     let mut failures = Vec::new();
@@ -868,4 +873,50 @@ fn audit_in_s3_and_through_a_replica_matches_the_local_audit() {
     let (_, stderr, exit) = audit(&["--endpoint-url".into(), m.endpoint()]);
     assert_eq!(exit, "2\n");
     assert!(stderr.contains("--s3-bucket"), "{stderr}");
+}
+
+#[test]
+fn planted_keys_are_refused_or_missing_in_s3() {
+    let Some(m) = moto() else { return };
+    ensure_uploaded(m, LOCAL_ONLY);
+    let (stdout, stderr, exit) = outcome(&run_cli(&s3_args(m, LOCAL_ONLY, "verbose"), &[]));
+    assert_eq!(exit, "1\n", "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stdout.contains("Results found for"),
+        "the run must finish:\n{stdout}"
+    );
+    let (_, local_stderr, _) = golden(LOCAL_ONLY, "verbose");
+    let planted: Vec<&str> = local_stderr
+        .lines()
+        .filter(|l| l.starts_with("Log file\t"))
+        .map(|l| l.rsplit_once('\t').unwrap().0)
+        .collect();
+    assert_eq!(planted.len(), 9, "{local_stderr}");
+    for line in &planted {
+        let got = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("{line}\t")))
+            .unwrap_or_else(|| panic!("no verdict for {line:?} in\n{stderr}"));
+        let verdict = got.rsplit_once('\t').unwrap().1;
+        // S3 can hold `a\b` or a NUL byte, so those keys are simply absent there.
+        assert!(
+            verdict.starts_with("INVALID: key refused")
+                || verdict.starts_with("INVALID: bucket name refused")
+                || verdict == "INVALID: not found",
+            "{got}"
+        );
+    }
+    for must_refuse in [
+        "/../../public-keys.json\t",
+        "s3://../public-keys.json\t",
+        "kkkk.json.gz\t",
+    ] {
+        let line = stderr.lines().find(|l| l.contains(must_refuse)).unwrap();
+        assert!(line.contains("refused"), "{line}");
+    }
+    assert!(
+        stderr.contains("inflates to more than 67108864 bytes"),
+        "{stderr}"
+    );
 }

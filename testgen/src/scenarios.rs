@@ -65,6 +65,7 @@ pub const NAMES: &[&str] = &[
     "digest-odd-json",
     "digest-without-logfiles",
     "backfill-key-missing",
+    "hostile-input",
 ];
 
 /// `digestStartTime` of the first digest of every scenario trail.
@@ -234,6 +235,7 @@ pub fn build(name: &str, keys: &KeyRing) -> Option<Scenario> {
         "digest-odd-json" => digest_odd_json(keys),
         "backfill-key-missing" => backfill_key_missing(keys),
         "digest-without-logfiles" => digest_without_logfiles(keys),
+        "hostile-input" => hostile_input(keys),
         _ => return None,
     };
     Some(s)
@@ -1117,4 +1119,62 @@ pub fn key1_covering(keys: &KeyRing, start: DateTime<Utc>, end: DateTime<Utc>) -
         entries.push(PublicKeyEntry::thirty_days(KeyId::One, last - Duration::days(1)));
     }
     render_public_keys(keys, &entries, PublicKeysShape::V1)
+}
+
+/// Log keys an attacker would like a validly signed digest to name: each would read
+/// outside the mirror root (or cannot name an S3 object at all) and must be refused.
+/// `(s3Bucket, s3Object)`; the bucket's own name is `None`.
+fn hostile_log_keys() -> Vec<(Option<&'static str>, String)> {
+    vec![
+        // From mirror/BUCKET/ up to the scenario directory: public-keys.json.
+        (None, s("../../public-keys.json")),
+        (None, s("/etc/passwd")),
+        (None, s("..\\..\\public-keys.json")),
+        (
+            None,
+            s("AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/log\0.json.gz"),
+        ),
+        (None, s("AWSLogs//111122223333/log.json.gz")),
+        (None, s("AWSLogs/./../../../public-keys.json")),
+        (None, format!("AWSLogs/{}.json.gz", "k".repeat(1100))),
+        // One segment longer than any file name: no file, so no object.
+        (None, format!("AWSLogs/{}.json.gz", "n".repeat(300))),
+        // mirror/../public-keys.json: the bucket itself climbs out. Last, because the
+        // AWS CLI stops at it (NoSuchBucket).
+        (Some(".."), s("public-keys.json")),
+    ]
+}
+
+fn hostile_input(keys: &KeyRing) -> Scenario {
+    let mut sc = simple(
+        "hostile-input",
+        keys,
+        "Input an attacker may have planted. The digest ending 04:17:42 is re-signed (and the chain after it) with nine extra logFiles entries whose keys climb out of the mirror (`../../public-keys.json`, which exists, recorded with the SHA-256 of its bytes so that reading it would pass as a log stored decompressed), are absolute, hold backslashes, a NUL byte, an empty or `.` segment, exceed S3's 1024-byte key limit, hold a 300-byte segment, or name the bucket `..`. Each must be refused with its reason (the 300-byte segment is simply not found) and nothing outside the mirror read. The digest ending 02:17:42 holds JSON nested 100,000 deep (reported \"invalid format\"), the one ending 06:17:42 is a gzip bomb inflating to 65 MiB of zeros (refused, not loaded). Exit code 1.",
+        no_adjust,
+        |t, keys| {
+            let bucket = t.digests[MIDDLE].bucket.clone();
+            let planted_hash = crate::digest::sha256_hex(key1_only(keys).as_bytes());
+            crate::audit_scenarios::resign(t, keys, MIDDLE, |text| {
+                let mut entries = String::new();
+                for (b, key) in hostile_log_keys() {
+                    entries.push_str("{\"s3Bucket\":");
+                    crate::json::push_java_str(&mut entries, b.unwrap_or(&bucket));
+                    entries.push_str(",\"s3Object\":");
+                    crate::json::push_java_str(&mut entries, &key);
+                    entries.push_str(&format!(
+                        ",\"hashValue\":\"{planted_hash}\",\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\"2026-03-01T04:00:00Z\",\"oldestEventTime\":\"2026-03-01T03:30:00Z\"}},"
+                    ));
+                }
+                text.replacen("\"logFiles\":[", &format!("\"logFiles\":[{entries}"), 1)
+            });
+            let depth = 100_000;
+            let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            t.replace_digest_json(1, nested.as_bytes());
+            t.digests[5].stored = Some(gzip::gzip_level(&vec![0u8; 65 << 20], 9));
+        },
+    );
+    for c in &mut sc.cases {
+        c.differs = Some(s("The AWS CLI looks each planted key up in S3, where none exists, so it reports them \"not found\" and stops at the bucket `..` (NoSuchBucket); it inflates the bomb in full and reports \"invalid format\". Our tool refuses each key with its reason and never reads outside the mirror, and refuses the bomb unloaded, so expected/ comes from our binary (reviewed by hand) and reference/ holds the AWS CLI's output."));
+    }
+    sc
 }
