@@ -299,6 +299,9 @@ fn public_key_files_that_are_endless_deep_or_binary_are_named() {
     let c = Copy::new("keyfiles");
     let deep = c.outside().join("deep.json");
     fs::write(&deep, format!("{}{}", "[".repeat(100_000), "]".repeat(100_000))).unwrap();
+    // 15 MB of text that would decode into about 1.3 GB.
+    let amplifying = c.outside().join("amplifying.json");
+    fs::write(&amplifying, format!("[{}{{}}]", "{\"a\":0},".repeat(1_900_000))).unwrap();
     let binary = c.outside().join("binary.json");
     fs::write(&binary, b"\xff\xfe{\x00").unwrap();
     for (file, reason) in [
@@ -307,6 +310,10 @@ fn public_key_files_that_are_endless_deep_or_binary_are_named() {
             "larger than 16777216 bytes, so not a list-public-keys answer",
         ),
         (deep, "not JSON: recursion limit exceeded"),
+        (
+            amplifying,
+            "decoding its JSON would take more than 536870912 bytes of memory",
+        ),
         (binary, "not JSON: expected value at line 1 column 1"),
     ] {
         let mut args = c.args();
@@ -321,4 +328,21 @@ fn public_key_files_that_are_endless_deep_or_binary_are_named() {
             r.stderr
         );
     }
+}
+
+#[test]
+fn a_digest_whose_json_would_swell_in_memory_is_refused_undecoded() {
+    let c = Copy::new("swelling");
+    // 15 MB of JSON (15 KB gzip'd) that would take about 1.3 GB once decoded.
+    let json = c.outside().join("swelling.json");
+    fs::write(&json, format!("[{}{{}}]", "{\"a\":0},".repeat(1_900_000))).unwrap();
+    let gz = Command::new("gzip").arg("-c").arg(&json).output().expect("gzip");
+    assert!(gz.status.success());
+    fs::write(c.object(DIGEST_DAY, DIGEST), gz.stdout).unwrap();
+    let r = c.run();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.verdict(DIGEST_DAY, DIGEST),
+        "INVALID: invalid format: decoding its JSON would take more than 536870912 bytes of memory; not loaded"
+    );
 }

@@ -14,6 +14,44 @@ pub enum DigestParseError {
     TooLarge,
     /// The inflated bytes are not JSON.
     NotJson,
+    /// Decoding the JSON would take more than [`MAX_DECODED_DIGEST`] bytes of memory.
+    TooManyValues,
+}
+
+/// Decoded JSON takes more memory than its text: each value about 32 bytes and each
+/// object a tree node of about 640, so `[0,0,...]` needs 16 times its size and
+/// `[{"a":0},...]` 80 times, while a real digest (one six-field object per ~370 bytes)
+/// needs about 4 times. A digest whose estimate exceeds this is refused undecoded.
+pub const MAX_DECODED_DIGEST: usize = 512 << 20;
+
+/// An upper estimate of the memory `serde_json::Value` takes for `json`, from one pass
+/// over its bytes that allocates nothing.
+pub(crate) fn decoded_size_estimate(json: &[u8]) -> usize {
+    let (mut values, mut objects) = (1usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' | b':' | b'[' => values += 1,
+            b'{' => {
+                values += 1;
+                objects += 1;
+            }
+            _ => {}
+        }
+    }
+    json.len()
+        .saturating_add(values.saturating_mul(32))
+        .saturating_add(objects.saturating_mul(640))
 }
 
 /// A digest as stored: inflated bytes plus the decoded JSON value.
@@ -46,6 +84,9 @@ impl Digest {
 
     /// Decodes already inflated digest bytes, keeping them as they are.
     pub fn from_inflated(raw: Vec<u8>) -> Result<Digest, DigestParseError> {
+        if decoded_size_estimate(&raw) > MAX_DECODED_DIGEST {
+            return Err(DigestParseError::TooManyValues);
+        }
         let value = serde_json::from_slice(&raw).map_err(|_| DigestParseError::NotJson)?;
         Ok(Digest { raw, value })
     }
@@ -160,6 +201,30 @@ mod tests {
             raw.windows(2).any(|w| w == b"\\/"),
             "hashing covers the escaped bytes"
         );
+    }
+
+    #[test]
+    fn a_real_digest_decodes_in_about_four_times_its_size() {
+        let raw = std::fs::read(REAL).unwrap();
+        let ratio = decoded_size_estimate(&raw) as f64 / raw.len() as f64;
+        // A real digest of the 64 MiB inflation cap stays well inside the budget.
+        assert!((2.0..5.0).contains(&ratio), "{ratio}");
+        assert!(5.0 * crate::gzip::MAX_INFLATED_DIGEST as f64 <= MAX_DECODED_DIGEST as f64 * 0.7);
+    }
+
+    #[test]
+    fn json_that_would_decode_into_too_much_memory_is_refused_undecoded() {
+        // 16 MiB of text each; decoded, [0,...] would take ~256 MiB, [{"a":0},...] ~1.4 GiB.
+        let zeros = format!("[{}0]", "0,".repeat(8 << 20));
+        let objects = format!("[{}{{}}]", "{\"a\":0},".repeat(2 << 20));
+        assert!(decoded_size_estimate(zeros.as_bytes()) > 256 << 20);
+        assert_eq!(
+            Digest::from_inflated(objects.into_bytes()),
+            Err(DigestParseError::TooManyValues)
+        );
+        // Strings hide their commas and brackets; escapes do not end them early.
+        let text = br#"["a,[{:\"]",1]"#;
+        assert_eq!(decoded_size_estimate(text), text.len() + 32 * 3);
     }
 
     #[test]

@@ -65,6 +65,12 @@ impl PublicKeySet {
             path: name.to_string(),
             reason,
         };
+        if crate::digest::decoded_size_estimate(bytes) > crate::digest::MAX_DECODED_DIGEST {
+            return Err(bad(format!(
+                "decoding its JSON would take more than {} bytes of memory",
+                crate::digest::MAX_DECODED_DIGEST
+            )));
+        }
         let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
         let list = doc
             .get("PublicKeyList")

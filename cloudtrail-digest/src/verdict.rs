@@ -67,6 +67,10 @@ impl From<DigestParseError> for DigestVerdict {
                 "invalid format: inflates to more than {} bytes (a gzip bomb?); not loaded",
                 crate::gzip::MAX_INFLATED_DIGEST
             )),
+            DigestParseError::TooManyValues => DigestVerdict::Refused(format!(
+                "invalid format: decoding its JSON would take more than {} bytes of memory; not loaded",
+                crate::digest::MAX_DECODED_DIGEST
+            )),
             DigestParseError::NotGzip | DigestParseError::NotJson => DigestVerdict::InvalidFormat,
         }
     }
