@@ -424,8 +424,13 @@ impl Run<'_> {
         }
     }
 
+    /// The source object's size; `None` also when the source refuses the object, so that
+    /// the copy is attempted, refused again, and counted as refused.
     fn remote_size(&self, bucket: &str, key: &str) -> Result<Option<u64>, MirrorError> {
-        self.source.size(bucket, key).map_err(MirrorError::Source)
+        match self.source.size(bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::Refused => Ok(None),
+            other => other.map_err(MirrorError::Source),
+        }
     }
 }
 

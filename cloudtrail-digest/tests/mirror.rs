@@ -166,3 +166,28 @@ fn a_transfer_failing_midway_leaves_nothing_under_the_object_name() {
     assert_eq!((done.copied, done.skipped), (9, 7));
     std::fs::remove_dir_all(&dest).unwrap();
 }
+
+#[test]
+fn planted_keys_are_refused_and_counted_never_written_outside() {
+    let source = LocalDir::new(scenario("hostile-input")).unwrap();
+    let dest = temp("hostile");
+    for pass in 0..2 {
+        let stats = mirror(
+            &source,
+            &request("ctd-hostile-input-bucket"),
+            &dest,
+            3,
+            &keep_going,
+        )
+        .unwrap();
+        // Eight keys cannot be files under DEST; the 300-byte segment names no file.
+        assert_eq!((stats.refused, stats.missing), (8, 1), "pass {pass}");
+        assert_eq!(stats.digests_done, 7);
+    }
+    assert!(!dest.join("public-keys.json").exists());
+    assert!(!dest.parent().unwrap().join("public-keys.json").exists());
+    // Every digest, and the logs of those that parse (not the deep-JSON one's two nor
+    // the bomb's two): 7 + 9 - 4.
+    assert_eq!(assert_subset(&dest, &scenario("hostile-input")), 12);
+    std::fs::remove_dir_all(&dest).unwrap();
+}
