@@ -108,6 +108,49 @@ pub struct AwsArgs {
     /// S3 requests in flight at once, at most.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub max_concurrency: u16,
+
+    #[command(flatten)]
+    pub timeouts: TimeoutArgs,
+}
+
+/// Time limits of every request to AWS, spelled as the AWS CLI spells them. Unlike the
+/// AWS CLI, 0 (no limit) is refused: every wait is bounded.
+#[derive(Debug, Args, Clone)]
+pub struct TimeoutArgs {
+    /// Longest wait for the server, 1 to 600 seconds: for the answer to begin, and between
+    /// any two pieces of it. A request that runs out of time is retried (AWS_MAX_ATTEMPTS).
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT, value_parser = timeout_seconds)]
+    pub cli_read_timeout: u64,
+
+    /// Longest wait for a connection, 1 to 600 seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_TIMEOUT, value_parser = timeout_seconds)]
+    pub cli_connect_timeout: u64,
+}
+
+/// The AWS CLI's default read and connect timeouts, in seconds.
+const DEFAULT_TIMEOUT: u64 = 60;
+
+/// Longest timeout accepted, in seconds.
+const MAX_TIMEOUT: u64 = 600;
+
+impl Default for TimeoutArgs {
+    fn default() -> Self {
+        TimeoutArgs {
+            cli_read_timeout: DEFAULT_TIMEOUT,
+            cli_connect_timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// A timeout in whole seconds, 1 to [`MAX_TIMEOUT`].
+fn timeout_seconds(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err(format!(
+            "0 means no time limit in the AWS CLI; this tool always bounds its waits: give 1 to {MAX_TIMEOUT} seconds"
+        )),
+        Ok(n) if n <= MAX_TIMEOUT => Ok(n),
+        _ => Err(format!("expected whole seconds, 1 to {MAX_TIMEOUT}")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +171,9 @@ pub struct KeysArgs {
     /// Named profile of the shared AWS config and credentials files (default: AWS_PROFILE).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+
+    #[command(flatten)]
+    pub timeouts: TimeoutArgs,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,7 @@ fn keys(args: &KeysArgs, region: Option<&str>) -> Result<String, String> {
     let (start, end) = crate::validate_logs::window_of(&args.start_time, args.end_time.as_deref())?;
     let aws = AwsArgs {
         profile: args.profile.clone(),
+        timeouts: args.timeouts.clone(),
         ..AwsArgs::default()
     };
     let mut online = Online::new(&aws).with_cloudtrail_endpoint(args.endpoint_url.clone());

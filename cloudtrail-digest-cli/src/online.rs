@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::sync::Arc;
+#[cfg(feature = "s3")]
+use std::time::Duration;
 
 use cloudtrail_digest::{BucketMap, MapTarget, MappedSource, ObjectSource, PublicKeyProvider};
 
@@ -55,7 +57,7 @@ impl Online {
         if let Some(s) = &self.session {
             return Ok(Arc::clone(s));
         }
-        let mut settings = cloudtrail_digest::aws::AwsSettings::from_env();
+        let mut settings = cloudtrail_digest::aws::AwsSettings::from_env()?;
         if let Some(e) = &self.aws.endpoint_url {
             settings.s3_endpoint = Some(e.clone());
         }
@@ -67,6 +69,8 @@ impl Online {
         }
         settings.anonymous = self.aws.no_sign_request;
         settings.max_concurrency = self.aws.max_concurrency.into();
+        settings.read_timeout = Duration::from_secs(self.aws.timeouts.cli_read_timeout);
+        settings.connect_timeout = Duration::from_secs(self.aws.timeouts.cli_connect_timeout);
         let session = cloudtrail_digest::aws::AwsSession::new(settings)?;
         self.session = Some(Arc::clone(&session));
         Ok(session)

@@ -230,6 +230,11 @@ pub fn upload_mirror(m: &Moto, root: &Path) {
 
 /// Runs the binary with fixed test credentials and nothing of the caller's AWS set-up.
 pub fn run_cli(args: &[String], env: &[(&str, String)]) -> Output {
+    cli_command(args, env).output().expect("run cloudtrail-digest")
+}
+
+/// The binary with `args`, fixed test credentials and nothing of the caller's AWS set-up.
+pub fn cli_command(args: &[String], env: &[(&str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
     for (k, _) in std::env::vars() {
         if k.starts_with("AWS_") {
@@ -244,7 +249,8 @@ pub fn run_cli(args: &[String], env: &[(&str, String)]) -> Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.args(args).output().expect("run cloudtrail-digest")
+    cmd.args(args);
+    cmd
 }
 
 pub fn text(b: &[u8]) -> String {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method};
 use object_store::client::{HttpRequest, HttpRequestBody};
 
-use super::AwsSession;
+use super::{AwsSession, MAX_BACKOFF};
 
 /// An answer, whatever its status.
 pub(crate) struct Response {
@@ -103,16 +103,43 @@ fn retryable(r: &Response) -> bool {
 }
 
 /// Delay before retry number `attempt` (1-based): exponential from 100 ms, capped at
-/// 20 s, with jitter so that many clients do not retry in step.
+/// [`MAX_BACKOFF`], with jitter so that many clients do not retry in step.
 pub(crate) fn backoff(attempt: u32) -> Duration {
-    let base = 100u64.saturating_mul(1 << attempt.min(8)).min(20_000);
+    let cap = MAX_BACKOFF.as_millis() as u64;
+    let base = 100u64.saturating_mul(1 << attempt.min(8)).min(cap);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos() as u64);
     Duration::from_millis(base / 2 + nanos % (base / 2 + 1))
 }
 
-/// Sends a request signed for `service` in `region`, retrying as the SDKs do.
+/// An error with every cause under it (`a: b: c`), each said once: transport errors say
+/// what happened (reset, timed out, closed early) only in their causes.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !said.is_empty() && !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// "after N attempts in S s", for the message of a request that gave up.
+pub(crate) fn attempts_made(attempts: u32, started: std::time::Instant) -> String {
+    let noun = if attempts == 1 { "attempt" } else { "attempts" };
+    format!(
+        "after {attempts} {noun} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    )
+}
+
+/// Sends a request signed for `service` in `region`, retrying as the SDKs do: at most
+/// `max_retries` times, and none once the settings' retry window has passed.
 pub(crate) async fn send(
     session: &AwsSession,
     service: &str,
@@ -123,6 +150,8 @@ pub(crate) async fn send(
     body: Vec<u8>,
 ) -> Result<Response, String> {
     let retries = session.settings().max_retries as u32;
+    let window = session.settings().retry_window();
+    let started = std::time::Instant::now();
     let mut attempt = 0u32;
     loop {
         let credential = session.credential().await?;
@@ -149,15 +178,19 @@ pub(crate) async fn send(
                         headers,
                         body,
                     }),
-                    Err(e) => Err(format!("{method} {url}: reading the answer failed: {e}")),
+                    Err(e) => Err(format!(
+                        "{method} {url}: reading the answer failed: {}",
+                        error_chain(&e.without_url())
+                    )),
                 }
             }
-            Err(e) => Err(format!("{method} {url}: {e}")),
+            Err(e) => Err(format!("{method} {url}: {}", error_chain(&e.without_url()))),
         };
         attempt += 1;
+        let exhausted = attempt > retries || started.elapsed() > window;
         match outcome {
-            Ok(r) if !retryable(&r) || attempt > retries => return Ok(r),
-            Err(e) if attempt > retries => return Err(format!("{e} (after {attempt} attempts)")),
+            Ok(r) if !retryable(&r) || exhausted => return Ok(r),
+            Err(e) if exhausted => return Err(format!("{e} ({})", attempts_made(attempt, started))),
             _ => tokio::time::sleep(backoff(attempt)).await,
         }
     }
@@ -179,6 +212,34 @@ mod tests {
         assert_eq!(xml_text(err, "Code").unwrap(), "NoSuchBucket");
         assert_eq!(xml_text(err, "Message").unwrap(), "a & b");
         assert_eq!(xml_text("<CodeX>1</CodeX>", "Code"), None);
+    }
+
+    #[test]
+    fn error_chain_says_each_cause_once() {
+        #[derive(Debug)]
+        struct E(&'static str, Option<Box<E>>);
+        impl std::fmt::Display for E {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for E {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|e| e as _)
+            }
+        }
+        let reset = E("connection reset by peer", None);
+        let e = E(
+            "error sending request",
+            Some(Box::new(E(
+                "client error: connection reset by peer",
+                Some(Box::new(reset)),
+            ))),
+        );
+        assert_eq!(
+            error_chain(&e),
+            "error sending request: client error: connection reset by peer"
+        );
     }
 
     #[test]

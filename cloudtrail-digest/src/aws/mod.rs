@@ -37,9 +37,16 @@ pub struct AwsSettings {
     pub region: Option<String>,
     /// Requests in flight at once, at most.
     pub max_concurrency: usize,
-    /// Retries of a throttled, failed (5xx) or interrupted request.
+    /// Retries of a throttled, failed (5xx), reset or timed-out request (attempts are one
+    /// more). No retry starts once [`AwsSettings::retry_window`] has passed.
     pub max_retries: usize,
-    /// Time limit of one request (connection and answer).
+    /// Time limit of establishing a connection (the AWS CLI's `--cli-connect-timeout`).
+    pub connect_timeout: Duration,
+    /// Longest wait for the server (the AWS CLI's `--cli-read-timeout`): from the start of
+    /// an attempt until the answer's headers, and between any two pieces of its body.
+    pub read_timeout: Duration,
+    /// Time limit of one attempt as a whole, from connecting to the end of the body: the
+    /// bound on a server that keeps sending, but too slowly.
     pub request_timeout: Duration,
 }
 
@@ -53,7 +60,9 @@ impl Default for AwsSettings {
             region: None,
             max_concurrency: 16,
             max_retries: 6,
-            request_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -62,16 +71,42 @@ impl AwsSettings {
     /// Settings from the standard environment variables: `AWS_ENDPOINT_URL_S3` (else
     /// `AWS_ENDPOINT_URL`) for S3, `AWS_ENDPOINT_URL_CLOUDTRAIL` (else
     /// `AWS_ENDPOINT_URL`) for CloudTrail, `AWS_PROFILE`, `AWS_REGION` /
-    /// `AWS_DEFAULT_REGION`.
-    pub fn from_env() -> Self {
+    /// `AWS_DEFAULT_REGION`, and `AWS_MAX_ATTEMPTS` (attempts of a request, retries
+    /// plus one). Fails only on an `AWS_MAX_ATTEMPTS` that is not a number of 1 or more.
+    pub fn from_env() -> Result<Self, String> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        AwsSettings {
+        let mut settings = AwsSettings {
             s3_endpoint: var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL")),
             cloudtrail_endpoint: var("AWS_ENDPOINT_URL_CLOUDTRAIL").or_else(|| var("AWS_ENDPOINT_URL")),
             profile: var("AWS_PROFILE"),
             region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
             ..AwsSettings::default()
+        };
+        if let Some(v) = var("AWS_MAX_ATTEMPTS") {
+            settings.max_retries = parse_max_attempts(&v)? - 1;
         }
+        Ok(settings)
+    }
+
+    /// How long after a request's first attempt a retry may still start: one connection
+    /// and one full wait for the server (`connect_timeout + read_timeout`). With the
+    /// backoff before it (at most 20 s, `MAX_BACKOFF`) and the attempt itself (at most
+    /// `request_timeout`), this bounds the time of any one request.
+    pub fn retry_window(&self) -> Duration {
+        self.connect_timeout + self.read_timeout
+    }
+}
+
+/// Longest pause before a retry.
+pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(20);
+
+/// Attempts from an `AWS_MAX_ATTEMPTS` value: a whole number, 1 or more.
+fn parse_max_attempts(value: &str) -> Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "AWS_MAX_ATTEMPTS={value}: expected a whole number of attempts, 1 or more"
+        )),
     }
 }
 
@@ -111,7 +146,8 @@ impl AwsSession {
             .map_err(|e| format!("cannot start the AWS client runtime: {e}"))?;
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
             .build()
             .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
         let resolved = credentials::resolve(&settings)?;
@@ -207,4 +243,29 @@ pub(crate) fn aws_endpoint(service: &str, region: &str) -> String {
         "amazonaws.com"
     };
     format!("https://{service}.{region}.{domain}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_attempts_are_one_or_more() {
+        assert_eq!(parse_max_attempts("1"), Ok(1));
+        assert_eq!(parse_max_attempts(" 3 "), Ok(3));
+        for bad in ["0", "-1", "two", "1.5"] {
+            let e = parse_max_attempts(bad).unwrap_err();
+            assert!(e.starts_with(&format!("AWS_MAX_ATTEMPTS={bad}:")), "{e}");
+        }
+    }
+
+    #[test]
+    fn retries_stop_after_one_connection_and_one_wait() {
+        let s = AwsSettings {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(3),
+            ..AwsSettings::default()
+        };
+        assert_eq!(s.retry_window(), Duration::from_secs(5));
+    }
 }

@@ -14,15 +14,17 @@ use futures_util::stream::{BoxStream, StreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path;
-use object_store::{Attribute, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig};
+use object_store::{
+    Attribute, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig,
+};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{
     too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
     MAX_WHOLE_OBJECT,
 };
-use crate::aws::http::{send, xml_text};
-use crate::aws::{aws_endpoint, AwsSession};
+use crate::aws::http::{error_chain, send, xml_text};
+use crate::aws::{aws_endpoint, AwsSession, MAX_BACKOFF};
 
 /// Pages of a listing, at most (a guard against a server that never stops paging).
 const MAX_PAGES: usize = 1_000_000;
@@ -99,13 +101,18 @@ impl S3Source {
         let settings = self.session.settings();
         let mut options = ClientOptions::new()
             .with_timeout(settings.request_timeout)
-            .with_connect_timeout(std::time::Duration::from_secs(10));
+            .with_connect_timeout(settings.connect_timeout)
+            .with_read_timeout(settings.read_timeout);
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(name)
             .with_region(&region)
             .with_retry(RetryConfig {
+                backoff: BackoffConfig {
+                    max_backoff: MAX_BACKOFF,
+                    ..BackoffConfig::default()
+                },
                 max_retries: settings.max_retries,
-                ..RetryConfig::default()
+                retry_timeout: settings.retry_window(),
             });
         match &settings.s3_endpoint {
             Some(endpoint) => {
@@ -242,7 +249,9 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
             };
             format!("access denied for {what} ({e})")
         }
-        _ => e.to_string(),
+        // Transport failures say what happened (reset, timed out, cut short) only in
+        // their causes.
+        _ => error_chain(&e),
     };
     SourceError::new(kind, bucket, key, detail)
 }
@@ -420,7 +429,7 @@ impl Read for StreamReader {
             match self.session.runtime().block_on(self.stream.next()) {
                 None => return Ok(0),
                 Some(Ok(chunk)) => self.chunk = chunk,
-                Some(Err(e)) => return Err(io::Error::other(e)),
+                Some(Err(e)) => return Err(io::Error::other(error_chain(&e))),
             }
         }
         let n = buf.len().min(self.chunk.len());

@@ -1,0 +1,584 @@
+//! S3 servers that misbehave: `validate-logs` against an S3 endpoint on 127.0.0.1 that
+//! resets every connection, stalls on an object (before its headers or in the middle of
+//! its body), cuts a body short, or answers 5xx every time. Each run must end on its own
+//! (the test kills it after a generous bound and fails), exit with the fatal code, name
+//! the object or bucket at fault and say what happened, and never panic.
+//!
+//! The server is written here with std::net and serves the clean-chain scenario's bucket
+//! (listings, objects with their signature metadata, ranges), so a run without faults
+//! prints the scenario's golden output. No moto: these tests run everywhere.
+
+#![cfg(feature = "s3")]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{cli_command, objects_of, repo, text};
+
+const SCENARIO: &str = "clean-chain";
+const BUCKET: &str = "ctd-clean-chain-bucket";
+const DIGEST: &str = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01/111122223333_CloudTrail-Digest_us-east-1_test-trail_us-east-1_20260301T071742Z.json.gz";
+const LOG: &str =
+    "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0540Z_MlINJaaMoJ0q5Y6j.json.gz";
+
+/// Exit code of a fatal error (the AWS CLI's).
+const FATAL: i32 = 255;
+/// A run still going after this long is killed and the test fails. Never a timing
+/// assertion: the runs below end within seconds.
+const KILL_AFTER: Duration = Duration::from_secs(60);
+/// Attempts of each request in the runs below (AWS_MAX_ATTEMPTS).
+const ATTEMPTS: usize = 2;
+
+/// What the server does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Answers as S3 would.
+    None,
+    /// Resets the connection (RST) without answering.
+    Reset,
+    /// Never answers (holds the connection until the client gives up).
+    Stall,
+    /// Sends the headers and half the body, then holds the connection.
+    StallBody,
+    /// Sends the headers and half the body, then closes.
+    Truncate,
+    /// Answers 500 or 503 (alternately).
+    ServerError,
+}
+
+/// One request as the server read it.
+#[derive(Debug)]
+struct Request {
+    method: String,
+    /// The path, decoded, without its leading `/`.
+    path: String,
+    query: BTreeMap<String, String>,
+    range: Option<String>,
+}
+
+impl Request {
+    fn bucket_and_key(&self) -> (&str, &str) {
+        self.path.split_once('/').unwrap_or((&self.path, ""))
+    }
+
+    fn is_get_of(&self, key: &str) -> bool {
+        self.method == "GET" && self.bucket_and_key() == (BUCKET, key)
+    }
+}
+
+/// An object of the served bucket: body and user metadata.
+type Objects = BTreeMap<String, (Vec<u8>, BTreeMap<String, String>)>;
+
+struct FaultyS3 {
+    port: u16,
+    /// "METHOD path?query" of every request, in arrival order.
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultyS3 {
+    fn requests(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// Serves the scenario's bucket on 127.0.0.1, misbehaving as `policy` says. The server
+/// lives as long as the test process.
+fn serve(policy: impl Fn(&Request) -> Fault + Send + Sync + 'static) -> FaultyS3 {
+    let dir = repo()
+        .join("testdata/scenarios")
+        .join(SCENARIO)
+        .join("mirror")
+        .join(BUCKET);
+    let objects: Arc<Objects> = Arc::new(
+        objects_of(&dir)
+            .into_iter()
+            .map(|(key, body, meta)| (key, (body, meta)))
+            .collect(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let policy = Arc::new(policy);
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let (objects, policy, log) = (Arc::clone(&objects), Arc::clone(&policy), Arc::clone(&log));
+            std::thread::spawn(move || {
+                let _ = connection(stream, &objects, &*policy, &log);
+            });
+        }
+    });
+    FaultyS3 { port, seen }
+}
+
+/// Serves the requests of one connection until it closes or a fault ends it.
+fn connection(
+    mut stream: TcpStream,
+    objects: &Objects,
+    policy: &dyn Fn(&Request) -> Fault,
+    log: &Mutex<Vec<String>>,
+) -> io::Result<()> {
+    // Bounds this thread's life whatever the client does.
+    stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut errors = 0;
+    while let Some((line, request)) = read_request(&mut reader)? {
+        log.lock().unwrap().push(line);
+        let fault = policy(&request);
+        match fault {
+            Fault::Reset => {
+                // Closing with a zero linger time sends RST instead of FIN.
+                socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO))?;
+                return Ok(());
+            }
+            Fault::Stall => return drain(reader),
+            Fault::ServerError => {
+                errors += 1;
+                let (status, code) = if errors % 2 == 0 {
+                    ("500 Internal Server Error", "InternalError")
+                } else {
+                    ("503 Service Unavailable", "ServiceUnavailable")
+                };
+                let body =
+                    format!("<Error><Code>{code}</Code><Message>injected by the test</Message></Error>");
+                write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
+            }
+            Fault::None | Fault::StallBody | Fault::Truncate => {
+                let (status, headers, body) = answer(&request, objects);
+                let body: &[u8] = if request.method == "HEAD" { &[] } else { &body };
+                let sent = if fault == Fault::None {
+                    body.len()
+                } else {
+                    body.len() / 2
+                };
+                write_answer(&mut stream, status, &headers, body, sent)?;
+                match fault {
+                    Fault::StallBody => return drain(reader),
+                    Fault::Truncate => return stream.shutdown(std::net::Shutdown::Both),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads and discards until the client closes (or the read timeout ends it).
+fn drain(mut reader: BufReader<TcpStream>) -> io::Result<()> {
+    io::copy(&mut reader, &mut io::sink()).map(|_| ())
+}
+
+/// The next request of a connection (its request line, and the request), or `None`
+/// when the client closed it.
+fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<(String, Request)>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let mut length = 0usize;
+    let mut range = None;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = header.trim_end().split_once(':') {
+            match name.trim().to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().unwrap_or(0),
+                "range" => range = Some(value.trim().to_string()),
+                _ => {}
+            }
+        }
+    }
+    reader.read_exact(&mut vec![0; length])?;
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect();
+    let request = Request {
+        method: method.clone(),
+        path: decode(path.trim_start_matches('/')),
+        query,
+        range,
+    };
+    Ok(Some((format!("{method} {target}"), request)))
+}
+
+/// Percent-decoding (and `+` as a space, as form encoding writes it).
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// What S3 answers: status line, headers and body.
+fn answer(request: &Request, objects: &Objects) -> (&'static str, Vec<(String, String)>, Vec<u8>) {
+    let (bucket, key) = request.bucket_and_key();
+    let error = |status, code: &str| {
+        let body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{code}</Message></Error>");
+        (status, Vec::new(), body.into_bytes())
+    };
+    if bucket != BUCKET {
+        return error("404 Not Found", "NoSuchBucket");
+    }
+    if key.is_empty() {
+        if request.query.contains_key("location") {
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>";
+            return ("200 OK", Vec::new(), body.as_bytes().to_vec());
+        }
+        if request.query.get("list-type").map(String::as_str) == Some("2") {
+            return (
+                "200 OK",
+                Vec::new(),
+                listing(&request.query, objects).into_bytes(),
+            );
+        }
+        let headers = vec![("x-amz-bucket-region".to_string(), "us-east-1".to_string())];
+        return ("200 OK", headers, Vec::new());
+    }
+    let Some((body, metadata)) = objects.get(key) else {
+        return error("404 Not Found", "NoSuchKey");
+    };
+    let mut headers = vec![
+        ("ETag".to_string(), format!("\"{}-{}\"", key.len(), body.len())),
+        (
+            "Last-Modified".to_string(),
+            "Sun, 01 Mar 2026 08:00:00 GMT".to_string(),
+        ),
+        ("Content-Type".to_string(), "application/octet-stream".to_string()),
+    ];
+    headers.extend(
+        metadata
+            .iter()
+            .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone())),
+    );
+    let range = request.range.as_deref().and_then(|r| {
+        let (first, last) = r.strip_prefix("bytes=")?.split_once('-')?;
+        let first: usize = first.parse().ok()?;
+        let end = body.len().checked_sub(1)?;
+        let last: usize = last.parse().map_or(end, |l: usize| l.min(end));
+        (first <= last).then_some((first, last))
+    });
+    match range {
+        Some((first, last)) => {
+            headers.push((
+                "Content-Range".to_string(),
+                format!("bytes {first}-{last}/{}", body.len()),
+            ));
+            ("206 Partial Content", headers, body[first..=last].to_vec())
+        }
+        None => ("200 OK", headers, body.clone()),
+    }
+}
+
+/// A ListObjectsV2 answer, in one page.
+fn listing(query: &BTreeMap<String, String>, objects: &Objects) -> String {
+    let get = |k: &str| query.get(k).map(String::as_str).unwrap_or("");
+    let (prefix, delimiter, start_after) = (get("prefix"), get("delimiter"), get("start-after"));
+    let mut contents = String::new();
+    let mut folders = BTreeSet::new();
+    let mut count = 0;
+    for (key, (body, _)) in
+        objects.range::<str, _>((std::ops::Bound::Excluded(start_after), std::ops::Bound::Unbounded))
+    {
+        let Some(rest) = key.strip_prefix(prefix) else {
+            continue;
+        };
+        match rest.find(delimiter).filter(|_| !delimiter.is_empty()) {
+            Some(i) => {
+                folders.insert(format!("{prefix}{}", &rest[..i + delimiter.len()]));
+            }
+            None => {
+                count += 1;
+                contents.push_str(&format!(
+                    "<Contents><Key>{}</Key><LastModified>2026-03-01T08:00:00.000Z</LastModified><ETag>&quot;{}-{}&quot;</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+                    xml_escape(key),
+                    key.len(),
+                    body.len(),
+                    body.len()
+                ));
+            }
+        }
+    }
+    let folders: String = folders
+        .iter()
+        .map(|f| {
+            format!(
+                "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+                xml_escape(f)
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{BUCKET}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{contents}{folders}</ListBucketResult>",
+        xml_escape(prefix),
+        count + folders.len()
+    )
+}
+
+/// Writes an answer promising `body.len()` bytes, and sends `sent` of them.
+fn write_answer(
+    stream: &mut TcpStream,
+    status: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    sent: usize,
+) -> io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(&body[..sent])?;
+    stream.flush()
+}
+
+/// `validate-logs` of the scenario's default case against the server, with short time
+/// limits and few attempts, killed (and the test failed) if it has not ended after
+/// [`KILL_AFTER`].
+fn validate(server: &FaultyS3) -> Output {
+    let keys = repo()
+        .join("testdata/scenarios")
+        .join(SCENARIO)
+        .join("public-keys.json");
+    let args: Vec<String> = [
+        "validate-logs",
+        "--trail-arn",
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/test-trail",
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--s3-bucket",
+        BUCKET,
+        "--public-keys",
+        &keys.display().to_string(),
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{}", server.port),
+        "--no-sign-request",
+        "--cli-read-timeout",
+        "2",
+        "--cli-connect-timeout",
+        "2",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    run_bounded(&args, &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())])
+}
+
+fn run_bounded(args: &[String], env: &[(&str, String)]) -> Output {
+    let mut command = cli_command(args, env);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("run cloudtrail-digest");
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > KILL_AFTER {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "still running after {KILL_AFTER:?}: killed\nstderr: {}",
+                text(&stderr.join().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// The run ended with the fatal code, without a panic or a summary, naming `at_fault`
+/// (in the fatal message only: no verdict for it) and saying one of `what` (lowercase);
+/// returns stderr's last line, the fatal message.
+fn assert_fatal(out: &Output, at_fault: &str, what: &[&str]) -> String {
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(FATAL), "stderr: {stderr}");
+    assert!(!stdout.contains("Results requested for"), "{stdout}");
+    let message = stderr.trim_end().lines().last().unwrap_or_default().to_string();
+    assert!(message.contains(at_fault), "{at_fault} not named: {stderr}");
+    assert_eq!(
+        (stdout + &stderr).matches(at_fault).count(),
+        1,
+        "{at_fault} named outside the fatal message: {stderr}"
+    );
+    let lower = message.to_lowercase();
+    assert!(
+        what.iter().any(|w| lower.contains(w)),
+        "none of {what:?} said: {stderr}"
+    );
+    message
+}
+
+#[test]
+fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
+    let server = serve(|_| Fault::None);
+    let out = validate(&server);
+    let golden = |ext: &str| {
+        std::fs::read_to_string(
+            repo()
+                .join("testdata/scenarios")
+                .join(SCENARIO)
+                .join("expected")
+                .join(format!("default.{ext}")),
+        )
+        .unwrap()
+    };
+    assert_eq!(text(&out.stdout), golden("stdout"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), golden("stderr"));
+    assert_eq!(format!("{}\n", out.status.code().unwrap()), golden("exit"));
+    let requests = server.requests();
+    assert!(
+        requests.iter().any(|r| r.contains("list-type=2")) && requests.iter().any(|r| r.contains(LOG)),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+fn connections_reset_on_every_request_are_fatal_and_name_the_bucket() {
+    let server = serve(|_| Fault::Reset);
+    let out = validate(&server);
+    let message = assert_fatal(&out, &format!("bucket {BUCKET}"), &["connection reset"]);
+    eprintln!("reset: {message}");
+    // The bucket's location is the first request; AWS_MAX_ATTEMPTS bounds its attempts.
+    assert_eq!(server.requests().len(), ATTEMPTS, "{:#?}", server.requests());
+}
+
+#[test]
+fn a_server_that_stalls_on_an_object_times_out_and_names_it() {
+    let cases = [
+        ("digest, no answer", DIGEST, Fault::Stall),
+        ("log, no answer", LOG, Fault::Stall),
+        ("log, body stops halfway", LOG, Fault::StallBody),
+    ];
+    for (case, key, fault) in cases {
+        let server = serve(move |r| if r.is_get_of(key) { fault } else { Fault::None });
+        let out = validate(&server);
+        let message = assert_fatal(&out, &format!("s3://{BUCKET}/{key}:"), &["timed out"]);
+        eprintln!("{case}: {message}");
+        let gets = server.requests().iter().filter(|r| r.contains(key)).count();
+        // At most AWS_MAX_ATTEMPTS; fewer when the retry window closes first (a loaded
+        // machine), which is not a failure.
+        assert!((1..=ATTEMPTS).contains(&gets), "{case}: {:#?}", server.requests());
+    }
+}
+
+#[test]
+fn a_body_cut_short_is_fatal_and_names_the_object() {
+    for key in [DIGEST, LOG] {
+        let server = serve(move |r| {
+            if r.is_get_of(key) {
+                Fault::Truncate
+            } else {
+                Fault::None
+            }
+        });
+        let out = validate(&server);
+        let message = assert_fatal(
+            &out,
+            &format!("s3://{BUCKET}/{key}:"),
+            &["end of file before message length reached", "connection closed"],
+        );
+        eprintln!("{key}: {message}");
+        // The rest of the body is asked for again (a range), within AWS_MAX_ATTEMPTS.
+        let gets: Vec<String> = server
+            .requests()
+            .into_iter()
+            .filter(|r| r.contains(key))
+            .collect();
+        assert!((1..=ATTEMPTS).contains(&gets.len()), "{gets:#?}");
+    }
+}
+
+#[test]
+fn server_errors_until_the_attempts_run_out_are_fatal() {
+    let server = serve(|_| Fault::ServerError);
+    let out = validate(&server);
+    let message = assert_fatal(&out, &format!("s3://{BUCKET}/"), &["503", "500"]);
+    eprintln!("5xx: {message}");
+    // Retried, but only as often as AWS_MAX_ATTEMPTS allows.
+    let requests = server.requests();
+    assert!(requests.len() >= ATTEMPTS, "{requests:#?}");
+}
+
+#[test]
+fn a_zero_timeout_is_refused() {
+    for option in ["--cli-read-timeout", "--cli-connect-timeout"] {
+        let args: Vec<String> = [
+            "validate-logs",
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/test-trail",
+            "--start-time",
+            "2026-03-01",
+            option,
+            "0",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        let out = run_bounded(&args, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("0 means no time limit in the AWS CLI"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
