@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     if let Some(name) = DigestKeyName::parse(&text) {
         // A name read from the right must be matched by the scope it yields.
         assert!(name.scope.matches(&text), "{text:?}");
-        let _ = (name.scope.listing_prefix(), name.scope.start_marker(chrono::DateTime::UNIX_EPOCH));
+        let _ = (
+            name.scope.listing_prefix(),
+            name.scope.start_marker(chrono::DateTime::UNIX_EPOCH),
+        );
     }
     if let Ok(arn) = TrailArn::parse(&text) {
         assert!(!arn.trail_name.is_empty() || text.ends_with('/'));

@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
                 let _ = key.verify(b"message", &[0u8; 256]);
             }
         }
-        let (a, b) = (chrono::DateTime::UNIX_EPOCH, chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        let (a, b) = (
+            chrono::DateTime::UNIX_EPOCH,
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        );
         let _ = set.keys_between(a, b);
     }
     if let Ok(key) = RsaPublicKey::from_der(data) {

@@ -5,7 +5,8 @@ use std::io::Read;
 
 use cloudtrail_digest::source::{Metadata, Object};
 use cloudtrail_digest::{
-    ChainScope, MetadataOrigin, ObjectSource, PublicKeySet, SourceError, SourceErrorKind, TrailArn, Validation,
+    ChainScope, MetadataOrigin, ObjectSource, PublicKeySet, SourceError, SourceErrorKind, TrailArn,
+    Validation,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -18,39 +19,68 @@ struct One {
 
 impl ObjectSource for One {
     fn list(&self, _: &str, prefix: &str, after: &str) -> Result<Vec<String>, SourceError> {
-        Ok(if KEY.starts_with(prefix) && KEY > after { vec![KEY.to_string()] } else { Vec::new() })
+        Ok(if KEY.starts_with(prefix) && KEY > after {
+            vec![KEY.to_string()]
+        } else {
+            Vec::new()
+        })
     }
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
         if key != KEY {
-            return Err(SourceError::new(SourceErrorKind::NotFound, bucket, key, "NoSuchKey"));
+            return Err(SourceError::new(
+                SourceErrorKind::NotFound,
+                bucket,
+                key,
+                "NoSuchKey",
+            ));
         }
-        let entries = [("signature", self.signature.as_str()), ("signature-algorithm", "SHA256withRSA")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let entries = [
+            ("signature", self.signature.as_str()),
+            ("signature-algorithm", "SHA256withRSA"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         Ok(Object {
             body: self.body.clone(),
-            metadata: Metadata { entries, origin: Some(MetadataOrigin::Service) },
+            metadata: Metadata {
+                entries,
+                origin: Some(MetadataOrigin::Service),
+            },
         })
     }
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
-        Err(SourceError::new(SourceErrorKind::NotFound, bucket, key, "NoSuchKey"))
+        Err(SourceError::new(
+            SourceErrorKind::NotFound,
+            bucket,
+            key,
+            "NoSuchKey",
+        ))
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let (signature, body) = match data.iter().position(|&b| b == b'\n') {
-        Some(i) => (String::from_utf8_lossy(&data[..i]).into_owned(), data[i + 1..].to_vec()),
+        Some(i) => (
+            String::from_utf8_lossy(&data[..i]).into_owned(),
+            data[i + 1..].to_vec(),
+        ),
         None => (String::new(), data.to_vec()),
     };
     let source = One { body, signature };
     let mut keys = PublicKeySet::new();
-    keys.add_json("k", include_bytes!("../../testdata/scenarios/clean-chain/public-keys.json")).unwrap();
+    keys.add_json(
+        "k",
+        include_bytes!("../../testdata/scenarios/clean-chain/public-keys.json"),
+    )
+    .unwrap();
     let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/t").unwrap();
     let window = (
         cloudtrail_digest::parse_utc("2026-03-01T00:00:00Z").unwrap(),
         cloudtrail_digest::parse_utc("2026-03-01T02:00:00Z").unwrap(),
     );
-    let v = Validation::new(&source, &keys, ChainScope::for_trail(&arn), "b", window).unwrap().jobs(1);
+    let v = Validation::new(&source, &keys, ChainScope::for_trail(&arn), "b", window)
+        .unwrap()
+        .jobs(1);
     let _ = v.run(&mut |_| {});
 });
