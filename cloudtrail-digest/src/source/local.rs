@@ -142,6 +142,29 @@ impl LocalDir {
         }
     }
 
+    /// Whether `dir`, with every link resolved, is inside the root.
+    fn dir_inside(&self, dir: &Path) -> bool {
+        fs::canonicalize(dir).is_ok_and(|real| real.starts_with(&self.root))
+    }
+
+    /// Fails when the folder to be listed is a link (or lies behind one) leading out
+    /// of the root: even the names outside are not for this run to read.
+    fn check_listable(&self, dir: &Path, bucket: &str, prefix: &str) -> Result<(), SourceError> {
+        match fs::canonicalize(dir) {
+            Ok(real) if !real.starts_with(&self.root) => Err(SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                prefix,
+                format!(
+                    "listing refused: {} leads outside the mirror root, to {}",
+                    dir.display(),
+                    real.display()
+                ),
+            )),
+            _ => Ok(()), // inside, or nothing there to list
+        }
+    }
+
     fn read_metadata(&self, path: &Path, bucket: &str, key: &str) -> Result<Metadata, SourceError> {
         let mut sidecar = path.as_os_str().to_owned();
         sidecar.push(SIDECAR_SUFFIX);
@@ -213,7 +236,7 @@ impl LocalDir {
                         .join("CloudTrail-Digest")
                         .join(source_region)
                 };
-                if digest_dir(awslogs.clone()).is_dir() {
+                if digest_dir(awslogs.clone()).is_dir() && self.dir_inside(&digest_dir(awslogs.clone())) {
                     found.push(TrailLocation {
                         bucket: b.clone(),
                         prefix: prefix.clone(),
@@ -224,7 +247,9 @@ impl LocalDir {
                     .into_iter()
                     .filter(|n| n.starts_with("o-"))
                 {
-                    if digest_dir(awslogs.join(&org)).is_dir() {
+                    if digest_dir(awslogs.join(&org)).is_dir()
+                        && self.dir_inside(&digest_dir(awslogs.join(&org)))
+                    {
                         found.push(TrailLocation {
                             bucket: b.clone(),
                             prefix: prefix.clone(),
@@ -249,9 +274,12 @@ impl LocalDir {
             }
         }
         let awslogs = dir.join("AWSLogs");
+        if !self.dir_inside(&awslogs) {
+            return Vec::new();
+        }
         sorted_dir_names(&awslogs)
             .into_iter()
-            .filter(|n| n.starts_with("o-") && awslogs.join(n).join(account_id).is_dir())
+            .filter(|n| n.starts_with("o-") && self.dir_inside(&awslogs.join(n).join(account_id)))
             .collect()
     }
 }
@@ -269,6 +297,7 @@ impl ObjectSource for LocalDir {
                 Err(_) => return Ok(Vec::new()),
             }
         };
+        self.check_listable(&walk_root, bucket, prefix)?;
         let mut keys = Vec::new();
         walk_files(&walk_root, &key_base, &mut keys).map_err(|(dir, e)| io_error(e, &dir, bucket, prefix))?;
         keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after && !k.ends_with(SIDECAR_SUFFIX));
@@ -316,6 +345,7 @@ impl ObjectSource for LocalDir {
                 Err(_) => return Ok(Vec::new()),
             },
         };
+        self.check_listable(&dir, bucket, prefix)?;
         Ok(sorted_dir_names(&dir)
             .into_iter()
             .map(|name| format!("{prefix}{name}/"))
@@ -611,6 +641,15 @@ mod tests {
             SourceErrorKind::Refused
         );
         assert!(src.open("bkt", "k").is_err());
+        // Not even the names behind a link out are listed.
+        for err in [
+            src.list("bkt", "dir/", "").unwrap_err(),
+            src.list_folders("bkt", "dir/").unwrap_err(),
+        ] {
+            assert_eq!(err.kind, SourceErrorKind::Refused, "{err}");
+            assert!(err.detail.starts_with("listing refused"), "{err}");
+        }
+        assert_eq!(src.list("bkt", "", "").unwrap(), vec!["k", "ok"]);
         fs::remove_dir_all(&root).unwrap();
         fs::remove_dir_all(&outside).unwrap();
     }
