@@ -346,3 +346,38 @@ fn a_digest_whose_json_would_swell_in_memory_is_refused_undecoded() {
         "INVALID: invalid format: decoding its JSON would take more than 536870912 bytes of memory; not loaded"
     );
 }
+
+#[test]
+fn a_digest_folder_linked_outside_stops_validate_and_audit_naming_the_link() {
+    let c = Copy::new("link-digests");
+    let folder = c
+        .mirror()
+        .join(BUCKET)
+        .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1");
+    let outside = c.outside().join("digests");
+    fs::rename(&folder, &outside).unwrap();
+    symlink(&outside, &folder).unwrap();
+    let expected = format!(
+        "listing refused: a link leads outside the mirror root: {} -> {}",
+        folder.display(),
+        outside.canonicalize().unwrap().display()
+    );
+    let validate = c.run();
+    assert_eq!(validate.code, 255, "{}", validate.stdout);
+    assert!(validate.stderr.contains(&expected), "{}", validate.stderr);
+    let mut audit = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
+    audit.args([
+        "audit",
+        "--local-dir",
+        &c.mirror().display().to_string(),
+        "--public-keys",
+        &c.dir.join("evidence/public-keys.json").display().to_string(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-02T01:00:00Z",
+    ]);
+    let audit = run_bounded(&mut audit);
+    assert_eq!(audit.code, 255, "{}", audit.stdout);
+    assert!(audit.stderr.contains(&expected), "{}", audit.stderr);
+}

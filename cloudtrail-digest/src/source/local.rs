@@ -147,6 +147,27 @@ impl LocalDir {
         fs::canonicalize(dir).is_ok_and(|real| real.starts_with(&self.root))
     }
 
+    /// Where the link `path` leads when that is a folder inside the root; `None` when it
+    /// leads to anything but a folder (or nowhere). A link to a folder outside the root
+    /// stops the listing: a planted escape is shown, not skipped.
+    fn linked_folder(&self, path: &Path, bucket: &str, prefix: &str) -> Result<Option<PathBuf>, SourceError> {
+        let Ok(real) = fs::canonicalize(path) else {
+            return Ok(None); // dangling
+        };
+        if !real.is_dir() {
+            return Ok(None);
+        }
+        if !real.starts_with(&self.root) {
+            return Err(SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                prefix,
+                listing_refused(path, &real),
+            ));
+        }
+        Ok(Some(real))
+    }
+
     /// Fails when the folder to be listed is a link (or lies behind one) leading out
     /// of the root: even the names outside are not for this run to read.
     fn check_listable(&self, dir: &Path, bucket: &str, prefix: &str) -> Result<(), SourceError> {
@@ -155,11 +176,7 @@ impl LocalDir {
                 SourceErrorKind::Refused,
                 bucket,
                 prefix,
-                format!(
-                    "listing refused: {} leads outside the mirror root, to {}",
-                    dir.display(),
-                    real.display()
-                ),
+                listing_refused(dir, &real),
             )),
             _ => Ok(()), // inside, or nothing there to list
         }
@@ -298,8 +315,15 @@ impl ObjectSource for LocalDir {
             }
         };
         self.check_listable(&walk_root, bucket, prefix)?;
-        let mut keys = Vec::new();
-        walk_files(&walk_root, &key_base, &mut keys).map_err(|(dir, e)| io_error(e, &dir, bucket, prefix))?;
+        let mut walk = Walk {
+            mirror: self,
+            bucket,
+            prefix,
+            followed: HashSet::new(),
+            keys: Vec::new(),
+        };
+        walk.files(&walk_root, &key_base)?;
+        let mut keys = walk.keys;
         keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after && !k.ends_with(SIDECAR_SUFFIX));
         keys.sort_unstable();
         Ok(keys)
@@ -346,10 +370,27 @@ impl ObjectSource for LocalDir {
             },
         };
         self.check_listable(&dir, bucket, prefix)?;
-        Ok(sorted_dir_names(&dir)
-            .into_iter()
-            .map(|name| format!("{prefix}{name}/"))
-            .collect())
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(_) => return Ok(Vec::new()), // nothing there (or not a folder)
+        };
+        let mut folders = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(e, &dir, bucket, prefix))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue; // S3 keys are UTF-8
+            };
+            let file_type = entry
+                .file_type()
+                .map_err(|e| io_error(e, &entry.path(), bucket, prefix))?;
+            let is_folder = file_type.is_dir()
+                || (file_type.is_symlink() && self.linked_folder(&entry.path(), bucket, prefix)?.is_some());
+            if is_folder {
+                folders.push(format!("{prefix}{name}/"));
+            }
+        }
+        folders.sort();
+        Ok(folders)
     }
 
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
@@ -367,6 +408,14 @@ impl ObjectSource for LocalDir {
             },
         }
     }
+}
+
+fn listing_refused(path: &Path, real: &Path) -> String {
+    format!(
+        "listing refused: a link leads outside the mirror root: {} -> {}",
+        path.display(),
+        real.display()
+    )
 }
 
 /// Only regular files are objects. A directory is what S3 calls a common prefix, so
@@ -477,30 +526,54 @@ fn find_named_dirs(dir: &Path, name: &str, depth: usize, path: &mut Vec<String>,
     }
 }
 
-/// Collects file keys under `dir`. Symbolic links to directories are not followed
-/// (no loops, no escape); links to files are listed and checked when read.
-fn walk_files(dir: &Path, key_base: &str, out: &mut Vec<String>) -> Result<(), (PathBuf, io::Error)> {
-    let at = |e| (dir.to_path_buf(), e);
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) if e.raw_os_error() == Some(20) => return Ok(()),
-        Err(e) => return Err(at(e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(at)?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue; // S3 keys are UTF-8; other names cannot be objects
+/// One listing: file keys under a folder, recursively.
+struct Walk<'a> {
+    mirror: &'a LocalDir,
+    bucket: &'a str,
+    prefix: &'a str,
+    /// Real folders already entered through a link: each is entered so once, which ends
+    /// loops and keeps planted link lattices from multiplying the work.
+    followed: HashSet<PathBuf>,
+    keys: Vec<String>,
+}
+
+impl Walk<'_> {
+    /// Collects the keys of the files under `dir`, whose key prefix is `key_base`. Links
+    /// to files are listed (and checked when read); links to folders inside the root are
+    /// followed, links to folders outside it stop the listing.
+    fn files(&mut self, dir: &Path, key_base: &str) -> Result<(), SourceError> {
+        let fail = |e: io::Error, at: &Path| io_error(e, at, self.bucket, self.prefix);
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(20) => return Ok(()), // ENOTDIR
+            Err(e) => return Err(fail(e, dir)),
         };
-        let file_type = entry.file_type().map_err(|e| (entry.path(), e))?;
-        let key = format!("{key_base}{name}");
-        if file_type.is_dir() {
-            walk_files(&entry.path(), &format!("{key}/"), out)?;
-        } else if file_type.is_file() || (file_type.is_symlink() && entry.path().is_file()) {
-            out.push(key);
+        for entry in entries {
+            let entry = entry.map_err(|e| fail(e, dir))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue; // S3 keys are UTF-8; other names cannot be objects
+            };
+            let path = entry.path();
+            let file_type = entry.file_type().map_err(|e| fail(e, &path))?;
+            let key = format!("{key_base}{name}");
+            if file_type.is_dir() {
+                self.files(&path, &format!("{key}/"))?;
+            } else if file_type.is_file() {
+                self.keys.push(key);
+            } else if file_type.is_symlink() {
+                match self.mirror.linked_folder(&path, self.bucket, self.prefix)? {
+                    Some(real) if self.followed.insert(real.clone()) => {
+                        self.files(&path, &format!("{key}/"))?
+                    }
+                    Some(_) => {} // entered through another link already
+                    None if path.is_file() => self.keys.push(key),
+                    None => {}
+                }
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -624,6 +697,27 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn follows_links_to_folders_inside_the_root_once() {
+        let root = tempdir("inner-links");
+        fs::create_dir_all(root.join("bkt/real/day")).unwrap();
+        fs::write(root.join("bkt/real/day/k"), b"x").unwrap();
+        std::os::unix::fs::symlink("real", root.join("bkt/alias")).unwrap();
+        // A loop: the folder links back to its own ancestor.
+        std::os::unix::fs::symlink("..", root.join("bkt/real/day/up")).unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        let keys = src.list("bkt", "alias/", "").unwrap();
+        assert!(keys.contains(&"alias/day/k".to_string()), "{keys:?}");
+        assert_eq!(src.get("bkt", "alias/day/k").unwrap().body, b"x");
+        assert_eq!(src.list_folders("bkt", "").unwrap(), vec!["alias/", "real/"]);
+        assert!(src
+            .list("bkt", "", "")
+            .unwrap()
+            .contains(&"real/day/k".to_string()));
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn refuses_links_out_of_the_root() {
         let root = tempdir("link");
         let outside = tempdir("link-outside");
@@ -649,7 +743,17 @@ mod tests {
             assert_eq!(err.kind, SourceErrorKind::Refused, "{err}");
             assert!(err.detail.starts_with("listing refused"), "{err}");
         }
-        assert_eq!(src.list("bkt", "", "").unwrap(), vec!["k", "ok"]);
+        // A listing that meets the link on its way stops too, naming it.
+        for err in [
+            src.list("bkt", "", "").unwrap_err(),
+            src.list_folders("bkt", "").unwrap_err(),
+        ] {
+            assert_eq!(err.kind, SourceErrorKind::Refused, "{err}");
+            assert!(
+                err.detail.starts_with("listing refused: a link leads outside"),
+                "{err}"
+            );
+        }
         fs::remove_dir_all(&root).unwrap();
         fs::remove_dir_all(&outside).unwrap();
     }
