@@ -268,6 +268,44 @@ fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
     Metadata { entries, origin }
 }
 
+impl S3Source {
+    /// Lists `prefix` of `bucket` page by page, with the options `options` gives for
+    /// each page token, handing every page to `take` until the listing ends or `take`
+    /// returns true. A listing that never ends is cut off after `MAX_PAGES` pages.
+    fn list_pages(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        options: impl Fn(Option<String>) -> PaginatedListOptions,
+        mut take: impl FnMut(object_store::ListResult) -> bool,
+    ) -> Result<(), SourceError> {
+        let b = self.bucket(bucket)?;
+        self.session.block_on(async {
+            let mut token: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let page = b
+                    .store
+                    .list_paginated((!prefix.is_empty()).then_some(prefix), options(token.take()))
+                    .await
+                    .map_err(|e| map_error(e, bucket, prefix))?;
+                if take(page.result) {
+                    return Ok(());
+                }
+                match page.page_token {
+                    Some(t) => token = Some(t),
+                    None => return Ok(()),
+                }
+            }
+            Err(SourceError::new(
+                SourceErrorKind::Other,
+                bucket,
+                prefix,
+                "listing did not end",
+            ))
+        })
+    }
+}
+
 impl ObjectSource for S3Source {
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
         self.list_until(bucket, prefix, start_after, &|_| false)
@@ -280,38 +318,21 @@ impl ObjectSource for S3Source {
         start_after: &str,
         stop: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<String>, SourceError> {
-        let b = self.bucket(bucket)?;
-        let mut keys = self.session.block_on(async {
-            let mut keys = Vec::new();
-            let mut token: Option<String> = None;
-            for _ in 0..MAX_PAGES {
-                let opts = PaginatedListOptions {
-                    offset: (!start_after.is_empty()).then(|| start_after.to_string()),
-                    page_token: token.take(),
-                    ..PaginatedListOptions::default()
-                };
-                let page = b
-                    .store
-                    .list_paginated((!prefix.is_empty()).then_some(prefix), opts)
-                    .await
-                    .map_err(|e| map_error(e, bucket, prefix))?;
+        let mut keys = Vec::new();
+        self.list_pages(
+            bucket,
+            prefix,
+            |page_token| PaginatedListOptions {
+                offset: (!start_after.is_empty()).then(|| start_after.to_string()),
+                page_token,
+                ..PaginatedListOptions::default()
+            },
+            |page| {
                 let before = keys.len();
-                keys.extend(page.result.objects.into_iter().map(|o| o.location.to_string()));
-                if keys[before..].iter().any(|k| stop(k)) {
-                    return Ok(keys);
-                }
-                match page.page_token {
-                    Some(t) => token = Some(t),
-                    None => return Ok(keys),
-                }
-            }
-            Err(SourceError::new(
-                SourceErrorKind::Other,
-                bucket,
-                prefix,
-                "listing did not end",
-            ))
-        })?;
+                keys.extend(page.objects.into_iter().map(|o| o.location.to_string()));
+                keys[before..].iter().any(|k| stop(k))
+            },
+        )?;
         keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after);
         keys.sort_unstable();
         keys.dedup();
@@ -379,34 +400,20 @@ impl ObjectSource for S3Source {
     }
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
-        let b = self.bucket(bucket)?;
-        let mut folders = self.session.block_on(async {
-            let mut folders = Vec::new();
-            let mut token: Option<String> = None;
-            for _ in 0..MAX_PAGES {
-                let opts = PaginatedListOptions {
-                    delimiter: Some("/".into()),
-                    page_token: token.take(),
-                    ..PaginatedListOptions::default()
-                };
-                let page = b
-                    .store
-                    .list_paginated((!prefix.is_empty()).then_some(prefix), opts)
-                    .await
-                    .map_err(|e| map_error(e, bucket, prefix))?;
-                folders.extend(page.result.common_prefixes.into_iter().map(|p| format!("{p}/")));
-                match page.page_token {
-                    Some(t) => token = Some(t),
-                    None => return Ok(folders),
-                }
-            }
-            Err(SourceError::new(
-                SourceErrorKind::Other,
-                bucket,
-                prefix,
-                "listing did not end",
-            ))
-        })?;
+        let mut folders = Vec::new();
+        self.list_pages(
+            bucket,
+            prefix,
+            |page_token| PaginatedListOptions {
+                delimiter: Some("/".into()),
+                page_token,
+                ..PaginatedListOptions::default()
+            },
+            |page| {
+                folders.extend(page.common_prefixes.into_iter().map(|p| format!("{p}/")));
+                false
+            },
+        )?;
         folders.retain(|f| f.starts_with(prefix));
         folders.sort_unstable();
         folders.dedup();
