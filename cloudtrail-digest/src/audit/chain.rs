@@ -162,19 +162,12 @@ impl Context<'_> {
                             self.check_link(&mut out, p, n);
                         } else if let Some(other) = members[..i].iter().find(|m| is_named(m)) {
                             let p = prev.expect("an older member exists");
-                            out.findings.push((
-                                n.end,
-                                rank::LINK,
-                                Finding::ChainLink {
-                                    chain: self.label.to_string(),
-                                    bucket: n.bucket.clone(),
-                                    key: n.key.clone(),
-                                    previous_bucket: other.bucket.clone(),
-                                    previous_key: other.key.clone(),
-                                    check: LinkCheck::PreviousObject,
-                                    recorded: format!("s3://{pb}/{pk}"),
-                                    actual: format!("s3://{}/{}", p.bucket, p.key),
-                                },
+                            out.findings.push(self.broken_link(
+                                n,
+                                (&other.bucket, &other.key),
+                                LinkCheck::PreviousObject,
+                                format!("s3://{pb}/{pk}"),
+                                format!("s3://{}/{}", p.bucket, p.key),
                             ));
                         } else {
                             let named_end = super::discover::parse_stamp(&crate::keyname::key_stamp(pk));
@@ -183,19 +176,12 @@ impl Context<'_> {
                                     let p_end = p.span().1;
                                     let count = round_hours(n_start - p_end);
                                     if count < 1 {
-                                        out.findings.push((
-                                            n.end,
-                                            rank::LINK,
-                                            Finding::ChainLink {
-                                                chain: self.label.to_string(),
-                                                bucket: n.bucket.clone(),
-                                                key: n.key.clone(),
-                                                previous_bucket: pb.clone(),
-                                                previous_key: pk.clone(),
-                                                check: LinkCheck::PreviousObject,
-                                                recorded: format!("s3://{pb}/{pk}"),
-                                                actual: format!("s3://{}/{}", p.bucket, p.key),
-                                            },
+                                        out.findings.push(self.broken_link(
+                                            n,
+                                            (pb, pk),
+                                            LinkCheck::PreviousObject,
+                                            format!("s3://{pb}/{pk}"),
+                                            format!("s3://{}/{}", p.bucket, p.key),
                                         ));
                                     }
                                     self.missing_run(
@@ -319,23 +305,36 @@ impl Context<'_> {
         ));
     }
 
+    /// The finding that `n`'s link to `previous` fails `check`.
+    fn broken_link(
+        &self,
+        n: &Member,
+        previous: (&str, &str),
+        check: LinkCheck,
+        recorded: String,
+        actual: String,
+    ) -> (DateTime<Utc>, u8, Finding) {
+        (
+            n.end,
+            rank::LINK,
+            Finding::ChainLink {
+                chain: self.label.to_string(),
+                bucket: n.bucket.clone(),
+                key: n.key.clone(),
+                previous_bucket: previous.0.to_string(),
+                previous_key: previous.1.to_string(),
+                check,
+                recorded,
+                actual,
+            },
+        )
+    }
+
     fn check_link(&self, out: &mut Analysis, p: &Member, n: &Member) {
         let v = n.verified().expect("checked by the caller");
         let mut broken = |check, recorded: String, actual: String| {
-            out.findings.push((
-                n.end,
-                rank::LINK,
-                Finding::ChainLink {
-                    chain: self.label.to_string(),
-                    bucket: n.bucket.clone(),
-                    key: n.key.clone(),
-                    previous_bucket: p.bucket.clone(),
-                    previous_key: p.key.clone(),
-                    check,
-                    recorded,
-                    actual,
-                },
-            ))
+            out.findings
+                .push(self.broken_link(n, (&p.bucket, &p.key), check, recorded, actual))
         };
         let recorded_hash = v.previous_hash.clone().unwrap_or_else(|| "null".into());
         match &p.sha256 {
