@@ -89,25 +89,32 @@ fn chrono_hours(h: u32) -> chrono::Duration {
     chrono::Duration::hours(h as i64)
 }
 
-fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command {
-    let mut cmd = Command::new(binary);
-    cmd.args([
-        "validate-logs",
+/// The `validate-logs` arguments naming the bench trail and its first `hours` hours, the
+/// same for our tool and the AWS CLI.
+fn trail_args(hours: u32) -> Vec<String> {
+    [
         "--trail-arn",
         "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
-    ])
-    .args([
         "--s3-bucket",
         "ctd-bench-bucket",
         "--start-time",
         "2026-03-01T00:00:00Z",
-    ])
-    .args(["--end-time", &end_time(hours)])
-    .arg("--local-dir")
-    .arg(root.join("mirror"))
-    .arg("--public-keys")
-    .arg(root.join("public-keys.json"))
-    .args(["--jobs", &jobs.to_string()]);
+        "--end-time",
+        &end_time(hours),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg("validate-logs")
+        .args(trail_args(hours))
+        .arg("--local-dir")
+        .arg(root.join("mirror"))
+        .arg("--public-keys")
+        .arg(root.join("public-keys.json"))
+        .args(["--jobs", &jobs.to_string()]);
     cmd
 }
 
@@ -306,19 +313,8 @@ fn main() {
                 .arg(root.join("mirror"))
                 .arg("--public-keys")
                 .arg(root.join("public-keys.json"))
-                .args([
-                    "--",
-                    "--trail-arn",
-                    "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
-                ])
-                .args([
-                    "--s3-bucket",
-                    "ctd-bench-bucket",
-                    "--start-time",
-                    "2026-03-01T00:00:00Z",
-                    "--end-time",
-                    &end_time(h),
-                ]);
+                .arg("--")
+                .args(trail_args(h));
             let r = measure(cmd).unwrap();
             let n = valid_logs(&r.output.stdout);
             let ours = measure(tool_command(&binary, &root, h, o.jobs)).unwrap();
