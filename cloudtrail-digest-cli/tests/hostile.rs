@@ -365,6 +365,13 @@ fn a_digest_folder_linked_outside_stops_validate_and_audit_naming_the_link() {
     let validate = c.run();
     assert_eq!(validate.code, 255, "{}", validate.stdout);
     assert!(validate.stderr.contains(&expected), "{}", validate.stderr);
+    // Without --s3-bucket the tool finds the folder itself, and says the same.
+    let mut args = c.args();
+    let at = args.iter().position(|a| a == "--s3-bucket").unwrap();
+    args.drain(at..at + 2);
+    let found = run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(&args));
+    assert_eq!(found.code, 255, "{}", found.stdout);
+    assert!(found.stderr.contains(&expected), "{}", found.stderr);
     let mut audit = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
     audit.args([
         "audit",

@@ -142,9 +142,9 @@ impl LocalDir {
         }
     }
 
-    /// Whether `dir`, with every link resolved, is inside the root.
+    /// Whether `dir`, with every link resolved, is a folder inside the root.
     fn dir_inside(&self, dir: &Path) -> bool {
-        fs::canonicalize(dir).is_ok_and(|real| real.starts_with(&self.root))
+        fs::canonicalize(dir).is_ok_and(|real| real.starts_with(&self.root) && real.is_dir())
     }
 
     /// Where the link `path` leads when that is a folder inside the root; `None` when it
@@ -253,7 +253,8 @@ impl LocalDir {
                         .join("CloudTrail-Digest")
                         .join(source_region)
                 };
-                if digest_dir(awslogs.clone()).is_dir() && self.dir_inside(&digest_dir(awslogs.clone())) {
+                // A folder found through a link out is kept: listing it then says so.
+                if digest_dir(awslogs.clone()).is_dir() {
                     found.push(TrailLocation {
                         bucket: b.clone(),
                         prefix: prefix.clone(),
@@ -264,9 +265,7 @@ impl LocalDir {
                     .into_iter()
                     .filter(|n| n.starts_with("o-"))
                 {
-                    if digest_dir(awslogs.join(&org)).is_dir()
-                        && self.dir_inside(&digest_dir(awslogs.join(&org)))
-                    {
+                    if digest_dir(awslogs.join(&org)).is_dir() {
                         found.push(TrailLocation {
                             bucket: b.clone(),
                             prefix: prefix.clone(),
