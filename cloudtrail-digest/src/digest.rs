@@ -173,14 +173,11 @@ impl Digest {
 mod tests {
     use super::*;
 
-    const REAL: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/realdata/llm-guard-ap-northeast-1-2023-10-15/327878933619_CloudTrail-Digest_ap-northeast-1_llm-guard-trail_us-west-2_20231015T230404Z.json"
-    );
+    const REAL: &str = "llm-guard-ap-northeast-1-2023-10-15/327878933619_CloudTrail-Digest_ap-northeast-1_llm-guard-trail_us-west-2_20231015T230404Z.json";
 
     #[test]
     fn reads_a_real_digest_and_keeps_its_bytes() {
-        let raw = std::fs::read(REAL).unwrap();
+        let raw = crate::realdata::read(REAL);
         let d = Digest::from_inflated(raw.clone()).unwrap();
         assert_eq!(d.raw(), &raw[..]);
         assert_eq!(d.end_time(), Some("2023-10-15T23:04:04Z"));
@@ -205,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_real_digest_decodes_in_about_four_times_its_size() {
-        let raw = std::fs::read(REAL).unwrap();
+        let raw = crate::realdata::read(REAL);
         let ratio = decoded_size_estimate(&raw) as f64 / raw.len() as f64;
         // A real digest of the 64 MiB inflation cap stays well inside the budget.
         assert!((2.0..5.0).contains(&ratio), "{ratio}");

@@ -182,11 +182,9 @@ fn parse_validity(v: &Value) -> Result<DateTime<Utc>, String> {
 mod tests {
     use super::*;
 
-    const REALDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realdata");
-
     fn load(rel: &str) -> PublicKeySet {
         let mut set = PublicKeySet::new();
-        set.add_file(&std::path::Path::new(REALDATA).join(rel)).unwrap();
+        set.add_file(&crate::realdata::path(rel)).unwrap();
         set
     }
 
@@ -205,8 +203,8 @@ mod tests {
 
     #[test]
     fn loads_the_v2_shape_inside_a_capture() {
-        let text = std::fs::read_to_string(format!(
-            "{REALDATA}/stackd-us-east-1-2026-09-22/digest_public_keys.json"
+        let text = String::from_utf8(crate::realdata::read(
+            "stackd-us-east-1-2026-09-22/digest_public_keys.json",
         ))
         .unwrap();
         let doc: Value = serde_json::from_str(&text).unwrap();

@@ -26,6 +26,8 @@ mod keys;
 mod logcheck;
 pub mod mirror;
 mod pipeline;
+#[cfg(test)]
+mod realdata;
 mod report;
 pub mod source;
 pub mod time;

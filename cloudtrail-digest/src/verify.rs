@@ -144,10 +144,8 @@ mod tests {
     use rsa::{BigUint, Pkcs1v15Sign};
     use sha2::{Digest, Sha256};
 
-    const REALDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/realdata");
-
     fn realdata_json(rel: &str) -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(format!("{REALDATA}/{rel}")).unwrap()).unwrap()
+        serde_json::from_slice(&crate::realdata::read(rel)).unwrap()
     }
 
     fn real_key(file: &str, list: &str, fingerprint: &str) -> RsaPublicKey {

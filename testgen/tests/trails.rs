@@ -313,17 +313,23 @@ fn digest_json_has_cloudtrail_shape() {
             assert!(v.ends_with('Z') && &v[10..11] == "T");
         }
     }
-    // The same shape as a real digest, when the shared real sample is around.
-    let real_dir = Path::new("/work/shared/realdata/llm-guard-ap-northeast-1-2023-10-15");
-    if let Ok(entries) = fs::read_dir(real_dir) {
-        for e in entries {
-            let text = fs::read_to_string(e.unwrap().path()).unwrap();
-            let text = text.trim_end();
-            let real: Value = serde_json::from_str(text).unwrap();
-            let n = real["logFiles"].as_array().unwrap().len();
-            assert_eq!(keys_in_order(text), expected_keys(n));
-            assert!(!text.replace("\\/", "").contains('/'));
-        }
+    // The same shape as a real digest (the real AWS material beside the repository, as
+    // the library's tests read it).
+    let real_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/realdata/llm-guard-ap-northeast-1-2023-10-15");
+    let entries = fs::read_dir(&real_dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the real AWS test data is expected in shared/realdata beside the repository",
+            real_dir.display()
+        )
+    });
+    for e in entries {
+        let text = fs::read_to_string(e.unwrap().path()).unwrap();
+        let text = text.trim_end();
+        let real: Value = serde_json::from_str(text).unwrap();
+        let n = real["logFiles"].as_array().unwrap().len();
+        assert_eq!(keys_in_order(text), expected_keys(n));
+        assert!(!text.replace("\\/", "").contains('/'));
     }
 }
 
