@@ -73,7 +73,7 @@ fn floor(files: &[PathBuf], jobs: usize) -> Duration {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
                 let file = std::fs::File::open(path).unwrap();
-                std::hint::black_box(cloudtrail_digest::gzip::inflate_and_hash_log(file).unwrap());
+                std::hint::black_box(cloudtrail_digest::internals::inflate_and_hash_log(file).unwrap());
             });
         }
     });
@@ -82,7 +82,7 @@ fn floor(files: &[PathBuf], jobs: usize) -> Duration {
 
 fn end_time(hours: u32) -> String {
     let start = cloudtrail_digest::parse_utc(TRAIL_START).unwrap();
-    cloudtrail_digest::time::display(start + chrono_hours(hours))
+    cloudtrail_digest::internals::display(start + chrono_hours(hours))
 }
 
 fn chrono_hours(h: u32) -> chrono::Duration {

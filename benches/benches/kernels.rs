@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use cloudtrail_digest::verify::RsaPublicKey;
+use cloudtrail_digest::internals::RsaPublicKey;
 use cloudtrail_digest_benches::{libdeflate_whole, realistic_log, trail_spec, zlib_rs_stream};
 use testgen::KeyRing;
 

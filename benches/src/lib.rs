@@ -34,8 +34,8 @@ pub fn realistic_log(records: u32) -> (Vec<u8>, Vec<u8>) {
 
 /// zlib-rs through flate2, streaming (what the validator uses).
 pub fn zlib_rs_stream(gz: &[u8]) -> String {
-    match cloudtrail_digest::gzip::inflate_and_hash_log(gz).expect("in memory") {
-        cloudtrail_digest::gzip::LogInflate::Inflated { sha256_hex } => sha256_hex,
+    match cloudtrail_digest::internals::inflate_and_hash_log(gz).expect("in memory") {
+        cloudtrail_digest::internals::LogInflate::Inflated { sha256_hex } => sha256_hex,
         other => panic!("{other:?}"),
     }
 }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Local, Utc};
-use cloudtrail_digest::audit::{Audit, AuditReport, ChainFilter, Progress};
-use cloudtrail_digest::dateparse::parse_date;
+use cloudtrail_digest::audit::{Audit, AuditReport, Progress};
+use cloudtrail_digest::{parse_date, ChainFilter};
 use cloudtrail_digest::{LocalDir, PublicKeySet, TrailArn};
 
 use crate::cli::{AuditArgs, AuditOutput};

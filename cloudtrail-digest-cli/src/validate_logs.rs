@@ -6,11 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Local, Utc};
-use cloudtrail_digest::dateparse::parse_date;
-use cloudtrail_digest::source::TrailLocation;
 use cloudtrail_digest::{
-    ChainScope, Error, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport, TrailArn,
-    Validation,
+    find_trail_locations, organization_folder, parse_date, ChainScope, Error, LocalDir, ObjectSource,
+    PublicKeyProvider, PublicKeySet, TextReport, TrailArn, TrailLocation, Validation,
 };
 
 use crate::cli::ValidateLogsArgs;
@@ -62,7 +60,13 @@ fn validate<O: Write, E: Write>(
             None => {
                 let s3 = online.s3()?;
                 let source = online.mapped(s3, &args.bucket_map)?;
-                let location = locate_online(args, &mut online, source.as_ref(), &arn, &account_id)?;
+                let location = locate_online(
+                    args,
+                    &mut online,
+                    source.as_ref(),
+                    &arn,
+                    (&account_id, &source_region),
+                )?;
                 let keys: Box<dyn PublicKeyProvider> = if args.public_keys.is_empty() {
                     online.key_provider(&source_region)?
                 } else {
@@ -122,7 +126,7 @@ fn locate_online(
     online: &mut Online,
     source: &dyn ObjectSource,
     arn: &TrailArn,
-    account: &str,
+    (account, source_region): (&str, &str),
 ) -> Result<TrailLocation, String> {
     let (bucket, prefix, organization) = match &args.s3_bucket {
         Some(bucket) => (bucket.clone(), args.s3_prefix.clone(), None),
@@ -145,7 +149,7 @@ fn locate_online(
                 source,
                 &bucket,
                 prefix.as_deref(),
-                account,
+                (account, source_region),
                 organization == Some(true),
             )
             .unwrap_or(None)
@@ -194,7 +198,8 @@ fn load_keys(files: &[std::path::PathBuf]) -> Result<PublicKeySet, String> {
     Ok(keys)
 }
 
-/// Which bucket, prefix and organization folder hold the trail's digests.
+/// Which bucket, prefix and organization folder of the mirror hold the trail's digests.
+/// A listing that the mirror refuses (a link out of the root) stops the run, naming it.
 fn locate(
     args: &ValidateLogsArgs,
     mirror: &LocalDir,
@@ -205,19 +210,11 @@ fn locate(
         let prefix = args.s3_prefix.clone();
         let organization_id = match &args.organization_id {
             Some(org) => Some(org.clone()),
-            None => {
-                // An organization trail's digests sit under AWSLogs/o-ORG/ACCOUNT/: use that
-                // folder when it is the only one and the account has no plain folder.
-                let orgs = mirror.organization_folders(bucket, prefix.as_deref(), account);
-                let plain = mirror
-                    .find_trail_locations(Some(bucket), account, region)
-                    .into_iter()
-                    .any(|l| l.organization_id.is_none() && l.prefix == prefix);
-                match orgs.as_slice() {
-                    [only] if !plain => Some(only.clone()),
-                    _ => None,
-                }
-            }
+            // An organization trail's digests sit under AWSLogs/o-ORG/ACCOUNT/: use that
+            // folder when it is the only one and the account has no digests of its own.
+            // A listing error is left for the validation run to report in its place.
+            None => organization_folder(mirror, bucket, prefix.as_deref(), (account, region), false)
+                .unwrap_or(None),
         };
         return Ok(TrailLocation {
             bucket: bucket.clone(),
@@ -225,8 +222,8 @@ fn locate(
             organization_id,
         });
     }
-    let candidates: Vec<TrailLocation> = mirror
-        .find_trail_locations(None, account, region)
+    let candidates: Vec<TrailLocation> = find_trail_locations(mirror, &mirror.buckets(), account, region)
+        .map_err(|e| Error::Source(e).to_string())?
         .into_iter()
         .filter(|l| args.organization_id.is_none() || l.organization_id == args.organization_id)
         .filter(|l| args.s3_prefix.is_none() || l.prefix == args.s3_prefix)
@@ -243,36 +240,6 @@ fn locate(
             many.iter().map(describe).collect::<Vec<_>>().join("\n")
         )),
     }
-}
-
-/// The one `AWSLogs/o-ORG/` folder holding `account`, when the account has no plain
-/// folder (or the trail is known to be an organization trail).
-fn organization_folder(
-    source: &dyn ObjectSource,
-    bucket: &str,
-    prefix: Option<&str>,
-    account: &str,
-    organization_trail: bool,
-) -> Result<Option<String>, cloudtrail_digest::SourceError> {
-    let awslogs = match prefix.filter(|p| !p.is_empty()) {
-        Some(p) => format!("{p}/AWSLogs/"),
-        None => "AWSLogs/".to_string(),
-    };
-    let tops = source.list_folders(bucket, &awslogs)?;
-    let plain = tops.contains(&format!("{awslogs}{account}/"));
-    let mut orgs = Vec::new();
-    for top in tops.iter().filter(|t| t[awslogs.len()..].starts_with("o-")) {
-        if source
-            .list_folders(bucket, top)?
-            .contains(&format!("{top}{account}/"))
-        {
-            orgs.push(top[awslogs.len()..top.len() - 1].to_string());
-        }
-    }
-    Ok(match orgs.as_slice() {
-        [only] if !plain || organization_trail => Some(only.clone()),
-        _ => None,
-    })
 }
 
 fn describe(l: &TrailLocation) -> String {

@@ -9,6 +9,7 @@ use crate::source::MetadataOrigin;
 
 /// Which traversal produced an event: standard digests first, then backfill digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Pass {
     /// Hourly digests.
     Standard,
@@ -18,6 +19,7 @@ pub enum Pass {
 
 /// Where a verified digest's signature came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SignatureSource {
     /// The object's S3 user metadata (from the service, a sidecar file or xattrs).
     Metadata(MetadataOrigin),
@@ -27,6 +29,7 @@ pub enum SignatureSource {
 
 /// Why a digest is not valid. `Display` gives the reference's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DigestVerdict {
     /// No object at the key.
     NotFound,
@@ -56,8 +59,29 @@ pub enum DigestVerdict {
     /// would leave the mirror root, it is not a regular file, it is larger than any
     /// digest, or it inflates beyond [`crate::gzip::MAX_INFLATED_DIGEST`] (a gzip bomb).
     Refused(String),
-    /// Any other failure, in the reference's words.
-    Other(String),
+    /// A time the digest records cannot be read (`digestStartTime`, `digestEndTime`, or
+    /// a backfill digest's generation time): the text as the reference quotes it.
+    UnparseableDate(String),
+    /// A time field holds something other than a string (its Python type name).
+    DateNotAString {
+        /// Python's name of the type found (`int`, `NoneType`, ...).
+        type_name: &'static str,
+    },
+    /// The digest's JSON is not an object, so the reference cannot store the signature
+    /// into it (its Python type name).
+    NotAnObject {
+        /// Python's name of the type found (`list`, `str`, ...).
+        type_name: &'static str,
+    },
+    /// The signature is not hex (the reference's words for why).
+    BadSignatureHex(&'static str),
+    /// No public key is known around a backfill digest's generation time.
+    NoPublicKeys {
+        /// Start of the window looked up, display format.
+        start: String,
+        /// End of the window looked up, display format.
+        end: String,
+    },
 }
 
 impl From<DigestParseError> for DigestVerdict {
@@ -92,13 +116,28 @@ impl fmt::Display for DigestVerdict {
             DigestVerdict::KeyNotLoadable { fingerprint } => {
                 write!(f, "Unable to load PKCS #1 key with fingerprint {fingerprint}")
             }
-            DigestVerdict::Refused(why) | DigestVerdict::Other(why) => f.write_str(why),
+            DigestVerdict::Refused(why) => f.write_str(why),
+            DigestVerdict::UnparseableDate(text) => write!(f, "Unable to parse date value: {text}"),
+            DigestVerdict::DateNotAString { type_name } => {
+                write!(f, "Parser must be a string or character stream, not {type_name}")
+            }
+            DigestVerdict::NotAnObject { type_name: "list" } => {
+                f.write_str("list indices must be integers or slices, not str")
+            }
+            DigestVerdict::NotAnObject { type_name } => {
+                write!(f, "'{type_name}' object does not support item assignment")
+            }
+            DigestVerdict::BadSignatureHex(why) => f.write_str(why),
+            DigestVerdict::NoPublicKeys { start, end } => {
+                write!(f, "No public keys found between {start} and {end}")
+            }
         }
     }
 }
 
 /// A log file's verdict. `Display` gives the status text.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LogVerdict {
     /// Inflates to bytes whose SHA-256 is the recorded value.
     Valid,
@@ -143,6 +182,7 @@ impl fmt::Display for LogVerdict {
 
 /// One thing a run found, in the order the reference reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
     /// A digest whose signature verified.
     DigestValid {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use cloudtrail_digest::audit::{Audit, DigestState, Finding, Progress, Status};
-use cloudtrail_digest::source::Object;
+use cloudtrail_digest::Object;
 use cloudtrail_digest::{parse_utc, LocalDir, ObjectSource, PublicKeySet, SourceError};
 use testgen::scenarios::key1_covering;
 use testgen::times::utc;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 mod common;
 
-use cloudtrail_digest::source::Object;
+use cloudtrail_digest::Object;
 use cloudtrail_digest::{
     parse_utc, ChainScope, Error, Event, LocalDir, LogVerdict, ObjectSource, PublicKeySet, SourceError,
     SourceErrorKind, TrailArn, Validation,

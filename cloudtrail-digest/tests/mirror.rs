@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cloudtrail_digest::mirror::{mirror, MirrorError, MirrorRequest, MirrorStats};
-use cloudtrail_digest::source::{Object, SourceError};
 use cloudtrail_digest::{parse_utc, LocalDir, ObjectSource};
+use cloudtrail_digest::{Object, SourceError};
 
 fn scenario(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

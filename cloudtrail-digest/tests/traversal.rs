@@ -7,11 +7,11 @@ use std::sync::Mutex;
 
 mod common;
 
-use cloudtrail_digest::source::{Metadata, Object};
 use cloudtrail_digest::{
     parse_utc, ChainScope, DigestVerdict, Event, LocalDir, MetadataOrigin, ObjectSource, Pass, PublicKeySet,
     SignatureSource, SourceError, SourceErrorKind, TrailArn, Validation,
 };
+use cloudtrail_digest::{Metadata, Object};
 use common::{test_key_set, write_mirror};
 use testgen::times::utc;
 use testgen::{KeyRing, Trail, TrailSpec};

@@ -1,7 +1,7 @@
 //! Digest and log key names, trail ARNs and dates: everything read from a name.
 #![no_main]
-use cloudtrail_digest::keyname::{is_backfill_key, key_stamp};
-use cloudtrail_digest::{dateparse, DigestKeyName, TrailArn};
+use cloudtrail_digest::internals::{is_backfill_key, key_stamp};
+use cloudtrail_digest::{parse_date, DigestKeyName, TrailArn};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!arn.trail_name.is_empty() || text.ends_with('/'));
     }
     let default = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-    if let Ok(d) = dateparse::parse_date(&text, default) {
+    if let Ok(d) = parse_date(&text, default) {
         let _ = (d.to_utc(), d.to_utc_ignoring_offset());
     }
 });

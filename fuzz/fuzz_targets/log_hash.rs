@@ -1,6 +1,6 @@
 //! Logs: the fast (libdeflate) and streaming (zlib) paths must always agree.
 #![no_main]
-use cloudtrail_digest::gzip::{inflate_and_hash_log, inflate_and_hash_log_streaming};
+use cloudtrail_digest::internals::{inflate_and_hash_log, inflate_and_hash_log_streaming};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,6 +1,6 @@
 //! Key files (`list-public-keys` output) and the DER keys inside them.
 #![no_main]
-use cloudtrail_digest::verify::RsaPublicKey;
+use cloudtrail_digest::internals::RsaPublicKey;
 use cloudtrail_digest::{PublicKeyProvider, PublicKeySet};
 use libfuzzer_sys::fuzz_target;
 

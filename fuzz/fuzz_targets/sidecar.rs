@@ -1,6 +1,6 @@
 //! Metadata sidecars beside a digest in a mirror.
 #![no_main]
-use cloudtrail_digest::source::parse_metadata_sidecar;
+use cloudtrail_digest::internals::parse_metadata_sidecar;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

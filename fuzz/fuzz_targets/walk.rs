@@ -3,11 +3,11 @@
 #![no_main]
 use std::io::Read;
 
-use cloudtrail_digest::source::{Metadata, Object};
 use cloudtrail_digest::{
     ChainScope, MetadataOrigin, ObjectSource, PublicKeySet, SourceError, SourceErrorKind, TrailArn,
     Validation,
 };
+use cloudtrail_digest::{Metadata, Object};
 use libfuzzer_sys::fuzz_target;
 
 const KEY: &str = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20260301T011742Z.json.gz";

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{DigestState, Finding, LinkCheck, Side};
 use super::members::{Member, State};
-use crate::keyname::ChainScope;
+use crate::layout::{file_name, ChainScope};
 use crate::time::display;
 
 /// What a stretch of time is covered by, for placing log files that no digest lists.
@@ -35,11 +35,6 @@ pub(crate) mod rank {
     pub const LOG: u8 = 4;
     pub const UNREFERENCED: u8 = 5;
     pub const TRUNCATION: u8 = 6;
-}
-
-/// The last segment of a key, for messages (JSON fields carry whole keys).
-pub(crate) fn file_name(key: &str) -> &str {
-    key.rsplit('/').next().unwrap_or(key)
 }
 
 /// Whole hours in `d`, rounded to the nearest.
@@ -170,7 +165,7 @@ impl Context<'_> {
                                 format!("s3://{}/{}", p.bucket, p.key),
                             ));
                         } else {
-                            let named_end = super::discover::parse_stamp(&crate::keyname::key_stamp(pk));
+                            let named_end = crate::plan::window::parse_stamp(&crate::layout::key_stamp(pk));
                             match prev {
                                 Some(p) => {
                                     let p_end = p.span().1;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use super::chain::file_name;
+use crate::layout::file_name;
 use crate::source::MetadataOrigin;
 use crate::time::display;
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};

@@ -1,18 +1,16 @@
-//! Fetching and verifying every digest of a chain, whatever the reference's walk would
-//! skip. The signature checks themselves are the validator's.
+//! Every digest of a chain as the audit holds it: fetched, parsed, and verified through
+//! the shared digest checks (audit rules), whatever the reference's walk would skip.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::Value;
 
-use crate::digest::Digest;
+use crate::check::digest::{self, KeyRing, LogJob, Parsed, Profile, StoredMetadata};
+use crate::fetch::source_verdict;
 use crate::keys::{PublicKey, PublicKeyProvider};
-use crate::logcheck::{source_verdict, LogJob};
 use crate::source::ObjectSource;
 use crate::time::parse_recorded_converting;
-use crate::validate::{verify_signature, REQUIRED_FIELDS};
 use crate::verdict::{DigestVerdict, SignatureSource};
 use crate::Error;
 
@@ -36,7 +34,7 @@ pub(crate) enum State {
     Valid(Box<Verified>),
     Invalid(DigestVerdict),
     /// Parsed, but no stored signature: waits for the next digest's record of it.
-    Unsigned(Box<Digest>),
+    Unsigned(Box<Parsed>),
 }
 
 /// One digest object of a chain.
@@ -121,6 +119,29 @@ impl<'a> Keys<'a> {
     }
 }
 
+/// The keys for one digest: the window's, or those around a backfill digest's generation
+/// time when the window's lack its key (none found reads as an unknown key).
+struct MemberKeys<'k, 'a> {
+    keys: &'k Keys<'a>,
+    lazy: BTreeMap<String, PublicKey>,
+}
+
+impl KeyRing for MemberKeys<'_, '_> {
+    fn keys_for(
+        &mut self,
+        fingerprint: Option<&str>,
+        backfill_generation: Option<&str>,
+    ) -> Result<Result<&BTreeMap<String, PublicKey>, DigestVerdict>, Error> {
+        match backfill_generation {
+            Some(generation) if !self.keys.standard.contains_key(fingerprint.unwrap_or_default()) => {
+                self.lazy = self.keys.around(generation)?;
+                Ok(Ok(&self.lazy))
+            }
+            _ => Ok(Ok(&self.keys.standard)),
+        }
+    }
+}
+
 /// Fetches and parses one digest; verifies it when its metadata holds a signature.
 /// `Ok(None)`: there is no such object.
 pub(crate) fn fetch(
@@ -132,35 +153,6 @@ pub(crate) fn fetch(
     backfill: bool,
     region: &str,
 ) -> Result<Option<Member>, Error> {
-    let object = match source.get(bucket, key) {
-        Ok(o) => o,
-        Err(e) => {
-            return match source_verdict(e, None, |why| Some(DigestVerdict::Refused(why)))? {
-                None => Ok(None),
-                Some(v) => Ok(Some(Member {
-                    bucket: bucket.to_string(),
-                    key: key.to_string(),
-                    end,
-                    backfill,
-                    state: State::Invalid(v),
-                    sha256: None,
-                    stored_signature: None,
-                    generation: None,
-                    records_previous: None,
-                    listed: Vec::new(),
-                })),
-            }
-        }
-    };
-    let meta = &object.metadata.entries;
-    let stored = match (
-        meta.get("signature"),
-        meta.get("signature-algorithm"),
-        object.metadata.origin,
-    ) {
-        (Some(sig), Some(_), Some(origin)) => Some((sig.clone(), SignatureSource::Metadata(origin))),
-        _ => None,
-    };
     let mut member = Member {
         bucket: bucket.to_string(),
         key: key.to_string(),
@@ -168,28 +160,42 @@ pub(crate) fn fetch(
         backfill,
         state: State::Invalid(DigestVerdict::InvalidFormat),
         sha256: None,
-        stored_signature: stored.as_ref().map(|s| s.0.clone()),
-        generation: meta.get("backfill-generation-timestamp").cloned(),
+        stored_signature: None,
+        generation: None,
         records_previous: None,
         listed: Vec::new(),
     };
-    let digest = match Digest::from_gzip(&object.body) {
-        Ok(d) => d,
+    let object = match source.get(bucket, key) {
+        Ok(o) => o,
         Err(e) => {
-            member.state = State::Invalid(e.into());
+            return match source_verdict(e, None, |why| Some(DigestVerdict::Refused(why)))? {
+                None => Ok(None),
+                Some(v) => {
+                    member.state = State::Invalid(v);
+                    Ok(Some(member))
+                }
+            }
+        }
+    };
+    let stored = StoredMetadata::of(&object.metadata);
+    member.stored_signature = stored.signature.as_ref().map(|s| s.0.clone());
+    member.generation = stored.generation.clone();
+    let parsed = match digest::parse(&object) {
+        Ok(p) => p,
+        Err(verdict) => {
+            member.state = State::Invalid(verdict);
             return Ok(Some(member));
         }
     };
-    member.sha256 = Some(digest.sha256_hex());
-    if let (Some(sig), Some((b, k))) = (digest.previous_signature(), digest.previous()) {
-        member.records_previous = Some((b.to_string(), k.to_string(), sig.to_string()));
-    }
-    member.state = match stored {
-        Some(sig) => verify(&digest, &member, sig, keys, region)?,
-        None => State::Unsigned(Box::new(digest.clone())),
+    member.sha256 = Some(parsed.sha256.clone());
+    member.records_previous = parsed.records_previous();
+    member.state = match digest::select_signature(&parsed, None, false) {
+        Ok(signature) => verify(&parsed, &member, signature, keys, region)?,
+        Err(_) => State::Unsigned(Box::new(parsed.clone())),
     };
     if member.verified().is_none() {
-        member.listed = digest
+        member.listed = parsed
+            .digest
             .log_files()
             .into_iter()
             .map(|l| (l.bucket, l.key))
@@ -206,16 +212,10 @@ pub(crate) fn recover(
     keys: &Keys<'_>,
     region: &str,
 ) -> Result<(), Error> {
-    if let State::Unsigned(digest) = &member.state {
-        member.state = match recovered {
-            Some(sig) => verify(
-                digest,
-                member,
-                (sig.to_string(), SignatureSource::RecoveredFromSuccessor),
-                keys,
-                region,
-            )?,
-            None => State::Invalid(DigestVerdict::SignatureFailed { no_signature: true }),
+    if let State::Unsigned(parsed) = &member.state {
+        member.state = match digest::select_signature(parsed, recovered, true) {
+            Ok(signature) => verify(parsed, member, signature, keys, region)?,
+            Err(verdict) => State::Invalid(verdict),
         };
         if member.verified().is_some() {
             member.listed = Vec::new();
@@ -225,78 +225,37 @@ pub(crate) fn recover(
 }
 
 fn verify(
-    digest: &Digest,
+    parsed: &Parsed,
     member: &Member,
     (signature, origin): (String, SignatureSource),
     keys: &Keys<'_>,
     region: &str,
 ) -> Result<State, Error> {
-    let invalid = |v| Ok(State::Invalid(v));
-    let Some(fields) = digest.fields() else {
-        return invalid(DigestVerdict::InvalidFormat);
+    let mut ring = MemberKeys {
+        keys,
+        lazy: BTreeMap::new(),
     };
-    if member.backfill && origin != SignatureSource::RecoveredFromSuccessor && member.generation.is_none() {
-        return invalid(DigestVerdict::InvalidFormat);
-    }
-    if REQUIRED_FIELDS.iter().any(|f| !fields.contains_key(*f)) {
-        return invalid(DigestVerdict::InvalidFormat);
-    }
-    if fields["digestS3Bucket"].as_str() != Some(member.bucket.as_str())
-        || fields["digestS3Object"].as_str() != Some(member.key.as_str())
-    {
-        return invalid(DigestVerdict::Moved);
-    }
-    let fingerprint = fields["digestPublicKeyFingerprint"].as_str().unwrap_or_default();
-    let lazy;
-    let key_map = match &member.generation {
-        Some(generation) if member.backfill && !keys.standard.contains_key(fingerprint) => {
-            lazy = keys.around(generation)?;
-            &lazy
-        }
-        _ => &keys.standard,
-    };
-    let sha = member.sha256.clone().unwrap_or_default();
-    let public_key = match verify_signature(
-        fields,
-        &sha,
+    let checked = match digest::check(
+        parsed,
         (&member.bucket, &member.key),
-        &signature,
-        key_map,
+        (&signature, origin),
+        member.backfill,
+        &mut ring,
+        Profile::Audit,
         region,
-    ) {
-        Ok(k) => k,
-        Err(v) => return invalid(v),
+    )? {
+        Ok(c) => c,
+        Err(verdict) => return Ok(State::Invalid(verdict)),
     };
-    let time = |name: &str| -> Result<DateTime<Utc>, DigestVerdict> {
-        let text = fields[name].as_str().unwrap_or_default();
-        parse_recorded_converting(text, NaiveDate::default())
-            .map_err(|_| DigestVerdict::Other(format!("Unable to parse date value: {}", fields[name])))
-    };
-    let (start, end) = match (time("digestStartTime"), time("digestEndTime")) {
-        (Ok(s), Ok(e)) => (s, e),
-        (Err(v), _) | (_, Err(v)) => return invalid(v),
-    };
-    let logs = match fields.get("logFiles") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|e| {
-                Some(LogJob {
-                    bucket: e.get("s3Bucket")?.as_str()?.to_string(),
-                    key: e.get("s3Object")?.as_str()?.to_string(),
-                    recorded: e.get("hashValue").cloned(),
-                })
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let d = &parsed.digest;
     Ok(State::Valid(Box::new(Verified {
-        start,
-        end,
-        fingerprint: public_key.fingerprint.clone(),
+        start: checked.start,
+        end: checked.end,
+        fingerprint: checked.fingerprint,
         signature_source: origin,
-        previous: digest.previous().map(|(b, k)| (b.to_string(), k.to_string())),
-        previous_hash: digest.previous_hash().map(str::to_string),
-        previous_signature: digest.previous_signature().map(str::to_string),
-        logs,
+        previous: d.previous().map(|(b, k)| (b.to_string(), k.to_string())),
+        previous_hash: d.previous_hash().map(str::to_string),
+        previous_signature: d.previous_signature().map(str::to_string),
+        logs: digest::listed_logs_lenient(d),
     })))
 }

@@ -35,17 +35,6 @@ pub struct LocalDir {
     inside_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
-/// Where a trail's digests sit inside a bucket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TrailLocation {
-    /// Bucket (a directory under the root).
-    pub bucket: String,
-    /// Key prefix before `AWSLogs/`, if any.
-    pub prefix: Option<String>,
-    /// Organization id folder (`o-...`) after `AWSLogs/`, if any.
-    pub organization_id: Option<String>,
-}
-
 impl LocalDir {
     /// A mirror rooted at `root`, which must be an existing directory.
     pub fn new(root: impl AsRef<Path>) -> io::Result<LocalDir> {
@@ -142,11 +131,6 @@ impl LocalDir {
         }
     }
 
-    /// Whether `dir`, with every link resolved, is a folder inside the root.
-    fn dir_inside(&self, dir: &Path) -> bool {
-        fs::canonicalize(dir).is_ok_and(|real| real.starts_with(&self.root) && real.is_dir())
-    }
-
     /// Where the link `path` leads when that is a folder inside the root; `None` when it
     /// leads to anything but a folder (or nowhere). A link to a folder outside the root
     /// stops the listing: a planted escape is shown, not skipped.
@@ -222,81 +206,6 @@ impl LocalDir {
         }
         let origin = (!entries.is_empty()).then_some(MetadataOrigin::Xattr);
         Ok(Metadata { entries, origin })
-    }
-
-    /// Where digests of `account_id` delivered by `source_region` sit: every bucket
-    /// directory (or just `bucket`) is searched for `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/SOURCE_REGION`,
-    /// with a prefix of up to three segments.
-    pub fn find_trail_locations(
-        &self,
-        bucket: Option<&str>,
-        account_id: &str,
-        source_region: &str,
-    ) -> Vec<TrailLocation> {
-        let buckets: Vec<String> = match bucket {
-            Some(b) => vec![b.to_string()],
-            None => sorted_dir_names(&self.root),
-        };
-        let mut found = Vec::new();
-        for b in buckets {
-            let Ok(dir) = self.bucket_dir(&b) else { continue };
-            let mut awslogs_dirs = Vec::new();
-            find_named_dirs(&dir, "AWSLogs", 4, &mut Vec::new(), &mut awslogs_dirs);
-            for prefix_parts in awslogs_dirs {
-                let awslogs = prefix_parts
-                    .iter()
-                    .fold(dir.clone(), |p, s| p.join(s))
-                    .join("AWSLogs");
-                let prefix = (!prefix_parts.is_empty()).then(|| prefix_parts.join("/"));
-                let digest_dir = |base: PathBuf| {
-                    base.join(account_id)
-                        .join("CloudTrail-Digest")
-                        .join(source_region)
-                };
-                // A folder found through a link out is kept: listing it then says so.
-                if digest_dir(awslogs.clone()).is_dir() {
-                    found.push(TrailLocation {
-                        bucket: b.clone(),
-                        prefix: prefix.clone(),
-                        organization_id: None,
-                    });
-                }
-                for org in sorted_dir_names(&awslogs)
-                    .into_iter()
-                    .filter(|n| n.starts_with("o-"))
-                {
-                    if digest_dir(awslogs.join(&org)).is_dir() {
-                        found.push(TrailLocation {
-                            bucket: b.clone(),
-                            prefix: prefix.clone(),
-                            organization_id: Some(org),
-                        });
-                    }
-                }
-            }
-        }
-        found
-    }
-
-    /// Organization folders `AWSLogs/o-*/ACCOUNT/` under a bucket and prefix.
-    pub fn organization_folders(&self, bucket: &str, prefix: Option<&str>, account_id: &str) -> Vec<String> {
-        let Ok(mut dir) = self.bucket_dir(bucket) else {
-            return Vec::new();
-        };
-        if let Some(p) = prefix.filter(|p| !p.is_empty()) {
-            match safe_relative(p) {
-                Ok(rel) => dir = dir.join(rel),
-                Err(_) => return Vec::new(),
-            }
-        }
-        let awslogs = dir.join("AWSLogs");
-        if !self.dir_inside(&awslogs) {
-            return Vec::new();
-        }
-        sorted_dir_names(&awslogs)
-            .into_iter()
-            .filter(|n| n.starts_with("o-") && self.dir_inside(&awslogs.join(n).join(account_id)))
-            .collect()
     }
 }
 
@@ -511,18 +420,6 @@ fn sorted_dir_names(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn find_named_dirs(dir: &Path, name: &str, depth: usize, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-    for child in sorted_dir_names(dir) {
-        if child == name {
-            out.push(path.clone());
-        } else if depth > 1 {
-            path.push(child.clone());
-            find_named_dirs(&dir.join(&child), name, depth - 1, path, out);
-            path.pop();
-        }
-    }
 }
 
 /// One listing: file keys under a folder, recursively.

@@ -11,7 +11,7 @@ mod mapped;
 mod s3;
 
 pub(crate) use local::safe_relative;
-pub use local::{parse_metadata_sidecar, LocalDir, TrailLocation, SIDECAR_SUFFIX};
+pub use local::{parse_metadata_sidecar, LocalDir, SIDECAR_SUFFIX};
 pub use mapped::{BucketMap, MapTarget, MappedSource};
 #[cfg(feature = "s3")]
 pub use s3::S3Source;

@@ -1,11 +1,11 @@
-//! Writing an [`AuditReport`]: human text, one JSON document, or NDJSON (one object per
+//! Writing an [`AuditReport`](crate::audit::AuditReport): human text, one JSON document, or NDJSON (one object per
 //! line, for SIEM ingestion). The JSON objects are described in the README.
 
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::{AuditReport, Finding, Status};
+use crate::audit::{AuditReport, Finding, Status};
 use crate::time::display;
 
 impl AuditReport {

@@ -16,18 +16,19 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::Value;
 
+use crate::check::digest::listed_logs_lenient;
 use crate::digest::Digest;
-use crate::keyname::key_stamp;
-use crate::source::safe_relative;
+use crate::fetch::pool;
+use crate::layout::{account_folders, awslogs_folder, key_stamp, region_folder};
+use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination};
 use crate::source::{ObjectSource, SourceError, SourceErrorKind, SIDECAR_SUFFIX};
 
 /// Suffix of temporary files (`.NAME.ctd-partial` beside `NAME`).
@@ -125,14 +126,13 @@ pub fn mirror(
     })?;
     let run = Run {
         source,
-        dest,
+        dest: Destination::new(dest),
         jobs: jobs.max(1),
         first_day,
         last_day,
         stats: Mutex::new(MirrorStats::default()),
         progress,
         stop: AtomicBool::new(false),
-        failure: Mutex::new(None),
     };
     run.go(request)?;
     let stats = run.stats.lock().expect("stats lock").clone();
@@ -143,14 +143,13 @@ type ObjectId = (String, String);
 
 struct Run<'a> {
     source: &'a dyn ObjectSource,
-    dest: &'a Path,
+    dest: Destination<'a>,
     jobs: usize,
     first_day: NaiveDate,
     last_day: NaiveDate,
     stats: Mutex<MirrorStats>,
     progress: &'a (dyn Fn(&MirrorStats) -> ControlFlow<()> + Sync),
     stop: AtomicBool,
-    failure: Mutex<Option<MirrorError>>,
 }
 
 /// What one digest leads to.
@@ -162,13 +161,16 @@ struct DigestLinks {
 
 impl Run<'_> {
     fn go(&self, request: &MirrorRequest) -> Result<(), MirrorError> {
-        let awslogs = match request.prefix.as_deref().map(|p| p.trim_matches('/')) {
-            Some(p) if !p.is_empty() => format!("{p}/AWSLogs/"),
-            _ => "AWSLogs/".to_string(),
-        };
+        let awslogs = awslogs_folder(request.prefix.as_deref());
         let mut folders: BTreeSet<ObjectId> = BTreeSet::new();
-        for account in self.account_folders(&request.bucket, &awslogs, request.account_id.as_deref())? {
-            for region in self.folders(&request.bucket, &format!("{account}CloudTrail-Digest/"))? {
+        let accounts = account_folders(self.source, &request.bucket, &awslogs, &|_| true, true)
+            .map_err(MirrorError::Source)?;
+        let wanted = request.account_id.as_deref();
+        for account in accounts
+            .iter()
+            .filter(|a| wanted.is_none_or(|w| w == a.account_id))
+        {
+            for region in self.folders(&request.bucket, &format!("{}CloudTrail-Digest/", account.path))? {
                 folders.insert((request.bucket.clone(), region));
             }
         }
@@ -207,31 +209,6 @@ impl Run<'_> {
         self.count(|s| s.logs_found = logs.len());
         self.parallel(&logs, |(b, k)| self.copy_log(b, k))?;
         Ok(())
-    }
-
-    /// `AWSLogs/ACCOUNT/` and `AWSLogs/o-ORG/ACCOUNT/` folders, optionally of one account.
-    fn account_folders(
-        &self,
-        bucket: &str,
-        awslogs: &str,
-        account: Option<&str>,
-    ) -> Result<Vec<String>, MirrorError> {
-        let mut out = Vec::new();
-        for top in self.folders(bucket, awslogs)? {
-            let name = &top[awslogs.len()..top.len() - 1];
-            let candidates = if name.starts_with("o-") {
-                self.folders(bucket, &top)?
-            } else {
-                vec![top.clone()]
-            };
-            for c in candidates {
-                let id = c.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
-                if account.is_none_or(|a| a == id) {
-                    out.push(c);
-                }
-            }
-        }
-        Ok(out)
     }
 
     fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, MirrorError> {
@@ -282,33 +259,11 @@ impl Run<'_> {
         items: &[T],
         f: impl Fn(&T) -> Result<R, MirrorError> + Sync,
     ) -> Result<Vec<Option<R>>, MirrorError> {
-        let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
-        std::thread::scope(|s| {
-            for _ in 0..self.jobs.min(items.len()) {
-                s.spawn(|| loop {
-                    if self.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(item) = items.get(i) else { return };
-                    match f(item) {
-                        Ok(r) => results.lock().expect("results lock")[i] = Some(r),
-                        Err(e) => {
-                            self.failure.lock().expect("failure lock").get_or_insert(e);
-                            self.stop.store(true, Ordering::SeqCst);
-                        }
-                    }
-                });
-            }
-        });
-        if let Some(e) = self.failure.lock().expect("failure lock").take() {
-            return Err(e);
-        }
+        let results = pool::try_map(items, self.jobs, &self.stop, f)?;
         if self.stop.load(Ordering::SeqCst) {
             return Err(MirrorError::Interrupted);
         }
-        Ok(results.into_inner().expect("results lock"))
+        Ok(results)
     }
 
     fn count(&self, change: impl FnOnce(&mut MirrorStats)) {
@@ -320,9 +275,7 @@ impl Run<'_> {
     }
 
     fn target(&self, bucket: &str, key: &str) -> Option<PathBuf> {
-        let b = safe_relative(bucket).ok().filter(|_| !bucket.contains('/'))?;
-        let k = safe_relative(key).ok()?;
-        Some(self.dest.join(b).join(k))
+        self.dest.target(bucket, key)
     }
 
     fn copy_digest(&self, bucket: &str, key: &str) -> Result<DigestLinks, MirrorError> {
@@ -434,84 +387,17 @@ impl Run<'_> {
     }
 }
 
-/// `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/` of a digest key.
-fn region_folder(key: &str) -> Option<String> {
-    let i = key
-        .find("/CloudTrail-Digest/")
-        .map(|i| i + 1)
-        .or_else(|| key.starts_with("CloudTrail-Digest/").then_some(0))?;
-    let after = i + "CloudTrail-Digest/".len();
-    let region_end = key[after..].find('/')?;
-    Some(key[..after + region_end + 1].to_string())
-}
-
 /// The logs and the previous digest a stored digest names (nothing when it does not parse).
 fn links(stored: &[u8]) -> DigestLinks {
     let Ok(digest) = Digest::from_gzip(stored) else {
         return DigestLinks::default();
     };
-    let logs = match digest.value().get("logFiles") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|e| {
-                Some((
-                    e.get("s3Bucket")?.as_str()?.to_string(),
-                    e.get("s3Object")?.as_str()?.to_string(),
-                ))
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let logs = listed_logs_lenient(&digest)
+        .into_iter()
+        .map(|l| (l.bucket, l.key))
+        .collect();
     let previous = digest.previous().map(|(b, k)| (b.to_string(), k.to_string()));
     DigestLinks { logs, previous }
-}
-
-/// The metadata as `aws s3api head-object --query Metadata` prints it.
-fn sidecar_json(entries: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
-    use serde::Serialize;
-    let mut out = Vec::new();
-    let mut ser = serde_json::Serializer::with_formatter(
-        &mut out,
-        serde_json::ser::PrettyFormatter::with_indent(b"    "),
-    );
-    entries.serialize(&mut ser).expect("strings serialise");
-    out.push(b'\n');
-    out
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// Writes `reader` to `path` through `.NAME.ctd-partial` beside it and a rename.
-fn write_atomically(path: &Path, reader: &mut dyn Read) -> Result<u64, MirrorError> {
-    let io_err = |error| MirrorError::Io {
-        path: path.to_path_buf(),
-        error,
-    };
-    let dir = path.parent().expect("a file under the destination");
-    fs::create_dir_all(dir).map_err(io_err)?;
-    let name = path.file_name().expect("a file name").to_string_lossy();
-    let temp = dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
-    let written = (|| {
-        let mut file = fs::File::create(&temp)?;
-        let n = io::copy(reader, &mut file)?;
-        file.flush()?;
-        file.sync_all()?;
-        Ok(n)
-    })();
-    match written {
-        Ok(n) => {
-            fs::rename(&temp, path).map_err(io_err)?;
-            Ok(n)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&temp);
-            Err(io_err(e))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -519,11 +405,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_region_folder_of_a_digest_key() {
-        assert_eq!(
-            region_folder("p/AWSLogs/o-1/2/CloudTrail-Digest/eu-west-1/2026/03/01/x.json.gz").unwrap(),
-            "p/AWSLogs/o-1/2/CloudTrail-Digest/eu-west-1/"
-        );
-        assert_eq!(region_folder("AWSLogs/2/CloudTrail/eu-west-1/x"), None);
+    fn links_come_from_a_stored_digest_and_nothing_from_garbage() {
+        assert!(links(b"not gzip").logs.is_empty());
+        assert!(links(b"not gzip").previous.is_none());
     }
 }

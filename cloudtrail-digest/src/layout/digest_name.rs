@@ -23,6 +23,19 @@ pub struct ChainScope {
 }
 
 impl ChainScope {
+    /// The scope the reference validates for a trail: its account, name and home region,
+    /// delivered by the home region, no prefix, no organization.
+    pub fn for_trail(arn: &crate::TrailArn) -> ChainScope {
+        ChainScope {
+            prefix: None,
+            organization_id: None,
+            account_id: arn.account_id.clone(),
+            source_region: arn.home_region.clone(),
+            trail_name: arn.trail_name.clone(),
+            home_region: arn.home_region.clone(),
+        }
+    }
+
     fn with_prefix(&self, key: String) -> String {
         match self.prefix.as_deref() {
             Some(p) if !p.is_empty() => format!("{p}/{key}"),
@@ -228,6 +241,27 @@ impl DigestKeyName {
             backfill,
         })
     }
+}
+
+/// A short, unique name for a chain: `[PREFIX:][ORG/]ACCOUNT/SOURCE_REGION/TRAIL@HOME_REGION[/backfill]`.
+pub fn chain_label(scope: &ChainScope, backfill: bool) -> String {
+    let mut s = String::new();
+    if let Some(p) = scope.prefix.as_deref().filter(|p| !p.is_empty()) {
+        s += p;
+        s.push(':');
+    }
+    if let Some(o) = &scope.organization_id {
+        s += o;
+        s.push('/');
+    }
+    s += &format!(
+        "{}/{}/{}@{}",
+        scope.account_id, scope.source_region, scope.trail_name, scope.home_region
+    );
+    if backfill {
+        s += "/backfill";
+    }
+    s
 }
 
 #[cfg(test)]

@@ -1,15 +1,12 @@
-//! Finding every digest chain in a set of buckets: `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/YYYY/MM/DD/`
-//! folders are walked through [`ObjectSource::list_folders`], and the digest keys of the
-//! window's days are grouped by their [`ChainScope`] (standard and backfill apart).
+//! Every digest of a window in a set of buckets, for the audit: the trails' region folders
+//! found through the layout, and the digest keys of the window's day folders, named by
+//! their [`ChainScope`].
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
-use crate::keyname::{ChainScope, DigestKeyName};
-use crate::source::{ObjectSource, SourceError};
+use crate::layout::{account_folders, awslogs_roots, folder_names, DigestKeyName};
+use crate::source::ObjectSource;
 use crate::Error;
-
-/// How deep a key prefix before `AWSLogs/` is searched for.
-const PREFIX_DEPTH: usize = 4;
 
 /// Which chains to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +50,14 @@ pub(crate) fn parse_stamp(stamp: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The date folders `REGION_FOLDER/YYYY/MM/DD/` of every day from `first` to `last`.
+pub(crate) fn day_folders(region_folder: &str, first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<String> {
+    days(first, last)
+        .into_iter()
+        .map(|d| format!("{region_folder}{}/", d.format("%Y/%m/%d")))
+        .collect()
+}
+
 /// Every day from `first` to `last`, inclusive.
 pub(crate) fn days(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<NaiveDate> {
     let mut out = Vec::new();
@@ -67,52 +72,9 @@ pub(crate) fn days(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<NaiveDate> 
     out
 }
 
-/// `[PREFIX/]` folders of `bucket` holding an `AWSLogs/` folder (each empty or ending in `/`).
-fn awslogs_roots(
-    source: &dyn ObjectSource,
-    bucket: &str,
-    filter: &ChainFilter,
-) -> Result<Vec<String>, Error> {
-    if let Some(p) = &filter.prefix {
-        let p = p.trim_matches('/');
-        return Ok(vec![if p.is_empty() {
-            String::new()
-        } else {
-            format!("{p}/")
-        }]);
-    }
-    let mut found = Vec::new();
-    let mut stack = vec![(String::new(), PREFIX_DEPTH)];
-    while let Some((at, depth)) = stack.pop() {
-        let folders = folder_names(source, bucket, &at)?;
-        for f in folders.iter().rev() {
-            if f == "AWSLogs" {
-                found.push(at.clone());
-            } else if depth > 1 {
-                stack.push((format!("{at}{f}/"), depth - 1));
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
-/// Names of the folders directly under `prefix` (without it and the trailing `/`).
-fn folder_names(source: &dyn ObjectSource, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
-    Ok(source
-        .list_folders(bucket, prefix)?
-        .into_iter()
-        .filter_map(|f| {
-            f.strip_prefix(prefix)
-                .and_then(|n| n.strip_suffix('/'))
-                .map(str::to_string)
-        })
-        .collect())
-}
-
 /// Every digest key of the window in `buckets`: stamps (end times) after `window.0`
 /// and up to `window.1` + 1 hour, the last digest that can overlap the window.
-pub(crate) fn discover(
+pub(crate) fn digests_in_window(
     source: &dyn ObjectSource,
     buckets: &[String],
     filter: &ChainFilter,
@@ -121,33 +83,20 @@ pub(crate) fn discover(
     let last = window.1 + Duration::hours(1);
     let mut out = Vec::new();
     for bucket in buckets {
-        for root in awslogs_roots(source, bucket, filter)? {
+        for root in awslogs_roots(source, bucket, filter.prefix.as_deref())? {
             let awslogs = format!("{root}AWSLogs/");
-            let mut accounts = Vec::new();
-            for f in folder_names(source, bucket, &awslogs)? {
-                if f.starts_with("o-") {
-                    if !ChainFilter::keeps(&filter.organization_ids, &f) {
-                        continue;
-                    }
-                    for a in folder_names(source, bucket, &format!("{awslogs}{f}/"))? {
-                        accounts.push(format!("{f}/{a}"));
-                    }
-                } else if filter.organization_ids.is_empty() {
-                    accounts.push(f);
-                }
-            }
-            for account_path in accounts {
-                let account = account_path.rsplit('/').next().unwrap_or_default();
-                if !ChainFilter::keeps(&filter.accounts, account) {
+            let keep_org = |org: &str| ChainFilter::keeps(&filter.organization_ids, org);
+            let plain = filter.organization_ids.is_empty();
+            for account in account_folders(source, bucket, &awslogs, &keep_org, plain)? {
+                if !ChainFilter::keeps(&filter.accounts, &account.account_id) {
                     continue;
                 }
-                let base = format!("{awslogs}{account_path}/CloudTrail-Digest/");
+                let base = format!("{}CloudTrail-Digest/", account.path);
                 for region in folder_names(source, bucket, &base)? {
                     if !ChainFilter::keeps(&filter.regions, &region) {
                         continue;
                     }
-                    for day in days(window.0, last) {
-                        let folder = format!("{base}{region}/{}/", day.format("%Y/%m/%d"));
+                    for folder in day_folders(&format!("{base}{region}/"), window.0, last) {
                         for key in source.list(bucket, &folder, "")? {
                             let Some(name) = DigestKeyName::parse(&key) else {
                                 continue;
@@ -177,25 +126,4 @@ pub(crate) fn discover(
         }
     }
     Ok(out)
-}
-
-/// A short, unique name for a chain: `[PREFIX:][ORG/]ACCOUNT/SOURCE_REGION/TRAIL@HOME_REGION[/backfill]`.
-pub fn chain_label(scope: &ChainScope, backfill: bool) -> String {
-    let mut s = String::new();
-    if let Some(p) = scope.prefix.as_deref().filter(|p| !p.is_empty()) {
-        s += p;
-        s.push(':');
-    }
-    if let Some(o) = &scope.organization_id {
-        s += o;
-        s.push('/');
-    }
-    s += &format!(
-        "{}/{}/{}@{}",
-        scope.account_id, scope.source_region, scope.trail_name, scope.home_region
-    );
-    if backfill {
-        s += "/backfill";
-    }
-    s
 }

@@ -1,0 +1,229 @@
+//! Placing log files in chains: logs a digest lists under another account or region,
+//! and objects in the log folders that no valid digest lists (injected, forged, or not
+//! yet covered), with how much their absence from every digest weighs.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use super::chain::{self, Cover};
+use super::finding::{Finding, Status};
+use super::members::Member;
+use super::{rank, Audit, Group, Span};
+use crate::layout::{file_name, ChainScope, LogKeyName};
+use crate::plan::window::day_folders;
+use crate::time::display;
+use crate::Error;
+
+impl Audit<'_> {
+    /// Lists the log folders of every standard chain for the window's days and reports
+    /// the objects that no valid digest lists.
+    pub(super) fn unreferenced(
+        &self,
+        groups: &mut [Group],
+        referenced: &HashSet<(String, String)>,
+    ) -> Result<(), Error> {
+        let mut folders: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+        for (g, group) in groups.iter().enumerate() {
+            if group.backfill {
+                continue;
+            }
+            let buckets: HashSet<&String> = group.members.iter().map(|m| &m.bucket).collect();
+            for b in buckets {
+                folders
+                    .entry((b.clone(), group.scope.log_folder()))
+                    .or_default()
+                    .push(g);
+            }
+        }
+        // Logs that only digests failing verification list.
+        let mut unverified: HashMap<(String, String), String> = HashMap::new();
+        for m in groups.iter().flat_map(|g| &g.members) {
+            for id in &m.listed {
+                unverified.entry(id.clone()).or_insert_with(|| m.key.clone());
+            }
+        }
+        let reach = self.window.1.min(self.now);
+        let first_minute = self
+            .window
+            .0
+            .duration_trunc(Duration::minutes(1))
+            .unwrap_or(self.window.0);
+        for ((bucket, folder), owners) in folders {
+            for day_folder in day_folders(&folder, self.window.0, reach) {
+                for key in self.source.list(&bucket, &day_folder, "")? {
+                    if referenced.contains(&(bucket.clone(), key.clone())) {
+                        continue;
+                    }
+                    let name = LogKeyName::parse(&key);
+                    let time = name.as_ref().map(|n| n.delivered);
+                    if let Some(t) = time {
+                        if t < first_minute || t > self.window.1 {
+                            continue;
+                        }
+                    }
+                    let listed_by = unverified.get(&(bucket.clone(), key.clone()));
+                    let (g, status, reason) = match (time, listed_by) {
+                        (_, Some(digest)) => (
+                            owners[0],
+                            Status::Invalid,
+                            format!(
+                                "listed only by {}, which failed verification: no valid digest lists this log file, so it cannot be verified",
+                                file_name(digest)
+                            ),
+                        ),
+                        (None, None) => (
+                            owners[0],
+                            Status::Invalid,
+                            "in the log folder, but its name is not a CloudTrail log file name (or its folders disagree with it), and no digest lists it".to_string(),
+                        ),
+                        (Some(t), None) => self.place(groups, &owners, t),
+                    };
+                    let group = &mut groups[g];
+                    group.analysis.findings.push((
+                        time.unwrap_or(self.window.1),
+                        rank::UNREFERENCED,
+                        Finding::UnreferencedLog {
+                            chain: group.label.clone(),
+                            bucket: bucket.clone(),
+                            key,
+                            time,
+                            status,
+                            reason,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Which chain a log delivered at `t` belongs to, and how its absence from every
+    /// digest weighs.
+    fn place(&self, groups: &[Group], owners: &[usize], t: DateTime<Utc>) -> (usize, Status, String) {
+        let minute = |d: DateTime<Utc>| d.duration_trunc(Duration::minutes(1)).unwrap_or(d);
+        let mut unverified = None;
+        for &g in owners {
+            for (from, to, cover) in &groups[g].analysis.coverage {
+                if minute(*from) <= t && t < *to {
+                    match cover {
+                        Cover::Valid(key) => {
+                            return (
+                                g,
+                                Status::Invalid,
+                                format!(
+                                    "no digest lists this log file, though it was delivered at {} inside the hours of the valid digest {}: injected or forged",
+                                    display(t),
+                                    file_name(key)
+                                ),
+                            )
+                        }
+                        Cover::Unverified(why) => unverified = unverified.or(Some((g, why.clone()))),
+                    }
+                }
+            }
+        }
+        if let Some((g, why)) = unverified {
+            return (
+                g,
+                Status::Invalid,
+                format!(
+                    "no valid digest lists this log file (delivered at {}, in the hours of {why}): it cannot be verified",
+                    display(t)
+                ),
+            );
+        }
+        let spans: Vec<Span> = owners
+            .iter()
+            .flat_map(|&g| groups[g].members.iter().map(Member::span))
+            .collect();
+        let oldest = spans.iter().map(|s| s.0).min();
+        let newest = spans.iter().map(|s| s.1).max();
+        let g = owners[0];
+        match (oldest, newest) {
+            (_, Some(newest)) if t >= newest => {
+                let hours = chain::round_hours(t - newest).max(0) + 1;
+                let due = newest + Duration::hours(hours) + self.allowance;
+                if due > self.now {
+                    (
+                        g,
+                        Status::Info,
+                        format!(
+                            "delivered at {} after the newest digest (ends {}); the digest that lists it is not due until {}",
+                            display(t),
+                            display(newest),
+                            display(due)
+                        ),
+                    )
+                } else {
+                    (
+                        g,
+                        Status::Warning,
+                        format!(
+                            "delivered at {} after the newest digest (ends {}): no digest lists it (see the truncation)",
+                            display(t),
+                            display(newest)
+                        ),
+                    )
+                }
+            }
+            (Some(oldest), _) if t < oldest => (
+                g,
+                Status::Warning,
+                format!(
+                    "delivered at {} before the oldest digest of the window (starts {}): no digest lists it",
+                    display(t),
+                    display(oldest)
+                ),
+            ),
+            _ => (
+                g,
+                Status::Warning,
+                format!(
+                    "delivered at {} while no digest chain covered that time (a gap): no digest lists it",
+                    display(t)
+                ),
+            ),
+        }
+    }
+}
+
+/// Why a listed log does not belong to the digest that lists it, if it does not.
+pub(super) fn misplaced(scope: &ChainScope, key: &str) -> Option<String> {
+    match LogKeyName::parse(key) {
+        None => Some("listed by the digest, but its key is not a CloudTrail log file name".into()),
+        Some(n) if n.account_id != scope.account_id || n.region != scope.source_region => Some(format!(
+            "listed by a digest of account {} and region {}, but its key places it in account {} and region {}",
+            scope.account_id, scope.source_region, n.account_id, n.region
+        )),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logs_of_another_account_or_region_are_misplaced() {
+        let scope = ChainScope {
+            prefix: None,
+            organization_id: None,
+            account_id: "111122223333".into(),
+            source_region: "us-east-1".into(),
+            trail_name: "t".into(),
+            home_region: "us-east-1".into(),
+        };
+        let key = |acct: &str, region: &str| {
+            format!("AWSLogs/{acct}/CloudTrail/{region}/2026/03/01/{acct}_CloudTrail_{region}_20260301T0125Z_AbCdEfGhIjKlMnOp.json.gz")
+        };
+        assert_eq!(misplaced(&scope, &key("111122223333", "us-east-1")), None);
+        assert!(misplaced(&scope, &key("111122223333", "eu-west-1"))
+            .unwrap()
+            .contains("region eu-west-1"));
+        assert!(misplaced(&scope, &key("444455556666", "us-east-1"))
+            .unwrap()
+            .contains("account 444455556666"));
+        assert!(misplaced(&scope, "AWSLogs/x.json.gz").is_some());
+    }
+}

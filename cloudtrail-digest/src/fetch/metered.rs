@@ -1,0 +1,102 @@
+//! Counting what a run reads, so that a progress bar can show files and bytes.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::source::{Object, ObjectSource, SourceError};
+
+/// Hears how far a run has come (for a progress bar). Called from worker threads.
+pub trait Progress: Sync {
+    /// `files` more objects will be read.
+    fn planned(&self, files: u64);
+    /// `bytes` more bytes were read.
+    fn read(&self, bytes: u64);
+    /// `files` more objects are done.
+    fn done(&self, files: u64);
+}
+
+/// Progress nobody listens to.
+pub(crate) struct NoProgress;
+
+impl Progress for NoProgress {
+    fn planned(&self, _: u64) {}
+    fn read(&self, _: u64) {}
+    fn done(&self, _: u64) {}
+}
+
+/// A source that counts the bytes read through it, forwarding every method.
+pub(crate) struct Metered<'a> {
+    inner: &'a dyn ObjectSource,
+    bytes: Arc<AtomicU64>,
+    reported: AtomicU64,
+}
+
+struct MeteredReader {
+    inner: Box<dyn Read + Send>,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Read for MeteredReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl<'a> Metered<'a> {
+    /// Counts what is read from `inner`.
+    pub fn new(inner: &'a dyn ObjectSource) -> Self {
+        Metered {
+            inner,
+            bytes: Arc::new(AtomicU64::new(0)),
+            reported: AtomicU64::new(0),
+        }
+    }
+
+    /// Tells `progress` one more object is done, with the bytes read since last time.
+    pub fn tick(&self, progress: &dyn Progress) {
+        let total = self.bytes.load(Ordering::Relaxed);
+        let before = self.reported.fetch_max(total, Ordering::Relaxed);
+        progress.read(total.saturating_sub(before));
+        progress.done(1);
+    }
+}
+
+impl ObjectSource for Metered<'_> {
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.inner.list(bucket, prefix, start_after)
+    }
+
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.inner.list_until(bucket, prefix, start_after, stop)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        let o = self.inner.get(bucket, key)?;
+        self.bytes.fetch_add(o.body.len() as u64, Ordering::Relaxed);
+        Ok(o)
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        Ok(Box::new(MeteredReader {
+            inner: self.inner.open(bucket, key)?,
+            bytes: Arc::clone(&self.bytes),
+        }))
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        self.inner.size(bucket, key)
+    }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        self.inner.list_folders(bucket, prefix)
+    }
+}

@@ -1,0 +1,96 @@
+//! One bounded executor: runs a function over a list of items on a fixed number of
+//! threads, each taking the next item as it frees up, and returns the results in item
+//! order, so output never depends on the number of threads.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Runs `f` over `items` on up to `jobs` threads; results in item order.
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], jobs: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let never = AtomicBool::new(false);
+    let results: Result<Vec<Option<R>>, std::convert::Infallible> =
+        try_map(items, jobs, &never, |i| Ok(f(i)));
+    match results {
+        Ok(all) => all.into_iter().map(|r| r.expect("every item runs")).collect(),
+        Err(never) => match never {},
+    }
+}
+
+/// Runs `f` over `items` on up to `jobs` threads until one fails or `stop` is set (by
+/// anyone, at any time): no item starts after that. Returns the first failure, or the
+/// results in item order with `None` for items that did not run.
+pub(crate) fn try_map<T: Sync, R: Send, E: Send>(
+    items: &[T],
+    jobs: usize,
+    stop: &AtomicBool,
+    f: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Vec<Option<R>>, E> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let failure: Mutex<Option<E>> = Mutex::new(None);
+    let work = || loop {
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::SeqCst);
+        let Some(item) = items.get(i) else { return };
+        match f(item) {
+            Ok(r) => results.lock().expect("results lock")[i] = Some(r),
+            Err(e) => {
+                failure.lock().expect("failure lock").get_or_insert(e);
+                stop.store(true, Ordering::SeqCst);
+            }
+        }
+    };
+    let threads = jobs.clamp(1, items.len().max(1));
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    if let Some(e) = failure.into_inner().expect("failure lock") {
+        return Err(e);
+    }
+    Ok(results.into_inner().expect("results lock"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_item_order_for_any_thread_count() {
+        let items: Vec<u32> = (0..100).collect();
+        for jobs in [1, 3, 8] {
+            assert_eq!(
+                map(&items, jobs, |i| i * 2),
+                items.iter().map(|i| i * 2).collect::<Vec<_>>()
+            );
+        }
+        assert!(map(&[] as &[u32], 4, |i| *i).is_empty());
+    }
+
+    #[test]
+    fn a_failure_stops_new_items_and_is_returned() {
+        let items: Vec<u32> = (0..1000).collect();
+        let ran = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let out = try_map(&items, 1, &stop, |i| {
+            ran.fetch_add(1, Ordering::SeqCst);
+            if *i == 10 {
+                Err(*i)
+            } else {
+                Ok(*i)
+            }
+        });
+        assert_eq!(out, Err(10));
+        assert_eq!(ran.load(Ordering::SeqCst), 11);
+        let stop = AtomicBool::new(true);
+        let out = try_map(&items, 2, &stop, |i| Ok::<_, ()>(*i)).unwrap();
+        assert!(out.iter().all(Option::is_none));
+    }
+}

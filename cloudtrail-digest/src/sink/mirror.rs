@@ -1,0 +1,77 @@
+//! Writing a mirror: object `s3://BUCKET/KEY` becomes `DEST/BUCKET/KEY`, its bytes exactly
+//! as read, each file written under a temporary name and renamed into place, so an
+//! interrupted run never leaves a partial object.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::mirror::{MirrorError, PARTIAL_SUFFIX};
+use crate::source::safe_relative;
+
+/// The destination root of a mirror.
+pub(crate) struct Destination<'a> {
+    root: &'a Path,
+}
+
+impl<'a> Destination<'a> {
+    /// Writes under `root`.
+    pub fn new(root: &'a Path) -> Self {
+        Destination { root }
+    }
+
+    /// The file for `s3://bucket/key`; `None` when the names could leave the root.
+    pub fn target(&self, bucket: &str, key: &str) -> Option<PathBuf> {
+        let b = safe_relative(bucket).ok().filter(|_| !bucket.contains('/'))?;
+        let k = safe_relative(key).ok()?;
+        Some(self.root.join(b).join(k))
+    }
+}
+
+/// The metadata as `aws s3api head-object --query Metadata` prints it.
+pub(crate) fn sidecar_json(entries: &std::collections::BTreeMap<String, String>) -> Vec<u8> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    entries.serialize(&mut ser).expect("strings serialise");
+    out.push(b'\n');
+    out
+}
+
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Writes `reader` to `path` through `.NAME.ctd-partial` beside it and a rename.
+pub(crate) fn write_atomically(path: &Path, reader: &mut dyn Read) -> Result<u64, MirrorError> {
+    let io_err = |error| MirrorError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let dir = path.parent().expect("a file under the destination");
+    fs::create_dir_all(dir).map_err(io_err)?;
+    let name = path.file_name().expect("a file name").to_string_lossy();
+    let temp = dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
+    let written = (|| {
+        let mut file = fs::File::create(&temp)?;
+        let n = io::copy(reader, &mut file)?;
+        file.flush()?;
+        file.sync_all()?;
+        Ok(n)
+    })();
+    match written {
+        Ok(n) => {
+            fs::rename(&temp, path).map_err(io_err)?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&temp);
+            Err(io_err(e))
+        }
+    }
+}

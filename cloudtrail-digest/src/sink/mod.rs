@@ -1,0 +1,9 @@
+//! Sinks: where verdicts go once checked.
+//!
+//! - [`text`]: the reference's text report, byte for byte (`validate-logs`).
+//! - [`audit`]: the audit's text, JSON and NDJSON reports.
+//! - [`mirror`]: the mirror writer (exact bytes, metadata sidecars, atomic renames).
+
+pub(crate) mod audit;
+pub(crate) mod mirror;
+pub(crate) mod text;

@@ -1,0 +1,125 @@
+//! `validate-logs`: the reference's validation of one chain scope over a window, as a
+//! driver over the shared stages: the reference's listing plan, the chain walk, the
+//! digest and log checks, and the ordered pipeline that fetches logs in parallel.
+
+mod walk;
+
+use chrono::{DateTime, Utc};
+
+use self::walk::Walk;
+use crate::fetch::pipeline::{run_inline, run_parallel, Reading, Walker};
+use crate::keys::PublicKeyProvider;
+use crate::layout::ChainScope;
+use crate::source::ObjectSource;
+use crate::verdict::{Event, Summary};
+use crate::Error;
+
+/// One validation run over one chain scope and time window.
+///
+/// ```no_run
+/// # use cloudtrail_digest::*;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mirror = LocalDir::new("evidence")?;
+/// let mut keys = PublicKeySet::new();
+/// keys.add_file("keys.json".as_ref())?;
+/// let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/t")?;
+/// let window = (parse_utc("2026-03-01T00:00:00Z")?, parse_utc("2026-03-02T00:00:00Z")?);
+/// let summary = Validation::new(&mirror, &keys, ChainScope::for_trail(&arn), "my-bucket", window)?
+///     .run(&mut |event| println!("{event:?}"))?;
+/// assert!(!summary.has_failures());
+/// # Ok(()) }
+/// ```
+pub struct Validation<'a> {
+    pub(crate) source: &'a dyn ObjectSource,
+    pub(crate) keys: &'a dyn PublicKeyProvider,
+    pub(crate) scope: ChainScope,
+    pub(crate) bucket: String,
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
+    pub(crate) recover_signatures: bool,
+    accept_decompressed_logs: bool,
+    jobs: usize,
+    prefetch: usize,
+}
+
+impl<'a> Validation<'a> {
+    /// A run over digests of `scope` starting in `bucket`, for `window` = (start, end),
+    /// both inclusive. Fails when start is after end.
+    pub fn new(
+        source: &'a dyn ObjectSource,
+        keys: &'a dyn PublicKeyProvider,
+        scope: ChainScope,
+        bucket: &str,
+        window: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<Self, Error> {
+        if window.0 > window.1 {
+            return Err(Error::InvalidTimeRange);
+        }
+        Ok(Validation {
+            source,
+            keys,
+            scope,
+            bucket: bucket.to_string(),
+            start: window.0,
+            end: window.1,
+            recover_signatures: true,
+            accept_decompressed_logs: true,
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            prefetch: 16,
+        })
+    }
+
+    /// Whether a digest without signature metadata may use the `previousDigestSignature`
+    /// recorded by the digest that follows it (default: yes). The signature is
+    /// verified all the same.
+    pub fn recover_signatures(mut self, yes: bool) -> Self {
+        self.recover_signatures = yes;
+        self
+    }
+
+    /// Whether a log stored already decompressed is accepted when its bytes hash to the
+    /// recorded value (default: yes). The reference reports it as invalid format.
+    pub fn accept_decompressed_logs(mut self, yes: bool) -> Self {
+        self.accept_decompressed_logs = yes;
+        self
+    }
+
+    /// How many log files are read, inflated and hashed at once (default: one per
+    /// core). With 1 everything runs on the calling thread. Output is the same either way.
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// How many digests, by the listing's order, are fetched ahead of need when running
+    /// with more than one job (default 16).
+    pub fn prefetch(mut self, digests: usize) -> Self {
+        self.prefetch = digests;
+        self
+    }
+
+    /// Walks standard digests, then backfill digests, calling `emit` for each event in
+    /// the reference's order. Returns the totals, or the fatal error that stopped the run
+    /// (events emitted before it stand).
+    pub fn run(&self, emit: &mut dyn FnMut(&Event)) -> Result<Summary, Error> {
+        let window = (self.start, self.end);
+        let mut summary = Summary::default();
+        let mut deliver = |event: &Event| {
+            summary.record(event, window);
+            emit(event);
+        };
+        let reading = Reading {
+            source: self.source,
+            jobs: self.jobs,
+            prefetch: self.prefetch,
+            accept_decompressed: self.accept_decompressed_logs,
+        };
+        let walk: Box<Walker<'_>> = Box::new(|sink, fetch| Walk::new(self, sink, fetch).run());
+        if self.jobs <= 1 {
+            run_inline(reading, walk, &mut deliver)?;
+        } else {
+            run_parallel(reading, walk, &mut deliver)?;
+        }
+        Ok(summary)
+    }
+}
