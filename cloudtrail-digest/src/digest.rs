@@ -10,7 +10,7 @@ use crate::gzip::{inflate_digest, sha256_hex, InflateError};
 pub enum DigestParseError {
     /// Not gzip, or truncated.
     NotGzip,
-    /// Inflates beyond [`crate::gzip::MAX_INFLATED_DIGEST`] bytes.
+    /// Inflates beyond [`MAX_INFLATED_DIGEST`](crate::MAX_INFLATED_DIGEST) bytes.
     TooLarge,
     /// The inflated bytes are not JSON.
     NotJson,

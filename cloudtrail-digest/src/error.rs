@@ -2,8 +2,13 @@
 
 use crate::source::{SourceError, SourceErrorKind};
 
-/// A problem that ends validation. Its `Display` text is what the command line prints.
+/// The underlying failure behind an [`Error`], where there is one.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// A problem that ends validation. Its `Display` text is what the command line prints;
+/// [`std::error::Error::source`] gives the underlying failure where there is one.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The trail ARN does not have the shape the reference accepts.
     #[error("Invalid trail ARN provided: {0}")]
@@ -26,6 +31,9 @@ pub enum Error {
         path: String,
         /// What is wrong with it.
         reason: String,
+        /// The read or decoding error behind it.
+        #[source]
+        cause: Option<Cause>,
     },
     /// The object source failed in a way that is not a per-file verdict. A missing
     /// bucket reads as the AWS CLI words it.

@@ -64,6 +64,7 @@ impl PublicKeySet {
         let bad = |reason: String| Error::KeyFile {
             path: name.to_string(),
             reason,
+            cause: None,
         };
         if crate::digest::decoded_size_estimate(bytes) > crate::digest::MAX_DECODED_DIGEST {
             return Err(bad(format!(
@@ -71,7 +72,11 @@ impl PublicKeySet {
                 crate::digest::MAX_DECODED_DIGEST
             )));
         }
-        let doc: Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let doc: Value = serde_json::from_slice(bytes).map_err(|e| Error::KeyFile {
+            path: name.to_string(),
+            reason: format!("not JSON: {e}"),
+            cause: Some(Box::new(e)),
+        })?;
         let list = doc
             .get("PublicKeyList")
             .or_else(|| doc.get("publicKeyList"))
@@ -97,11 +102,16 @@ impl PublicKeySet {
         let fail = |reason: String| Error::KeyFile {
             path: name.clone(),
             reason,
+            cause: None,
         };
         let mut bytes = Vec::new();
         std::fs::File::open(path)
             .and_then(|f| f.take(MAX_KEY_FILE + 1).read_to_end(&mut bytes))
-            .map_err(|e| fail(e.to_string()))?;
+            .map_err(|e| Error::KeyFile {
+                path: name.clone(),
+                reason: e.to_string(),
+                cause: Some(Box::new(e)),
+            })?;
         if bytes.len() as u64 > MAX_KEY_FILE {
             return Err(fail(format!(
                 "larger than {MAX_KEY_FILE} bytes, so not a list-public-keys answer"
@@ -244,5 +254,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("PublicKeyList"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod cause_tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn key_file_errors_name_the_file_and_carry_their_cause() {
+        let mut keys = PublicKeySet::new();
+        let missing = std::path::Path::new("/nonexistent/keys.json");
+        let e = keys.add_file(missing).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("public key file /nonexistent/keys.json: "),
+            "{e}"
+        );
+        let io = e
+            .source()
+            .and_then(|c| c.downcast_ref::<std::io::Error>())
+            .expect("an io::Error cause");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let e = keys.add_json("k.json", b"{not json").unwrap_err();
+        assert!(e
+            .source()
+            .and_then(|c| c.downcast_ref::<serde_json::Error>())
+            .is_some());
+        let e = keys.add_json("k.json", b"{}").unwrap_err();
+        assert!(e.source().is_none(), "nothing underneath a shape error");
     }
 }

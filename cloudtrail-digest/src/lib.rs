@@ -81,10 +81,11 @@ mod verify;
 
 pub use arn::TrailArn;
 pub use dateparse::{parse_date, DateParseError, ParsedDate};
-pub use digest::{Digest, DigestParseError, LogFileRef};
-pub use error::Error;
+pub use digest::{Digest, DigestParseError, LogFileRef, MAX_DECODED_DIGEST};
+pub use error::{Cause, Error};
+pub use gzip::MAX_INFLATED_DIGEST;
 
-pub use keys::{PublicKey, PublicKeyProvider, PublicKeySet};
+pub use keys::{PublicKey, PublicKeyProvider, PublicKeySet, MAX_KEY_FILE};
 pub use layout::{
     chain_label, find_trail_locations, organization_folder, ChainScope, DigestKeyName, LogKeyName,
     TrailLocation,

@@ -10,7 +10,7 @@
 //! trail's own control events (`StopLogging`, ...) found in the logs next to them.
 //!
 //! Everything found is a [`Finding`] (plain data); [`AuditReport`] holds them with
-//! per-chain summaries and the exit code, and [`report`] writes text, JSON or NDJSON.
+//! per-chain summaries and the exit code, and its `write_text`, `write_json` and `write_ndjson` write text, JSON or NDJSON.
 //! The window and "now" are parameters: nothing here reads the clock.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -49,6 +49,23 @@ type Span = (DateTime<Utc>, DateTime<Utc>);
 pub const DEFAULT_DELIVERY_ALLOWANCE: Duration = Duration::minutes(90);
 
 /// One audit over a source, a set of buckets and a window.
+///
+/// ```
+/// use cloudtrail_digest::audit::{Audit, Status};
+/// use cloudtrail_digest::{parse_utc, LocalDir, PublicKeySet};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mirror = LocalDir::new("../testdata/sample/mirror")?;
+/// let mut keys = PublicKeySet::new();
+/// keys.add_file("../testdata/sample/public-keys.json".as_ref())?;
+/// let window = (parse_utc("2026-03-01T00:00:00Z")?, parse_utc("2026-03-02T01:00:00Z")?);
+/// let now = parse_utc("2026-03-03T00:00:00Z")?;
+/// let report = Audit::new(&mirror, &keys, mirror.buckets(), window, now)?.run()?;
+/// assert_eq!(report.exit_code(), 0, "{}", report.verdict());
+/// assert!(report.findings.iter().all(|f| !f.status().is_failure()));
+/// assert!(report.chains.iter().all(|c| c.status == Some(Status::Valid)));
+/// # Ok(()) }
+/// ```
 pub struct Audit<'a> {
     source: &'a dyn ObjectSource,
     keys: &'a dyn PublicKeyProvider,

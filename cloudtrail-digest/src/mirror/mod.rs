@@ -28,11 +28,10 @@ use crate::check::digest::listed_logs_lenient;
 use crate::digest::Digest;
 use crate::fetch::pool;
 use crate::layout::{account_folders, awslogs_folder, key_stamp, region_folder};
-use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination};
+use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination, WriteError};
 use crate::source::{ObjectSource, SourceError, SourceErrorKind, SIDECAR_SUFFIX};
 
-/// Suffix of temporary files (`.NAME.ctd-partial` beside `NAME`).
-pub const PARTIAL_SUFFIX: &str = ".ctd-partial";
+pub use crate::sink::mirror::PARTIAL_SUFFIX;
 
 /// Days a window may span, at most.
 const MAX_DAYS: i64 = 366 * 30;
@@ -76,18 +75,29 @@ pub struct MirrorStats {
     pub bytes: u64,
 }
 
+impl From<WriteError> for MirrorError {
+    fn from(e: WriteError) -> Self {
+        MirrorError::Io {
+            path: e.path,
+            error: e.error,
+        }
+    }
+}
+
 /// Why a mirror run stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MirrorError {
     /// Reading from the source failed (other than a missing object).
     #[error("{}", crate::Error::Source(.0.clone()))]
-    Source(SourceError),
+    Source(#[source] SourceError),
     /// Writing to the destination failed.
     #[error("{path}: {error}")]
     Io {
         /// The file concerned.
         path: PathBuf,
         /// What failed.
+        #[source]
         error: io::Error,
     },
     /// The progress callback asked to stop.

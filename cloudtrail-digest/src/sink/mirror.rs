@@ -6,8 +6,19 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::mirror::{MirrorError, PARTIAL_SUFFIX};
 use crate::source::safe_relative;
+
+/// Suffix of temporary files (`.NAME.ctd-partial` beside `NAME`).
+pub const PARTIAL_SUFFIX: &str = ".ctd-partial";
+
+/// A file that could not be written, and why.
+#[derive(Debug)]
+pub(crate) struct WriteError {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What failed.
+    pub error: io::Error,
+}
 
 /// The destination root of a mirror.
 pub(crate) struct Destination<'a> {
@@ -48,8 +59,8 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// Writes `reader` to `path` through `.NAME.ctd-partial` beside it and a rename.
-pub(crate) fn write_atomically(path: &Path, reader: &mut dyn Read) -> Result<u64, MirrorError> {
-    let io_err = |error| MirrorError::Io {
+pub(crate) fn write_atomically(path: &Path, reader: &mut dyn Read) -> Result<u64, WriteError> {
+    let io_err = |error| WriteError {
         path: path.to_path_buf(),
         error,
     };

@@ -16,17 +16,25 @@ use crate::Error;
 
 /// One validation run over one chain scope and time window.
 ///
-/// ```no_run
+/// ```
 /// # use cloudtrail_digest::*;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let mirror = LocalDir::new("evidence")?;
+/// let mirror = LocalDir::new("../testdata/sample/mirror")?;
 /// let mut keys = PublicKeySet::new();
-/// keys.add_file("keys.json".as_ref())?;
-/// let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/t")?;
+/// keys.add_file("../testdata/sample/public-keys.json".as_ref())?;
+/// let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/sample-trail")?;
 /// let window = (parse_utc("2026-03-01T00:00:00Z")?, parse_utc("2026-03-02T00:00:00Z")?);
-/// let summary = Validation::new(&mirror, &keys, ChainScope::for_trail(&arn), "my-bucket", window)?
-///     .run(&mut |event| println!("{event:?}"))?;
-/// assert!(!summary.has_failures());
+/// let mut invalid = Vec::new();
+/// let summary = Validation::new(&mirror, &keys, ChainScope::for_trail(&arn), "ctd-sample-bucket", window)?
+///     .jobs(2)
+///     .run(&mut |event| {
+///         if let Event::Log { key, verdict, .. } = event {
+///             if !verdict.is_valid() {
+///                 invalid.push(key.clone());
+///             }
+///         }
+///     })?;
+/// assert!(invalid.is_empty() && !summary.has_failures());
 /// # Ok(()) }
 /// ```
 pub struct Validation<'a> {
