@@ -1,12 +1,7 @@
 //! What an audit finds: plain data that tests compare and reports format.
 
-use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
-
-use crate::layout::file_name;
-use crate::source::MetadataOrigin;
-use crate::time::display;
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
+use chrono::{DateTime, Utc};
 
 /// How a finding weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,18 +78,6 @@ impl TrailEvent {
         }
         s
     }
-
-    fn to_json(&self) -> Value {
-        json!({
-            "event": self.name,
-            "time": self.time,
-            "actor": self.actor,
-            "source_ip": self.source_ip,
-            "region": self.region,
-            "bucket": self.log_bucket,
-            "key": self.log_key,
-        })
-    }
 }
 
 /// A digest's state as the audit found it.
@@ -134,7 +117,8 @@ pub enum LinkCheck {
 }
 
 impl LinkCheck {
-    fn as_str(self) -> &'static str {
+    /// The check's name in JSON (`previous_hash`, ...).
+    pub fn as_str(self) -> &'static str {
         match self {
             LinkCheck::PreviousHash => "previous_hash",
             LinkCheck::PreviousSignature => "previous_signature",
@@ -320,31 +304,6 @@ pub enum Finding {
     ChainSummary(ChainSummary),
 }
 
-fn signature_origin(s: SignatureSource) -> &'static str {
-    match s {
-        SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
-        SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",
-        SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
-        SignatureSource::RecoveredFromSuccessor => "next-digest",
-    }
-}
-
-fn hours(n: usize) -> String {
-    if n == 1 {
-        "1 hourly digest".to_string()
-    } else {
-        format!("{n} hourly digests")
-    }
-}
-
-fn explained(events: &[TrailEvent]) -> String {
-    events
-        .iter()
-        .map(TrailEvent::describe)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 impl Finding {
     /// The `kind` word.
     pub fn kind(&self) -> &'static str {
@@ -426,286 +385,5 @@ impl Finding {
             | Finding::Gap { bucket, key, .. } => Some((bucket, key)),
             Finding::MissingDigests { .. } | Finding::ChainSummary(_) => None,
         }
-    }
-
-    /// What it means, in words.
-    pub fn reason(&self) -> String {
-        match self {
-            Finding::Digest { state, .. } => match state {
-                DigestState::Valid { fingerprint, signature, .. } => format!(
-                    "signature verified with key {fingerprint} (signature from {})",
-                    signature_origin(*signature)
-                ),
-                DigestState::Invalid(v) => v.to_string(),
-                DigestState::Missing { reason } => reason.clone(),
-            },
-            Finding::Log { verdict, misplaced, .. } => {
-                let hash = match verdict {
-                    LogVerdict::Valid => "hash matches the digest".to_string(),
-                    v => v.to_string().trim_start_matches("INVALID: ").to_string(),
-                };
-                match misplaced {
-                    Some(m) => format!("{m} ({hash})"),
-                    None => hash,
-                }
-            }
-            Finding::MissingDigests {
-                from, to, count, reason, ..
-            } => format!(
-                "{} missing between {} and {} ({reason})",
-                hours(*count),
-                display(*from),
-                display(*to)
-            ),
-            Finding::Truncation {
-                side,
-                from,
-                to,
-                count,
-                explanation,
-                starting_digest,
-                ..
-            } => {
-                if *starting_digest {
-                    let mut s = format!(
-                        "the chain begins at {}, after {}: its oldest digest is a starting digest (logging or log file validation was turned on then), so nothing before it was removed",
-                        display(*to),
-                        display(*from)
-                    );
-                    if !explanation.is_empty() {
-                        s += &format!("; near it: {}", explained(explanation));
-                    }
-                    return s;
-                }
-                let mut s = match side {
-                    Side::Tail => format!(
-                        "the newest digest ends at {}, well before {}: {} missing or never delivered between {} and {}",
-                        display(*from),
-                        display(*to),
-                        hours(*count),
-                        display(*from),
-                        display(*to)
-                    ),
-                    Side::Head => format!(
-                        "the oldest digest starts at {}, well after {}: {} missing or never delivered between {} and {}",
-                        display(*to),
-                        display(*from),
-                        hours(*count),
-                        display(*from),
-                        display(*to)
-                    ),
-                };
-                if !explanation.is_empty() {
-                    s += &format!("; near it: {}", explained(explanation));
-                }
-                s
-            }
-            Finding::UnreferencedLog { reason, .. } => reason.clone(),
-            Finding::ChainLink {
-                check,
-                previous_key,
-                recorded,
-                actual,
-                ..
-            } => match check {
-                LinkCheck::PreviousHash => format!(
-                    "previousDigestHashValue {recorded} is not the SHA-256 of the previous digest {} ({actual})",
-                    file_name(previous_key)
-                ),
-                LinkCheck::PreviousSignature => format!(
-                    "previousDigestSignature is not the signature of the previous digest {}",
-                    file_name(previous_key)
-                ),
-                LinkCheck::Contiguity => format!(
-                    "digestStartTime {recorded} is not the end of the previous digest {} ({actual})",
-                    file_name(previous_key)
-                ),
-                LinkCheck::PreviousObject => format!(
-                    "names {recorded} as its previous digest, but the digest before it is {actual}"
-                ),
-            },
-            Finding::Gap {
-                from,
-                to,
-                explanation,
-                covered_by_backfill,
-                ..
-            } => {
-                let mut s = format!(
-                    "no digests between {} and {}: the chain restarts (logging or log file validation was off)",
-                    display(*from),
-                    display(*to)
-                );
-                if !explanation.is_empty() {
-                    s += &format!("; explained by {}", explained(explanation));
-                } else if !covered_by_backfill {
-                    s += "; no StopLogging, StartLogging, DeleteTrail, UpdateTrail or PutEventSelectors event of the trail found near it";
-                }
-                if *covered_by_backfill {
-                    s += "; backfill digests cover it";
-                }
-                s
-            }
-            Finding::ChainSummary(c) => {
-                let mut parts = vec![format!(
-                    "{}/{} digests valid",
-                    c.digests_valid,
-                    c.digests_valid + c.digests_invalid + c.digests_missing
-                )];
-                parts.push(format!(
-                    "{}/{} log files valid",
-                    c.logs_valid,
-                    c.logs_valid + c.logs_invalid
-                ));
-                for (n, what) in [
-                    (c.digests_missing, "missing digests"),
-                    (c.unreferenced_logs, "unreferenced log files"),
-                    (c.chain_links_broken, "broken links"),
-                    (c.gaps, "gaps"),
-                    (c.truncations, "truncated ends"),
-                ] {
-                    if n > 0 {
-                        parts.push(format!("{n} {what}"));
-                    }
-                }
-                parts.join(", ")
-            }
-        }
-    }
-
-    /// The finding as one JSON object (the NDJSON schema in the README).
-    pub fn to_json(&self) -> Value {
-        let mut o = Map::new();
-        o.insert("kind".into(), json!(self.kind()));
-        o.insert("status".into(), json!(self.status().as_str()));
-        o.insert("chain".into(), json!(self.chain()));
-        if let Some((b, k)) = self.object() {
-            o.insert("bucket".into(), json!(b));
-            o.insert("key".into(), json!(k));
-        }
-        let t = |d: &DateTime<Utc>| json!(display(*d));
-        match self {
-            Finding::Digest { backfill, state, .. } => {
-                o.insert("backfill".into(), json!(backfill));
-                if let DigestState::Valid {
-                    start,
-                    end,
-                    fingerprint,
-                    signature,
-                } = state
-                {
-                    o.insert("from".into(), t(start));
-                    o.insert("to".into(), t(end));
-                    o.insert("fingerprint".into(), json!(fingerprint));
-                    o.insert("signature_source".into(), json!(signature_origin(*signature)));
-                }
-            }
-            Finding::Log {
-                digest_key, verdict, ..
-            } => {
-                o.insert("digest_key".into(), json!(digest_key));
-                o.insert("verdict".into(), json!(verdict.to_string()));
-            }
-            Finding::MissingDigests {
-                bucket,
-                from,
-                to,
-                count,
-                keys,
-                ..
-            } => {
-                o.insert("bucket".into(), json!(bucket));
-                o.insert("from".into(), t(from));
-                o.insert("to".into(), t(to));
-                o.insert("count".into(), json!(count));
-                o.insert("keys".into(), json!(keys));
-            }
-            Finding::Truncation {
-                side,
-                from,
-                to,
-                count,
-                explanation,
-                starting_digest,
-                ..
-            } => {
-                o.insert("starting_digest".into(), json!(starting_digest));
-                let side = match side {
-                    Side::Head => "head",
-                    Side::Tail => "tail",
-                };
-                o.insert("side".into(), json!(side));
-                o.insert("from".into(), t(from));
-                o.insert("to".into(), t(to));
-                o.insert("count".into(), json!(count));
-                o.insert(
-                    "explanation".into(),
-                    Value::Array(explanation.iter().map(TrailEvent::to_json).collect()),
-                );
-            }
-            Finding::UnreferencedLog { time, .. } => {
-                o.insert("time".into(), time.as_ref().map(t).unwrap_or(Value::Null));
-            }
-            Finding::ChainLink {
-                previous_bucket,
-                previous_key,
-                check,
-                recorded,
-                actual,
-                ..
-            } => {
-                o.insert("previous_bucket".into(), json!(previous_bucket));
-                o.insert("previous_key".into(), json!(previous_key));
-                o.insert("check".into(), json!(check.as_str()));
-                o.insert("recorded".into(), json!(recorded));
-                o.insert("actual".into(), json!(actual));
-            }
-            Finding::Gap {
-                from,
-                to,
-                count,
-                explanation,
-                covered_by_backfill,
-                ..
-            } => {
-                o.insert("from".into(), t(from));
-                o.insert("to".into(), t(to));
-                o.insert("count".into(), json!(count));
-                o.insert("explained".into(), json!(!explanation.is_empty()));
-                o.insert(
-                    "explanation".into(),
-                    Value::Array(explanation.iter().map(TrailEvent::to_json).collect()),
-                );
-                o.insert("covered_by_backfill".into(), json!(covered_by_backfill));
-            }
-            Finding::ChainSummary(c) => {
-                for (k, v) in [
-                    ("buckets", json!(c.buckets)),
-                    ("prefix", json!(c.prefix)),
-                    ("organization_id", json!(c.organization_id)),
-                    ("account_id", json!(c.account_id)),
-                    ("source_region", json!(c.source_region)),
-                    ("trail_name", json!(c.trail_name)),
-                    ("home_region", json!(c.home_region)),
-                    ("backfill", json!(c.backfill)),
-                    ("digests_valid", json!(c.digests_valid)),
-                    ("digests_invalid", json!(c.digests_invalid)),
-                    ("digests_missing", json!(c.digests_missing)),
-                    ("logs_valid", json!(c.logs_valid)),
-                    ("logs_invalid", json!(c.logs_invalid)),
-                    ("unreferenced_logs", json!(c.unreferenced_logs)),
-                    ("chain_links_broken", json!(c.chain_links_broken)),
-                    ("gaps", json!(c.gaps)),
-                    ("gaps_unexplained", json!(c.gaps_unexplained)),
-                    ("truncations", json!(c.truncations)),
-                    ("from", c.covered_from.as_ref().map(t).unwrap_or(Value::Null)),
-                    ("to", c.covered_to.as_ref().map(t).unwrap_or(Value::Null)),
-                ] {
-                    o.insert(k.into(), v);
-                }
-            }
-        }
-        o.insert("reason".into(), json!(self.reason()));
-        Value::Object(o)
     }
 }

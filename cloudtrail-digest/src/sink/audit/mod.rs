@@ -1,6 +1,9 @@
 //! Writing an [`AuditReport`](crate::audit::AuditReport): human text, one JSON document, or NDJSON (one object per
 //! line, for SIEM ingestion). The JSON objects are described in the README.
 
+mod json;
+mod words;
+
 use std::io::{self, Write};
 
 use serde_json::{json, Value};

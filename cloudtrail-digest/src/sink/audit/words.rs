@@ -1,0 +1,179 @@
+//! What each finding means, in the words the text report and the JSON `reason` field use.
+
+use crate::audit::{DigestState, Finding, LinkCheck, Side, TrailEvent};
+use crate::layout::file_name;
+use crate::source::MetadataOrigin;
+use crate::time::display;
+use crate::verdict::{LogVerdict, SignatureSource};
+
+impl Finding {
+    /// What it means, in words.
+    pub fn reason(&self) -> String {
+        match self {
+            Finding::Digest { state, .. } => match state {
+                DigestState::Valid { fingerprint, signature, .. } => format!(
+                    "signature verified with key {fingerprint} (signature from {})",
+                    signature_origin(*signature)
+                ),
+                DigestState::Invalid(v) => v.to_string(),
+                DigestState::Missing { reason } => reason.clone(),
+            },
+            Finding::Log { verdict, misplaced, .. } => {
+                let hash = match verdict {
+                    LogVerdict::Valid => "hash matches the digest".to_string(),
+                    v => v.to_string().trim_start_matches("INVALID: ").to_string(),
+                };
+                match misplaced {
+                    Some(m) => format!("{m} ({hash})"),
+                    None => hash,
+                }
+            }
+            Finding::MissingDigests {
+                from, to, count, reason, ..
+            } => format!(
+                "{} missing between {} and {} ({reason})",
+                hours(*count),
+                display(*from),
+                display(*to)
+            ),
+            Finding::Truncation {
+                side,
+                from,
+                to,
+                count,
+                explanation,
+                starting_digest,
+                ..
+            } => {
+                if *starting_digest {
+                    let mut s = format!(
+                        "the chain begins at {}, after {}: its oldest digest is a starting digest (logging or log file validation was turned on then), so nothing before it was removed",
+                        display(*to),
+                        display(*from)
+                    );
+                    if !explanation.is_empty() {
+                        s += &format!("; near it: {}", explained(explanation));
+                    }
+                    return s;
+                }
+                let mut s = match side {
+                    Side::Tail => format!(
+                        "the newest digest ends at {}, well before {}: {} missing or never delivered between {} and {}",
+                        display(*from),
+                        display(*to),
+                        hours(*count),
+                        display(*from),
+                        display(*to)
+                    ),
+                    Side::Head => format!(
+                        "the oldest digest starts at {}, well after {}: {} missing or never delivered between {} and {}",
+                        display(*to),
+                        display(*from),
+                        hours(*count),
+                        display(*from),
+                        display(*to)
+                    ),
+                };
+                if !explanation.is_empty() {
+                    s += &format!("; near it: {}", explained(explanation));
+                }
+                s
+            }
+            Finding::UnreferencedLog { reason, .. } => reason.clone(),
+            Finding::ChainLink {
+                check,
+                previous_key,
+                recorded,
+                actual,
+                ..
+            } => match check {
+                LinkCheck::PreviousHash => format!(
+                    "previousDigestHashValue {recorded} is not the SHA-256 of the previous digest {} ({actual})",
+                    file_name(previous_key)
+                ),
+                LinkCheck::PreviousSignature => format!(
+                    "previousDigestSignature is not the signature of the previous digest {}",
+                    file_name(previous_key)
+                ),
+                LinkCheck::Contiguity => format!(
+                    "digestStartTime {recorded} is not the end of the previous digest {} ({actual})",
+                    file_name(previous_key)
+                ),
+                LinkCheck::PreviousObject => format!(
+                    "names {recorded} as its previous digest, but the digest before it is {actual}"
+                ),
+            },
+            Finding::Gap {
+                from,
+                to,
+                explanation,
+                covered_by_backfill,
+                ..
+            } => {
+                let mut s = format!(
+                    "no digests between {} and {}: the chain restarts (logging or log file validation was off)",
+                    display(*from),
+                    display(*to)
+                );
+                if !explanation.is_empty() {
+                    s += &format!("; explained by {}", explained(explanation));
+                } else if !covered_by_backfill {
+                    s += "; no StopLogging, StartLogging, DeleteTrail, UpdateTrail or PutEventSelectors event of the trail found near it";
+                }
+                if *covered_by_backfill {
+                    s += "; backfill digests cover it";
+                }
+                s
+            }
+            Finding::ChainSummary(c) => {
+                let mut parts = vec![format!(
+                    "{}/{} digests valid",
+                    c.digests_valid,
+                    c.digests_valid + c.digests_invalid + c.digests_missing
+                )];
+                parts.push(format!(
+                    "{}/{} log files valid",
+                    c.logs_valid,
+                    c.logs_valid + c.logs_invalid
+                ));
+                for (n, what) in [
+                    (c.digests_missing, "missing digests"),
+                    (c.unreferenced_logs, "unreferenced log files"),
+                    (c.chain_links_broken, "broken links"),
+                    (c.gaps, "gaps"),
+                    (c.truncations, "truncated ends"),
+                ] {
+                    if n > 0 {
+                        parts.push(format!("{n} {what}"));
+                    }
+                }
+                parts.join(", ")
+            }
+        }
+    }
+}
+
+pub(super) fn signature_origin(s: SignatureSource) -> &'static str {
+    match s {
+        SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
+        SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",
+        SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
+        SignatureSource::RecoveredFromSuccessor => "next-digest",
+    }
+}
+
+fn hours(n: usize) -> String {
+    if n == 1 {
+        "1 hourly digest".to_string()
+    } else {
+        format!("{n} hourly digests")
+    }
+}
+
+fn explained(events: &[TrailEvent]) -> String {
+    events
+        .iter()
+        .map(TrailEvent::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
