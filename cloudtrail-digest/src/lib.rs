@@ -44,8 +44,8 @@ pub use report::{status_line, TextReport};
 #[cfg(feature = "s3")]
 pub use source::S3Source;
 pub use source::{
-    BucketMap, LocalDir, MapTarget, MappedSource, MetadataOrigin, ObjectSource, SourceError, SourceErrorKind,
-    MAX_WHOLE_OBJECT,
+    BucketMap, LocalDir, MapTarget, MappedSource, MemorySource, MetadataOrigin, ObjectSource, SourceError,
+    SourceErrorKind, MAX_WHOLE_OBJECT,
 };
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};

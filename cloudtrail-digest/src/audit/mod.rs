@@ -96,9 +96,24 @@ impl Metered<'_> {
     }
 }
 
+/// Every method is forwarded, so what the source below answers itself is kept.
 impl ObjectSource for Metered<'_> {
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.inner.list_until(bucket, prefix, start_after, stop)
+    }
+
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
         self.inner.list(bucket, prefix, start_after)
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        self.inner.size(bucket, key)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {

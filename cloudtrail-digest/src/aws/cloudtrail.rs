@@ -92,7 +92,7 @@ impl CloudTrailKeys {
                 &headers,
                 body.to_string().into_bytes(),
             ))
-            .map_err(|e| self.failure(operation, e))?;
+            .map_err(|e| self.failure(operation, e.to_string()))?;
         if response.status != 200 {
             let code = response
                 .error_code()
