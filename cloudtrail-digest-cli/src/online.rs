@@ -57,7 +57,7 @@ impl Online {
         if let Some(s) = &self.session {
             return Ok(Arc::clone(s));
         }
-        let mut settings = cloudtrail_digest::aws::AwsSettings::from_env()?;
+        let mut settings = cloudtrail_digest::aws::AwsSettings::from_env().map_err(|e| e.to_string())?;
         if let Some(e) = &self.aws.endpoint_url {
             settings.s3_endpoint = Some(e.clone());
         }
@@ -71,7 +71,7 @@ impl Online {
         settings.max_concurrency = self.aws.max_concurrency.into();
         settings.read_timeout = Duration::from_secs(self.aws.timeouts.cli_read_timeout);
         settings.connect_timeout = Duration::from_secs(self.aws.timeouts.cli_connect_timeout);
-        let session = cloudtrail_digest::aws::AwsSession::new(settings)?;
+        let session = cloudtrail_digest::aws::AwsSession::new(settings).map_err(|e| e.to_string())?;
         self.session = Some(Arc::clone(&session));
         Ok(session)
     }

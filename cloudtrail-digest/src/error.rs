@@ -66,6 +66,9 @@ pub enum Error {
         operation: String,
         /// What went wrong.
         reason: String,
+        /// The transport or decoding error behind it.
+        #[source]
+        cause: Option<Cause>,
     },
 }
 

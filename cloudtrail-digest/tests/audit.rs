@@ -39,8 +39,14 @@ fn mirror(tag: &str) -> (PathBuf, PublicKeySet) {
 struct Plain(LocalDir);
 
 impl ObjectSource for Plain {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
-        self.0.list(bucket, prefix, start_after)
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.0.list_until(bucket, prefix, start_after, stop)
     }
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
         self.0.get(bucket, key)

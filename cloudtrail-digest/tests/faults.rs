@@ -40,8 +40,14 @@ struct Faulty {
 }
 
 impl ObjectSource for Faulty {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
-        self.inner.list(bucket, prefix, start_after)
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.inner.list_until(bucket, prefix, start_after, stop)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {

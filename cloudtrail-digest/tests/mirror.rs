@@ -140,8 +140,14 @@ impl Read for HalfThenError {
 }
 
 impl ObjectSource for Flaky {
-    fn list(&self, b: &str, p: &str, s: &str) -> Result<Vec<String>, SourceError> {
-        self.0.list(b, p, s)
+    fn list_until(
+        &self,
+        b: &str,
+        p: &str,
+        s: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.0.list_until(b, p, s, stop)
     }
     fn get(&self, b: &str, k: &str) -> Result<Object, SourceError> {
         self.0.get(b, k)

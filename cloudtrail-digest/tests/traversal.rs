@@ -116,7 +116,13 @@ struct Memory {
 }
 
 impl ObjectSource for Memory {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        _stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
         Ok(self
             .objects
             .keys()

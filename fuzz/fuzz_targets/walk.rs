@@ -18,7 +18,13 @@ struct One {
 }
 
 impl ObjectSource for One {
-    fn list(&self, _: &str, prefix: &str, after: &str) -> Result<Vec<String>, SourceError> {
+    fn list_until(
+        &self,
+        _: &str,
+        prefix: &str,
+        after: &str,
+        _: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
         Ok(if KEY.starts_with(prefix) && KEY > after {
             vec![KEY.to_string()]
         } else {

@@ -70,6 +70,20 @@ impl CloudTrailKeys {
         Error::Service {
             operation: format!("CloudTrail {operation} in {}", self.region),
             reason: reason.into(),
+            cause: None,
+        }
+    }
+
+    fn failure_from(
+        &self,
+        operation: &str,
+        reason: String,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Service {
+            operation: format!("CloudTrail {operation} in {}", self.region),
+            reason,
+            cause: Some(Box::new(cause)),
         }
     }
 
@@ -92,7 +106,7 @@ impl CloudTrailKeys {
                 &headers,
                 body.to_string().into_bytes(),
             ))
-            .map_err(|e| self.failure(operation, e))?;
+            .map_err(|e| self.failure_from(operation, e.to_string(), e))?;
         if response.status != 200 {
             let code = response
                 .error_code()
@@ -103,7 +117,7 @@ impl CloudTrailKeys {
             ));
         }
         serde_json::from_slice(&response.body)
-            .map_err(|e| self.failure(operation, format!("answer is not JSON: {e}")))
+            .map_err(|e| self.failure_from(operation, format!("answer is not JSON: {e}"), e))
     }
 
     /// The `PublicKeyList` entries for `[start, end]`, as CloudTrail returns them (all

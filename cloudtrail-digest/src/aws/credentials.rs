@@ -19,10 +19,11 @@ use std::time::Duration;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential, AwsCredentialProvider};
 use object_store::{BackoffConfig, RetryConfig, StaticCredentialProvider};
 
-use super::AwsSettings;
+use super::{AwsError, AwsSettings};
 
 /// Where a session's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CredentialSource {
     /// No credentials: requests are sent unsigned.
     Anonymous,
@@ -66,7 +67,7 @@ fn static_provider(key_id: String, secret_key: String, token: Option<String>) ->
     }))
 }
 
-pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
+pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError> {
     let profile_name = settings.profile.clone().unwrap_or_else(|| "default".to_string());
     let profile = load_profile(&profile_name)?;
     let profile_region = profile.as_ref().and_then(|p| p.get("region").cloned());
@@ -115,18 +116,17 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
             .into_iter()
             .find(|k| p.contains_key(*k))
         {
-            return Err(format!(
-                "profile {profile_name} uses {kind}, which this tool does not resolve; export temporary \
-                 credentials first, for example: eval \"$(aws configure export-credentials --profile \
-                 {profile_name} --format env)\""
-            ));
+            return Err(AwsError::UnsupportedProfile {
+                profile: profile_name,
+                setting: kind.to_string(),
+            });
         }
     } else if settings.profile.is_some() {
-        return Err(format!(
-            "the config profile ({profile_name}) could not be found in {} or {}",
-            credentials_file().display(),
-            config_file().display()
-        ));
+        return Err(AwsError::ProfileNotFound {
+            profile: profile_name,
+            credentials_file: credentials_file(),
+            config_file: config_file(),
+        });
     }
     // Roles: object_store's providers, configured from the environment alone.
     let mut builder = AmazonS3Builder::new()
@@ -149,10 +149,13 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
     let mut any_role_var = false;
     for name in role_vars {
         if let Some(value) = env(name) {
-            let key: AmazonS3ConfigKey = name
-                .to_ascii_lowercase()
-                .parse()
-                .map_err(|e| format!("{name}: {e}"))?;
+            let key: AmazonS3ConfigKey =
+                name.to_ascii_lowercase()
+                    .parse()
+                    .map_err(|e| AwsError::RoleSetting {
+                        name: name.to_string(),
+                        source: Box::new(e),
+                    })?;
             builder = builder.with_config(key, value);
             any_role_var = true;
         }
@@ -167,16 +170,11 @@ pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, String> {
         return done(None, CredentialSource::Anonymous);
     }
     if !any_role_var && env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-        return Err(
-            "Unable to locate credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                    choose a profile with --profile or AWS_PROFILE, or use --no-sign-request for \
-                    public buckets"
-                .to_string(),
-        );
+        return Err(AwsError::NoCredentials);
     }
     let store = builder
         .build()
-        .map_err(|e| format!("cannot set up role credentials: {e}"))?;
+        .map_err(|e| AwsError::RoleCredentials(Box::new(e)))?;
     done(Some(Arc::clone(store.credentials())), CredentialSource::Roles)
 }
 
@@ -212,11 +210,11 @@ fn config_file() -> PathBuf {
 
 /// The profile's settings: the config file's `[profile NAME]` (or `[default]`) section
 /// under the credentials file's `[NAME]` section. `None` when neither file has it.
-fn load_profile(name: &str) -> Result<Option<BTreeMap<String, String>>, String> {
+fn load_profile(name: &str) -> Result<Option<BTreeMap<String, String>>, AwsError> {
     let read = |path: PathBuf| match std::fs::read_to_string(&path) {
         Ok(text) => Ok(parse_ini(&text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(source) => Err(AwsError::ReadFile { path, source }),
     };
     let config = read(config_file())?;
     let credentials = read(credentials_file())?;
@@ -264,22 +262,28 @@ fn parse_ini(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
 }
 
 /// Runs a profile's `credential_process` and reads the JSON it prints.
-fn run_credential_process(command: &str, profile: &str) -> Result<AwsCredential, String> {
+fn run_credential_process(command: &str, profile: &str) -> Result<AwsCredential, AwsError> {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .output()
-        .map_err(|e| format!("profile {profile}: cannot run credential_process: {e}"))?;
+        .map_err(|source| AwsError::CredentialProcessStart {
+            profile: profile.to_string(),
+            source,
+        })?;
     if !out.status.success() {
-        return Err(format!(
-            "profile {profile}: credential_process failed ({})",
-            out.status
-        ));
+        return Err(AwsError::CredentialProcessFailed {
+            profile: profile.to_string(),
+            status: out.status,
+        });
     }
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .map_err(|e| format!("profile {profile}: credential_process did not print JSON: {e}"))?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|source| AwsError::CredentialProcessOutput {
+            profile: profile.to_string(),
+            source,
+        })?;
     let field = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(str::to_string);
     match (field("AccessKeyId"), field("SecretAccessKey")) {
         (Some(key_id), Some(secret_key)) => Ok(AwsCredential {
@@ -287,9 +291,9 @@ fn run_credential_process(command: &str, profile: &str) -> Result<AwsCredential,
             secret_key,
             token: field("SessionToken"),
         }),
-        _ => Err(format!(
-            "profile {profile}: credential_process printed no AccessKeyId/SecretAccessKey"
-        )),
+        _ => Err(AwsError::CredentialProcessIncomplete {
+            profile: profile.to_string(),
+        }),
     }
 }
 

@@ -9,6 +9,44 @@ use object_store::client::{HttpRequest, HttpRequestBody};
 
 use super::{AwsSession, MAX_BACKOFF};
 
+/// A request that got no answer, or could not be made, with the failure underneath as
+/// its `source()`.
+#[derive(Debug)]
+pub(crate) struct RequestError {
+    message: String,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl RequestError {
+    /// `message`, caused by `cause`.
+    pub(crate) fn new(message: String, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        RequestError {
+            message,
+            cause: Some(cause.into()),
+        }
+    }
+
+    /// The same failure, its message followed by ` (more)`.
+    fn with_note(mut self, more: &str) -> Self {
+        self.message = format!("{} ({more})", self.message);
+        self
+    }
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// An answer, whatever its status.
 pub(crate) struct Response {
     pub status: u16,
@@ -148,7 +186,7 @@ pub(crate) async fn send(
     url: &str,
     headers: &[(&str, &str)],
     body: Vec<u8>,
-) -> Result<Response, String> {
+) -> Result<Response, RequestError> {
     let retries = session.settings().max_retries as u32;
     let window = session.settings().retry_window();
     let started = std::time::Instant::now();
@@ -161,7 +199,7 @@ pub(crate) async fn send(
         }
         let mut request: HttpRequest = builder
             .body(HttpRequestBody::from(body.clone()))
-            .map_err(|e| format!("bad request for {url}: {e}"))?;
+            .map_err(|e| RequestError::new(format!("bad request for {url}: {e}"), e))?;
         super::sign(credential.as_deref(), service, region, &mut request)?;
         let outgoing = session
             .http()
@@ -178,19 +216,28 @@ pub(crate) async fn send(
                         headers,
                         body,
                     }),
-                    Err(e) => Err(format!(
-                        "{method} {url}: reading the answer failed: {}",
-                        error_chain(&e.without_url())
-                    )),
+                    Err(e) => {
+                        let e = e.without_url();
+                        Err(RequestError::new(
+                            format!("{method} {url}: reading the answer failed: {}", error_chain(&e)),
+                            e,
+                        ))
+                    }
                 }
             }
-            Err(e) => Err(format!("{method} {url}: {}", error_chain(&e.without_url()))),
+            Err(e) => {
+                let e = e.without_url();
+                Err(RequestError::new(
+                    format!("{method} {url}: {}", error_chain(&e)),
+                    e,
+                ))
+            }
         };
         attempt += 1;
         let exhausted = attempt > retries || started.elapsed() > window;
         match outcome {
             Ok(r) if !retryable(&r) || exhausted => return Ok(r),
-            Err(e) if exhausted => return Err(format!("{e} ({})", attempts_made(attempt, started))),
+            Err(e) if exhausted => return Err(e.with_note(&attempts_made(attempt, started))),
             _ => tokio::time::sleep(backoff(attempt)).await,
         }
     }

@@ -13,12 +13,16 @@ use object_store::aws::{AwsAuthorizer, AwsCredential, AwsCredentialProvider};
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
+use self::http::RequestError;
+
 mod cloudtrail;
 mod credentials;
+mod error;
 pub(crate) mod http;
 
 pub use cloudtrail::{CloudTrailKeys, TrailDescription};
 pub use credentials::CredentialSource;
+pub use error::AwsError;
 
 /// Where and how to reach AWS.
 #[derive(Debug, Clone)]
@@ -73,7 +77,7 @@ impl AwsSettings {
     /// `AWS_ENDPOINT_URL`) for CloudTrail, `AWS_PROFILE`, `AWS_REGION` /
     /// `AWS_DEFAULT_REGION`, and `AWS_MAX_ATTEMPTS` (attempts of a request, retries
     /// plus one). Fails only on an `AWS_MAX_ATTEMPTS` that is not a number of 1 or more.
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, AwsError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let mut settings = AwsSettings {
             s3_endpoint: var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL")),
@@ -101,12 +105,12 @@ impl AwsSettings {
 pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 /// Attempts from an `AWS_MAX_ATTEMPTS` value: a whole number, 1 or more.
-fn parse_max_attempts(value: &str) -> Result<usize, String> {
+fn parse_max_attempts(value: &str) -> Result<usize, AwsError> {
     match value.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
-        _ => Err(format!(
-            "AWS_MAX_ATTEMPTS={value}: expected a whole number of attempts, 1 or more"
-        )),
+        _ => Err(AwsError::MaxAttempts {
+            value: value.to_string(),
+        }),
     }
 }
 
@@ -135,7 +139,7 @@ impl AwsSession {
     /// Resolves credentials (see [`CredentialSource`]) and starts the runtime. Nothing is
     /// sent yet; credentials that need a request (container or instance roles) are
     /// fetched on first use.
-    pub fn new(settings: AwsSettings) -> Result<Arc<AwsSession>, String> {
+    pub fn new(settings: AwsSettings) -> Result<Arc<AwsSession>, AwsError> {
         // TLS for reqwest and object_store, with ring (already used for RSA here).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -143,13 +147,13 @@ impl AwsSession {
             .thread_name("ctd-aws")
             .enable_all()
             .build()
-            .map_err(|e| format!("cannot start the AWS client runtime: {e}"))?;
+            .map_err(AwsError::Runtime)?;
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
             .connect_timeout(settings.connect_timeout)
             .read_timeout(settings.read_timeout)
             .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .map_err(|e| AwsError::HttpClient(Box::new(e)))?;
         let resolved = credentials::resolve(&settings)?;
         let default_region = settings
             .region
@@ -208,14 +212,15 @@ impl AwsSession {
     }
 
     /// Current credentials, or `None` for anonymous access.
-    pub(crate) async fn credential(&self) -> Result<Option<Arc<AwsCredential>>, String> {
+    pub(crate) async fn credential(&self) -> Result<Option<Arc<AwsCredential>>, RequestError> {
         match &self.credentials {
             None => Ok(None),
-            Some(p) => p
-                .get_credential()
-                .await
-                .map(Some)
-                .map_err(|e| format!("cannot get AWS credentials ({}): {e}", self.credential_source)),
+            Some(p) => p.get_credential().await.map(Some).map_err(|e| {
+                RequestError::new(
+                    format!("cannot get AWS credentials ({}): {e}", self.credential_source),
+                    e,
+                )
+            }),
         }
     }
 }
@@ -226,11 +231,11 @@ pub(crate) fn sign(
     service: &str,
     region: &str,
     request: &mut object_store::client::HttpRequest,
-) -> Result<(), String> {
+) -> Result<(), RequestError> {
     if let Some(c) = credential {
         AwsAuthorizer::new(c, service, region)
             .try_authorize(request, None)
-            .map_err(|e| format!("cannot sign the request: {e}"))?;
+            .map_err(|e| RequestError::new(format!("cannot sign the request: {e}"), e))?;
     }
     Ok(())
 }
@@ -251,10 +256,10 @@ mod tests {
 
     #[test]
     fn max_attempts_are_one_or_more() {
-        assert_eq!(parse_max_attempts("1"), Ok(1));
-        assert_eq!(parse_max_attempts(" 3 "), Ok(3));
+        assert_eq!(parse_max_attempts("1").unwrap(), 1);
+        assert_eq!(parse_max_attempts(" 3 ").unwrap(), 3);
         for bad in ["0", "-1", "two", "1.5"] {
-            let e = parse_max_attempts(bad).unwrap_err();
+            let e = parse_max_attempts(bad).unwrap_err().to_string();
             assert!(e.starts_with(&format!("AWS_MAX_ATTEMPTS={bad}:")), "{e}");
         }
     }

@@ -180,17 +180,21 @@ impl LocalDir {
         };
         match self.check_inside(&sidecar, bucket, key) {
             Err(e) if e.kind == SourceErrorKind::NotFound => {} // no sidecar: try xattrs
-            Err(e) => return Err(unusable(e.detail)),
+            Err(e) => {
+                let why = unusable(e.detail.clone());
+                return Err(why.with_cause(e));
+            }
             Ok(()) => {
                 let mut bytes = Vec::new();
                 fs::File::open(&sidecar)
                     .and_then(|f| f.take(MAX_SIDECAR + 1).read_to_end(&mut bytes))
-                    .map_err(|e| unusable(e.to_string()))?;
+                    .map_err(|e| unusable(e.to_string()).with_cause(e))?;
                 if bytes.len() as u64 > MAX_SIDECAR {
                     return Err(unusable(format!("larger than {MAX_SIDECAR} bytes")));
                 }
                 return Ok(Metadata {
-                    entries: parse_metadata_sidecar(&bytes).map_err(unusable)?,
+                    entries: parse_metadata_sidecar(&bytes)
+                        .map_err(|e| unusable(e.to_string()).with_cause(e))?,
                     origin: Some(MetadataOrigin::Sidecar),
                 });
             }
@@ -210,7 +214,14 @@ impl LocalDir {
 }
 
 impl ObjectSource for LocalDir {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+    /// Every key: a directory is listed in one go, so `stop` is not needed.
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        _stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
         let dir = self.bucket_dir(bucket)?;
         // Walk only the deepest directory the prefix names.
         let dir_part = prefix.rfind('/').map(|i| &prefix[..i]).unwrap_or("");
@@ -269,9 +280,14 @@ impl ObjectSource for LocalDir {
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
         let dir = self.bucket_dir(bucket)?;
-        let dir = match prefix.strip_suffix('/') {
-            None if prefix.is_empty() => dir,
-            None => return Ok(Vec::new()),
+        // The folder the prefix ends in, and the start of the names wanted in it (empty
+        // when the prefix ends with `/`).
+        let (dir_part, name_start) = match prefix.rfind('/') {
+            Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+            None => ("", prefix),
+        };
+        let dir = match dir_part.strip_suffix('/') {
+            None => dir,
             Some(p) => match safe_relative(p) {
                 Ok(rel) => dir.join(rel),
                 Err(_) => return Ok(Vec::new()),
@@ -288,13 +304,16 @@ impl ObjectSource for LocalDir {
             let Ok(name) = entry.file_name().into_string() else {
                 continue; // S3 keys are UTF-8
             };
+            if !name.starts_with(name_start) {
+                continue;
+            }
             let file_type = entry
                 .file_type()
                 .map_err(|e| io_error(e, &entry.path(), bucket, prefix))?;
             let is_folder = file_type.is_dir()
                 || (file_type.is_symlink() && self.linked_folder(&entry.path(), bucket, prefix)?.is_some());
             if is_folder {
-                folders.push(format!("{prefix}{name}/"));
+                folders.push(format!("{dir_part}{name}/"));
             }
         }
         folders.sort();
@@ -360,7 +379,7 @@ fn io_error(e: io::Error, path: &Path, bucket: &str, key: &str) -> SourceError {
         _ if e.raw_os_error() == Some(36) => SourceErrorKind::NotFound,
         _ => SourceErrorKind::Other,
     };
-    SourceError::new(kind, bucket, key, format!("{}: {e}", path.display()))
+    SourceError::new(kind, bucket, key, format!("{}: {e}", path.display())).with_cause(e)
 }
 
 /// Turns a key into a relative path, refusing anything that could name a file outside
@@ -395,17 +414,40 @@ pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
     Ok(rel)
 }
 
+/// Why a metadata sidecar cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SidecarError {
+    /// The bytes are not JSON.
+    #[error("not JSON ({0})")]
+    NotJson(#[source] serde_json::Error),
+    /// The JSON is not an object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// An entry's value is not a string.
+    #[error("value of {name:?} is not a string: {value}")]
+    NotAString {
+        /// The entry's name.
+        name: String,
+        /// Its value, as JSON.
+        value: String,
+    },
+}
+
 /// Reads a metadata sidecar: a JSON object of string values (what
 /// `aws s3api head-object --query Metadata` prints).
-pub fn parse_metadata_sidecar(bytes: &[u8]) -> Result<BTreeMap<String, String>, String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON ({e})"))?;
+pub fn parse_metadata_sidecar(bytes: &[u8]) -> Result<BTreeMap<String, String>, SidecarError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(SidecarError::NotJson)?;
     let serde_json::Value::Object(map) = value else {
-        return Err("not a JSON object".into());
+        return Err(SidecarError::NotAnObject);
     };
     map.into_iter()
         .map(|(k, v)| match v {
             serde_json::Value::String(s) => Ok((k, s)),
-            other => Err(format!("value of {k:?} is not a string: {other}")),
+            other => Err(SidecarError::NotAString {
+                name: k,
+                value: other.to_string(),
+            }),
         })
         .collect()
 }
@@ -503,6 +545,36 @@ mod tests {
             PathBuf::from("a/b.json.gz")
         );
         assert!(safe_relative(&"a".repeat(1024)).is_ok());
+    }
+
+    #[test]
+    fn sidecar_errors_say_what_is_wrong() {
+        let text = |b: &[u8]| parse_metadata_sidecar(b).unwrap_err().to_string();
+        assert!(text(b"{").starts_with("not JSON ("), "{}", text(b"{"));
+        assert!(std::error::Error::source(&parse_metadata_sidecar(b"{").unwrap_err()).is_some());
+        assert_eq!(text(b"[1]"), "not a JSON object");
+        assert_eq!(
+            text(br#"{"signature": 1}"#),
+            r#"value of "signature" is not a string: 1"#
+        );
+        assert_eq!(
+            parse_metadata_sidecar(br#"{"signature": "ab"}"#).unwrap()["signature"],
+            "ab"
+        );
+    }
+
+    #[test]
+    fn errors_keep_their_cause_which_equality_ignores() {
+        let root = tempdir("cause");
+        fs::create_dir_all(root.join("bkt")).unwrap();
+        let src = LocalDir::new(&root).unwrap();
+        let err = src.get("bkt", "missing").unwrap_err();
+        let cause = std::error::Error::source(&err).and_then(|c| c.downcast_ref::<io::Error>());
+        assert_eq!(cause.map(io::Error::kind), Some(io::ErrorKind::NotFound));
+        let plain = SourceError::new(err.kind, &err.bucket, &err.key, err.detail.clone());
+        assert_eq!(plain, err);
+        assert!(std::error::Error::source(&plain).is_none());
+        fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

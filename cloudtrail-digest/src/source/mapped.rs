@@ -125,11 +125,48 @@ impl MapTarget {
     }
 }
 
-impl ObjectSource for MappedSource {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
-        self.list_until(bucket, prefix, start_after, &|_| false)
+impl MappedSource {
+    /// A listing of `bucket` under `prefix` after `start_after`, through `list` (one of
+    /// the target's listing methods, given the target bucket, prefix, start-after and a
+    /// stop test on target keys) with the original names put back.
+    fn listing(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: Option<&dyn Fn(&str) -> bool>,
+    ) -> Result<Vec<String>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => match stop {
+                Some(stop) => s.list_until(b, prefix, start_after, stop),
+                None => s.list(b, prefix, start_after),
+            },
+            Route::Mapped(t) => {
+                let after = if start_after.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}{start_after}", t.prefix)
+                };
+                let inner_prefix = format!("{}{prefix}", t.prefix);
+                let keys = match stop {
+                    Some(stop) => t.source.list_until(&t.bucket, &inner_prefix, &after, &|k| {
+                        k.strip_prefix(&t.prefix).is_some_and(stop)
+                    }),
+                    None => t.source.list(&t.bucket, &inner_prefix, &after),
+                }
+                .map_err(|e| t.original(e, bucket, prefix))?;
+                Ok(keys
+                    .into_iter()
+                    .filter_map(|k| k.strip_prefix(&t.prefix).map(str::to_string))
+                    .collect())
+            }
+        }
     }
+}
 
+/// Every method is forwarded to the same method of the source below, so what a backend
+/// answers itself (S3's delimiter listing, its HEAD for a size) is used through a map.
+impl ObjectSource for MappedSource {
     fn list_until(
         &self,
         bucket: &str,
@@ -137,26 +174,11 @@ impl ObjectSource for MappedSource {
         start_after: &str,
         stop: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<String>, SourceError> {
-        match self.route(bucket)? {
-            Route::Direct(s, b) => s.list_until(b, prefix, start_after, stop),
-            Route::Mapped(t) => {
-                let after = if start_after.is_empty() {
-                    String::new()
-                } else {
-                    format!("{}{start_after}", t.prefix)
-                };
-                let keys = t
-                    .source
-                    .list_until(&t.bucket, &format!("{}{prefix}", t.prefix), &after, &|k| {
-                        k.strip_prefix(&t.prefix).is_some_and(stop)
-                    })
-                    .map_err(|e| t.original(e, bucket, prefix))?;
-                Ok(keys
-                    .into_iter()
-                    .filter_map(|k| k.strip_prefix(&t.prefix).map(str::to_string))
-                    .collect())
-            }
-        }
+        self.listing(bucket, prefix, start_after, Some(stop))
+    }
+
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.listing(bucket, prefix, start_after, None)
     }
 
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
@@ -211,6 +233,83 @@ mod tests {
     use super::*;
     use crate::source::SourceErrorKind;
     use std::fs;
+    use std::sync::Mutex;
+
+    /// Answers every method itself and notes which one was asked.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<&'static str>>);
+
+    impl Recorder {
+        fn note(&self, method: &'static str) {
+            self.0.lock().unwrap().push(method);
+        }
+
+        fn take(&self) -> Vec<&'static str> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    impl ObjectSource for Recorder {
+        fn list_until(
+            &self,
+            _: &str,
+            p: &str,
+            _: &str,
+            _: &dyn Fn(&str) -> bool,
+        ) -> Result<Vec<String>, SourceError> {
+            self.note("list_until");
+            Ok(vec![format!("{p}k")])
+        }
+        fn list(&self, _: &str, p: &str, _: &str) -> Result<Vec<String>, SourceError> {
+            self.note("list");
+            Ok(vec![format!("{p}k")])
+        }
+        fn get(&self, _: &str, _: &str) -> Result<Object, SourceError> {
+            self.note("get");
+            Ok(Object {
+                body: Vec::new(),
+                metadata: Default::default(),
+            })
+        }
+        fn open(&self, _: &str, _: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+            self.note("open");
+            Ok(Box::new(std::io::empty()))
+        }
+        fn size(&self, _: &str, _: &str) -> Result<Option<u64>, SourceError> {
+            self.note("size");
+            Ok(Some(7))
+        }
+        fn list_folders(&self, _: &str, p: &str) -> Result<Vec<String>, SourceError> {
+            self.note("list_folders");
+            Ok(vec![format!("{p}f/")])
+        }
+    }
+
+    #[test]
+    fn forwards_every_method_to_the_same_method_below() {
+        let below = Arc::new(Recorder::default());
+        let mut map = BucketMap::new();
+        map.insert(
+            "orig".into(),
+            MapTarget::bucket(Arc::clone(&below) as Arc<dyn ObjectSource>, "copy", "pre"),
+        );
+        let src = MappedSource::new(Some(Arc::clone(&below) as Arc<dyn ObjectSource>), map);
+        // Through the mapping and straight to the default source alike.
+        for bucket in ["orig", "direct"] {
+            assert_eq!(src.list(bucket, "a/", "").unwrap(), vec!["a/k"]);
+            assert_eq!(below.take(), ["list"], "{bucket}");
+            assert_eq!(src.list_until(bucket, "a/", "", &|_| true).unwrap(), vec!["a/k"]);
+            assert_eq!(below.take(), ["list_until"], "{bucket}");
+            assert_eq!(src.list_folders(bucket, "a/").unwrap(), vec!["a/f/"]);
+            assert_eq!(below.take(), ["list_folders"], "{bucket}");
+            assert_eq!(src.size(bucket, "k").unwrap(), Some(7));
+            assert_eq!(below.take(), ["size"], "{bucket}");
+            src.get(bucket, "k").unwrap();
+            assert_eq!(below.take(), ["get"], "{bucket}");
+            src.open(bucket, "k").unwrap();
+            assert_eq!(below.take(), ["open"], "{bucket}");
+        }
+    }
 
     #[test]
     fn reads_original_names_from_a_prefix_of_another_bucket_and_a_directory() {

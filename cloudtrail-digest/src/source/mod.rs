@@ -1,18 +1,28 @@
 //! Where objects come from. One narrow trait, several backends; the traversal never
 //! knows which one it reads.
+//!
+//! [`ObjectSource`] has one required listing method, [`ObjectSource::list_until`]; the
+//! other listings ([`ObjectSource::list`], [`ObjectSource::list_folders`]) and
+//! [`ObjectSource::size`] are provided on top of it and of [`ObjectSource::open`].
+//! Backends: [`MemorySource`] (objects held in memory), [`LocalDir`] (a mirror on
+//! disk), [`MappedSource`] (original bucket names read from elsewhere) and, with the
+//! `s3` feature, `S3Source`.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
 mod local;
 mod mapped;
+mod memory;
 #[cfg(feature = "s3")]
 mod s3;
 
 pub(crate) use local::safe_relative;
-pub use local::{parse_metadata_sidecar, LocalDir, SIDECAR_SUFFIX};
+pub use local::{parse_metadata_sidecar, LocalDir, SidecarError, SIDECAR_SUFFIX};
 pub use mapped::{BucketMap, MapTarget, MappedSource};
+pub use memory::MemorySource;
 #[cfg(feature = "s3")]
 pub use s3::S3Source;
 
@@ -27,6 +37,7 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 
 /// Why an object could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SourceErrorKind {
     /// No such object (S3 `NoSuchKey`). A verdict, not a fatal error.
     NotFound,
@@ -41,8 +52,16 @@ pub enum SourceErrorKind {
     Other,
 }
 
+/// The error underneath a [`SourceError`], shared so that the error stays `Clone`.
+type Cause = Arc<dyn std::error::Error + Send + Sync>;
+
 /// An error from an object source, naming the object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its [`std::error::Error::source`] is the failure underneath, when there is one (the
+/// `std::io::Error` of a local file, the object store's or the HTTP client's error);
+/// its text is already part of [`SourceError::detail`]. Equality compares kind, bucket,
+/// key and detail, not the cause.
+#[derive(Debug, Clone)]
 pub struct SourceError {
     /// What kind of failure.
     pub kind: SourceErrorKind,
@@ -52,6 +71,7 @@ pub struct SourceError {
     pub key: String,
     /// Human-readable detail.
     pub detail: String,
+    cause: Option<Cause>,
 }
 
 impl SourceError {
@@ -62,9 +82,26 @@ impl SourceError {
             bucket: bucket.to_string(),
             key: key.to_string(),
             detail: detail.into(),
+            cause: None,
         }
     }
+
+    /// The same error, with `cause` as its [`std::error::Error::source`]. The detail is
+    /// not changed: it should already say what the cause says.
+    pub fn with_cause(mut self, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.cause = Some(Arc::from(cause.into()));
+        self
+    }
 }
+
+impl PartialEq for SourceError {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.bucket, &self.key, &self.detail)
+            == (other.kind, &other.bucket, &other.key, &other.detail)
+    }
+}
+
+impl Eq for SourceError {}
 
 /// The refusal of an object larger than [`MAX_WHOLE_OBJECT`].
 pub(crate) fn too_large(bucket: &str, key: &str, size: u64) -> SourceError {
@@ -88,10 +125,17 @@ impl fmt::Display for SourceError {
     }
 }
 
-impl std::error::Error for SourceError {}
+impl std::error::Error for SourceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Where an object's user metadata was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MetadataOrigin {
     /// The object store itself (S3 `x-amz-meta-*` headers).
     Service,
@@ -120,23 +164,35 @@ pub struct Object {
 }
 
 /// A store of objects addressed by bucket and key, as S3 addresses them.
+///
+/// A backend implements one listing, [`ObjectSource::list_until`], and the two reads,
+/// [`ObjectSource::get`] and [`ObjectSource::open`]; [`ObjectSource::list`],
+/// [`ObjectSource::list_folders`] and [`ObjectSource::size`] are provided on top of them
+/// and may be overridden where the store answers them faster (S3 lists folders with a
+/// delimiter and asks a size with HEAD). A source that wraps another forwards every
+/// method, provided ones included, so that an override underneath is never lost.
 pub trait ObjectSource: Send + Sync {
     /// Keys of `bucket` that start with `prefix` and sort strictly after `start_after`,
-    /// in S3 order (UTF-8 byte order).
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError>;
-
-    /// Like [`ObjectSource::list`], but a store that fetches the listing in pages may
-    /// stop after the page holding the first key for which `stop` holds (the keys up to
-    /// and including that one are always returned). The default lists everything.
+    /// in S3 order (UTF-8 byte order), but a store that fetches the listing in pages may
+    /// stop after the page holding the first key for which `stop` holds: the keys up to
+    /// and including that one are always returned, and what is returned is always the
+    /// start of the full listing, in order. A store that does not page returns
+    /// everything, as [`ObjectSource::list`] does. `prefix` need not end with `/`.
+    ///
+    /// This is the one listing a backend must implement.
     fn list_until(
         &self,
         bucket: &str,
         prefix: &str,
         start_after: &str,
         stop: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<String>, SourceError> {
-        let _ = stop;
-        self.list(bucket, prefix, start_after)
+    ) -> Result<Vec<String>, SourceError>;
+
+    /// Keys of `bucket` that start with `prefix` and sort strictly after `start_after`,
+    /// in S3 order (UTF-8 byte order): all of them. The default is
+    /// [`ObjectSource::list_until`] with a `stop` that never holds.
+    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
+        self.list_until(bucket, prefix, start_after, &|_| false)
     }
 
     /// The whole object with its user metadata. Objects larger than
@@ -151,8 +207,9 @@ pub trait ObjectSource: Send + Sync {
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         match self.open(bucket, key) {
             Ok(mut r) => {
-                let n = std::io::copy(&mut r, &mut std::io::sink())
-                    .map_err(|e| SourceError::new(SourceErrorKind::Other, bucket, key, e.to_string()))?;
+                let n = std::io::copy(&mut r, &mut std::io::sink()).map_err(|e| {
+                    SourceError::new(SourceErrorKind::Other, bucket, key, e.to_string()).with_cause(e)
+                })?;
                 Ok(Some(n))
             }
             Err(e) if e.kind == SourceErrorKind::NotFound => Ok(None),
@@ -162,17 +219,24 @@ pub trait ObjectSource: Send + Sync {
 
     /// The "folders" directly under `prefix` (which should end with `/`): every distinct
     /// `prefix + SEGMENT + "/"` that starts some key, in S3 order, as S3 lists common
-    /// prefixes with the delimiter `/`. The default derives them from a full listing.
+    /// prefixes with the delimiter `/`. The default derives them from
+    /// [`ObjectSource::list`].
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
-        let mut folders: Vec<String> = Vec::new();
-        for key in self.list(bucket, prefix, "")? {
-            if let Some(i) = key[prefix.len()..].find('/') {
-                let folder = &key[..prefix.len() + i + 1];
-                if folders.last().map(String::as_str) != Some(folder) {
-                    folders.push(folder.to_string());
-                }
+        Ok(folders_of(&self.list(bucket, prefix, "")?, prefix))
+    }
+}
+
+/// The distinct folders directly under `prefix` that start the keys `keys` (sorted, each
+/// starting with `prefix`), in order.
+pub(crate) fn folders_of(keys: &[String], prefix: &str) -> Vec<String> {
+    let mut folders: Vec<String> = Vec::new();
+    for key in keys {
+        if let Some(i) = key[prefix.len()..].find('/') {
+            let folder = &key[..prefix.len() + i + 1];
+            if folders.last().map(String::as_str) != Some(folder) {
+                folders.push(folder.to_string());
             }
         }
-        Ok(folders)
     }
+    folders
 }

@@ -23,7 +23,7 @@ use super::{
     too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
     MAX_WHOLE_OBJECT,
 };
-use crate::aws::http::{error_chain, send, xml_text};
+use crate::aws::http::{error_chain, send, xml_text, RequestError};
 use crate::aws::{aws_endpoint, AwsSession, MAX_BACKOFF};
 
 /// Pages of a listing, at most (a guard against a server that never stops paging).
@@ -139,6 +139,7 @@ impl S3Source {
                 "",
                 format!("cannot set up an S3 client: {e}"),
             )
+            .with_cause(e)
         })?;
         Ok(Bucket {
             store: Arc::new(store),
@@ -155,7 +156,8 @@ async fn locate(session: &AwsSession, bucket: &str) -> Result<String, SourceErro
         Some(e) => e.trim_end_matches('/').to_string(),
         None => aws_endpoint("s3", &lookup_region),
     };
-    let other = |detail: String| SourceError::new(SourceErrorKind::Other, bucket, "", detail);
+    let other =
+        |e: RequestError| SourceError::new(SourceErrorKind::Other, bucket, "", e.to_string()).with_cause(e);
     let no_bucket = || {
         SourceError::new(
             SourceErrorKind::NoSuchBucket,
@@ -253,7 +255,7 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         // their causes.
         _ => error_chain(&e),
     };
-    SourceError::new(kind, bucket, key, detail)
+    SourceError::new(kind, bucket, key, detail).with_cause(e)
 }
 
 fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
@@ -307,10 +309,8 @@ impl S3Source {
 }
 
 impl ObjectSource for S3Source {
-    fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
-        self.list_until(bucket, prefix, start_after, &|_| false)
-    }
-
+    /// ListObjectsV2 page by page, stopping after the page that holds a key `stop`
+    /// accepts.
     fn list_until(
         &self,
         bucket: &str,
