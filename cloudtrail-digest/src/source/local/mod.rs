@@ -1,0 +1,374 @@
+//! A mirror on disk: object `s3://BUCKET/KEY` is the file `ROOT/BUCKET/KEY`.
+//!
+//! User metadata comes from a `KEY.metadata.json` sidecar (what
+//! `aws s3api head-object --query Metadata` prints) or, failing that, from the `user.*`
+//! extended attributes `rclone copy --metadata` writes.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+mod metadata;
+mod walk;
+
+pub use self::metadata::{parse_metadata_sidecar, SidecarError, SIDECAR_SUFFIX};
+use self::walk::Walk;
+use super::{too_large, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT};
+
+/// A local mirror root.
+#[derive(Debug, Clone)]
+pub struct LocalDir {
+    root: PathBuf,
+    /// Directories already resolved to a place inside the root (logs of one day share one).
+    inside_dirs: Arc<Mutex<HashSet<PathBuf>>>,
+}
+
+impl LocalDir {
+    /// A mirror rooted at `root`, which must be an existing directory.
+    pub fn new(root: impl AsRef<Path>) -> io::Result<LocalDir> {
+        let root = fs::canonicalize(root.as_ref())?;
+        if !root.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
+        }
+        Ok(LocalDir {
+            root,
+            inside_dirs: Arc::default(),
+        })
+    }
+
+    /// The (canonical) root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The bucket directories under the root, sorted.
+    pub fn buckets(&self) -> Vec<String> {
+        sorted_dir_names(&self.root)
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
+        let dir = self.root.join(safe_relative(bucket).map_err(|why| {
+            SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                "",
+                format!("bucket name refused: {why}"),
+            )
+        })?);
+        if bucket.contains('/') || !dir.is_dir() {
+            return Err(SourceError::new(
+                SourceErrorKind::NoSuchBucket,
+                bucket,
+                "",
+                format!("no directory {} for this bucket", dir.display()),
+            ));
+        }
+        Ok(dir)
+    }
+
+    /// The file for `s3://bucket/key`, refusing keys that could leave the root.
+    fn object_path(&self, bucket: &str, key: &str) -> Result<PathBuf, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        let rel = safe_relative(key).map_err(|why| {
+            SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                key,
+                format!("key refused: {why}"),
+            )
+        })?;
+        Ok(dir.join(rel))
+    }
+
+    /// Fails unless `path`, with every link resolved, is a regular file still inside the
+    /// root. The parent directory's answer is cached; a final component that is a link
+    /// is always resolved in full.
+    fn check_inside(&self, path: &Path, bucket: &str, key: &str) -> Result<(), SourceError> {
+        let meta = fs::symlink_metadata(path).map_err(|e| io_error(e, path, bucket, key))?;
+        let parent = path.parent().unwrap_or(path);
+        let parent_known = self
+            .inside_dirs
+            .lock()
+            .map(|d| d.contains(parent))
+            .unwrap_or(false);
+        if parent_known && !meta.file_type().is_symlink() {
+            return regular_file(&meta, bucket, key);
+        }
+        match fs::canonicalize(path) {
+            Ok(real) if real.starts_with(&self.root) => {
+                if meta.file_type().is_symlink() {
+                    let target = fs::metadata(&real).map_err(|e| io_error(e, &real, bucket, key))?;
+                    return regular_file(&target, bucket, key);
+                }
+                // `real`'s parent is `parent` resolved: the directory itself is inside.
+                if let Ok(mut dirs) = self.inside_dirs.lock() {
+                    dirs.insert(parent.to_path_buf());
+                }
+                regular_file(&meta, bucket, key)
+            }
+            Ok(real) => Err(SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                key,
+                format!(
+                    "refused: a link leads outside the mirror root, to {}",
+                    real.display()
+                ),
+            )),
+            Err(e) => Err(io_error(e, path, bucket, key)),
+        }
+    }
+
+    /// Where the link `path` leads when that is a folder inside the root; `None` when it
+    /// leads to anything but a folder (or nowhere). A link to a folder outside the root
+    /// stops the listing: a planted escape is shown, not skipped.
+    fn linked_folder(&self, path: &Path, bucket: &str, prefix: &str) -> Result<Option<PathBuf>, SourceError> {
+        let Ok(real) = fs::canonicalize(path) else {
+            return Ok(None); // dangling
+        };
+        if !real.is_dir() {
+            return Ok(None);
+        }
+        if !real.starts_with(&self.root) {
+            return Err(SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                prefix,
+                listing_refused(path, &real),
+            ));
+        }
+        Ok(Some(real))
+    }
+
+    /// Fails when the folder to be listed is a link (or lies behind one) leading out
+    /// of the root: even the names outside are not for this run to read.
+    fn check_listable(&self, dir: &Path, bucket: &str, prefix: &str) -> Result<(), SourceError> {
+        match fs::canonicalize(dir) {
+            Ok(real) if !real.starts_with(&self.root) => Err(SourceError::new(
+                SourceErrorKind::Refused,
+                bucket,
+                prefix,
+                listing_refused(dir, &real),
+            )),
+            _ => Ok(()), // inside, or nothing there to list
+        }
+    }
+}
+
+impl ObjectSource for LocalDir {
+    /// Every key: a directory is listed in one go, so `stop` is not needed.
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        _stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        // Walk only the deepest directory the prefix names.
+        let dir_part = prefix.rfind('/').map(|i| &prefix[..i]).unwrap_or("");
+        let (walk_root, key_base) = if dir_part.is_empty() {
+            (dir.clone(), String::new())
+        } else {
+            match safe_relative(dir_part) {
+                Ok(rel) => (dir.join(rel), format!("{dir_part}/")),
+                Err(_) => return Ok(Vec::new()),
+            }
+        };
+        self.check_listable(&walk_root, bucket, prefix)?;
+        let mut walk = Walk {
+            mirror: self,
+            bucket,
+            prefix,
+            followed: HashSet::new(),
+            keys: Vec::new(),
+        };
+        walk.files(&walk_root, &key_base)?;
+        let mut keys = walk.keys;
+        keys.retain(|k| k.starts_with(prefix) && k.as_str() > start_after && !k.ends_with(SIDECAR_SUFFIX));
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        self.check_inside(&path, bucket, key)?;
+        let mut body = Vec::new();
+        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
+        let size = file
+            .metadata()
+            .map_err(|e| io_error(e, &path, bucket, key))?
+            .len();
+        if size > MAX_WHOLE_OBJECT {
+            return Err(too_large(bucket, key, size));
+        }
+        // The file may grow after the size was read: never take more than the cap.
+        file.take(MAX_WHOLE_OBJECT + 1)
+            .read_to_end(&mut body)
+            .map_err(|e| io_error(e, &path, bucket, key))?;
+        if body.len() as u64 > MAX_WHOLE_OBJECT {
+            return Err(too_large(bucket, key, body.len() as u64));
+        }
+        let metadata = metadata::read(self, &path, bucket, key)?;
+        Ok(Object { body, metadata })
+    }
+
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        self.check_inside(&path, bucket, key)?;
+        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
+        Ok(Box::new(file))
+    }
+
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let dir = self.bucket_dir(bucket)?;
+        // The folder the prefix ends in, and the start of the names wanted in it (empty
+        // when the prefix ends with `/`).
+        let (dir_part, name_start) = match prefix.rfind('/') {
+            Some(i) => (&prefix[..=i], &prefix[i + 1..]),
+            None => ("", prefix),
+        };
+        let dir = match dir_part.strip_suffix('/') {
+            None => dir,
+            Some(p) => match safe_relative(p) {
+                Ok(rel) => dir.join(rel),
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        self.check_listable(&dir, bucket, prefix)?;
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(_) => return Ok(Vec::new()), // nothing there (or not a folder)
+        };
+        let mut folders = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| io_error(e, &dir, bucket, prefix))?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue; // S3 keys are UTF-8
+            };
+            if !name.starts_with(name_start) {
+                continue;
+            }
+            let file_type = entry
+                .file_type()
+                .map_err(|e| io_error(e, &entry.path(), bucket, prefix))?;
+            let is_folder = file_type.is_dir()
+                || (file_type.is_symlink() && self.linked_folder(&entry.path(), bucket, prefix)?.is_some());
+            if is_folder {
+                folders.push(format!("{dir_part}{name}/"));
+            }
+        }
+        folders.sort();
+        Ok(folders)
+    }
+
+    fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        match self.check_inside(&path, bucket, key) {
+            Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
+            other => other?,
+        }
+        match fs::metadata(&path) {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) => match io_error(e, &path, bucket, key) {
+                e if e.kind == SourceErrorKind::NotFound => Ok(None),
+                e => Err(e),
+            },
+        }
+    }
+}
+
+fn listing_refused(path: &Path, real: &Path) -> String {
+    format!(
+        "listing refused: a link leads outside the mirror root: {} -> {}",
+        path.display(),
+        real.display()
+    )
+}
+
+/// Only regular files are objects. A directory is what S3 calls a common prefix, so
+/// there is no object at its key; a FIFO, socket or device would block or never end, so
+/// it is refused rather than read.
+fn regular_file(meta: &fs::Metadata, bucket: &str, key: &str) -> Result<(), SourceError> {
+    let t = meta.file_type();
+    if t.is_file() {
+        Ok(())
+    } else if t.is_dir() {
+        Err(SourceError::new(
+            SourceErrorKind::NotFound,
+            bucket,
+            key,
+            "a directory, not an object",
+        ))
+    } else {
+        Err(SourceError::new(
+            SourceErrorKind::Refused,
+            bucket,
+            key,
+            "refused: not a regular file (a FIFO, socket or device)",
+        ))
+    }
+}
+
+/// The error for `s3://bucket/key`, naming the local file at fault.
+fn io_error(e: io::Error, path: &Path, bucket: &str, key: &str) -> SourceError {
+    let kind = match e.kind() {
+        // A missing parent directory is as missing as a missing file.
+        io::ErrorKind::NotFound => SourceErrorKind::NotFound,
+        _ if e.raw_os_error() == Some(20) => SourceErrorKind::NotFound, // ENOTDIR
+        // ENAMETOOLONG: no file can have this name, so no object is stored under it.
+        _ if e.raw_os_error() == Some(36) => SourceErrorKind::NotFound,
+        _ => SourceErrorKind::Other,
+    };
+    SourceError::new(kind, bucket, key, format!("{}: {e}", path.display())).with_cause(e)
+}
+
+/// Turns a key into a relative path, refusing anything that could name a file outside
+/// the directory it is joined to, or two keys onto one file.
+pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
+    if key.is_empty() {
+        return Err("empty");
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err("longer than the 1024 bytes an S3 key can have");
+    }
+    if key.contains('\0') {
+        return Err("contains a NUL byte");
+    }
+    if key.contains('\\') {
+        return Err("contains a backslash");
+    }
+    if key.starts_with('/') {
+        return Err("absolute path");
+    }
+    let mut rel = PathBuf::new();
+    for segment in key.split('/') {
+        match segment {
+            "" => return Err("empty path segment"),
+            "." | ".." => return Err("`.` or `..` path segment"),
+            s => rel.push(s),
+        }
+    }
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err("not a plain relative path");
+    }
+    Ok(rel)
+}
+
+fn sorted_dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(test)]
+mod tests;
