@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, Args, Parser, Subcommand};
 
 /// Verify AWS CloudTrail digest chains and log files, online or from a local copy.
 #[derive(Debug, Parser)]
@@ -33,19 +33,20 @@ pub enum Command {
     Mirror(MirrorArgs),
 }
 
+/// `validate-logs` words the window, the source and the key files as the AWS CLI's
+/// command does.
 #[derive(Debug, Args)]
+#[command(mut_args(reword(&[
+    ("start_time", "Validate logs delivered on or after this time (UTC unless an offset is given)"),
+    ("end_time", "Validate logs delivered on or before this time (default: now)"),
+])))]
 pub struct ValidateLogsArgs {
     /// ARN of the trail, e.g. arn:aws:cloudtrail:us-east-1:111122223333:trail/name.
     #[arg(long, value_name = "ARN")]
     pub trail_arn: String,
 
-    /// Validate logs delivered on or after this time (UTC unless an offset is given).
-    #[arg(long, value_name = "TIME")]
-    pub start_time: String,
-
-    /// Validate logs delivered on or before this time (default: now).
-    #[arg(long, value_name = "TIME")]
-    pub end_time: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Bucket holding the digests (with --local-dir: the directory under the root).
     #[arg(long, value_name = "BUCKET")]
@@ -63,22 +64,14 @@ pub struct ValidateLogsArgs {
     #[arg(long)]
     pub verbose: bool,
 
-    /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
-    /// Without it, the buckets are read in S3.
-    #[arg(long, value_name = "ROOT")]
-    pub local_dir: Option<PathBuf>,
-
-    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory
-    /// holding its keys), still checking and naming the original objects (repeatable).
-    #[arg(long, value_name = "ORIGINAL=TARGET")]
-    pub bucket_map: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// Public keys as printed by `aws cloudtrail list-public-keys` (repeatable).
-    #[arg(long = "public-keys", value_name = "FILE")]
-    pub public_keys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
 
     /// Organization id (o-...) of an organization trail; found in the mirror when omitted.
     #[arg(long, value_name = "ORG_ID")]
@@ -87,6 +80,57 @@ pub struct ValidateLogsArgs {
     /// Log files checked at once (default: one per core). Output is the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+/// Gives the arguments named in `helps` a command's own help text, keeping their place (in
+/// the help and in the usage line): a shared group is worded for what it means there.
+fn reword(helps: &'static [(&'static str, &'static str)]) -> impl FnMut(Arg) -> Arg {
+    move |arg| match helps.iter().find(|(id, _)| arg.get_id() == *id) {
+        Some((_, help)) => arg.help(*help),
+        None => arg,
+    }
+}
+
+/// The time window: `--start-time` and `--end-time`, parsed by [`crate::window`]. Each
+/// command words their help for what the window selects.
+#[derive(Debug, Args, Clone)]
+pub struct WindowArgs {
+    /// Start of the window (UTC unless an offset is given).
+    #[arg(long, value_name = "TIME")]
+    pub start_time: String,
+
+    /// End of the window (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub end_time: Option<String>,
+}
+
+/// Where the buckets are read: a local copy, and buckets read from elsewhere.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
+    /// Without it, the buckets are read in S3.
+    #[arg(long, value_name = "ROOT")]
+    pub local_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub map: BucketMapArgs,
+}
+
+/// Buckets read from another bucket or a directory, under their original names.
+#[derive(Debug, Args)]
+pub struct BucketMapArgs {
+    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory
+    /// holding its keys), still checking and naming the original objects (repeatable).
+    #[arg(long, value_name = "ORIGINAL=TARGET")]
+    pub bucket_map: Vec<String>,
+}
+
+/// CloudTrail's public keys, from files.
+#[derive(Debug, Args)]
+pub struct KeyFileArgs {
+    /// Public keys as printed by `aws cloudtrail list-public-keys` (repeatable).
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
 }
 
 /// How to reach S3 (and CloudTrail, for keys).
@@ -154,14 +198,13 @@ fn timeout_seconds(text: &str) -> Result<u64, String> {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(reword(&[
+    ("start_time", "Keys valid on or after this time"),
+    ("end_time", "Keys valid on or before this time (default: now)"),
+])))]
 pub struct KeysArgs {
-    /// Keys valid on or after this time.
-    #[arg(long, value_name = "TIME")]
-    pub start_time: String,
-
-    /// Keys valid on or before this time (default: now).
-    #[arg(long, value_name = "TIME")]
-    pub end_time: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// CloudTrail endpoint; default: AWS_ENDPOINT_URL_CLOUDTRAIL, else AWS_ENDPOINT_URL,
     /// else https://cloudtrail.REGION.amazonaws.com.
@@ -177,6 +220,12 @@ pub struct KeysArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(reword(&[
+    ("start_time", "Start of the window to validate later"),
+    ("end_time", "End of the window to validate later (default: now)"),
+    ("bucket_map", "Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory); \
+         the copy keeps the original names (repeatable)"),
+])))]
 pub struct MirrorArgs {
     /// The trail's bucket (its original name).
     #[arg(long, value_name = "BUCKET")]
@@ -190,22 +239,15 @@ pub struct MirrorArgs {
     #[arg(long, value_name = "ACCOUNT")]
     pub account_id: Option<String>,
 
-    /// Start of the window to validate later.
-    #[arg(long, value_name = "TIME")]
-    pub start_time: String,
-
-    /// End of the window to validate later (default: now).
-    #[arg(long, value_name = "TIME")]
-    pub end_time: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Destination mirror root: object s3://BUCKET/KEY becomes DEST/BUCKET/KEY.
     #[arg(long, value_name = "DIR")]
     pub dest: PathBuf,
 
-    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory);
-    /// the copy keeps the original names (repeatable).
-    #[arg(long, value_name = "ORIGINAL=TARGET")]
-    pub bucket_map: Vec<String>,
+    #[command(flatten)]
+    pub map: BucketMapArgs,
 
     /// Objects copied at once (default: --max-concurrency).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -227,33 +269,24 @@ pub enum AuditOutput {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_args(reword(&[
+    ("local_dir", "Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY. \
+         Every bucket directory under ROOT is searched unless --s3-bucket names some. \
+         Without it, the buckets --s3-bucket names are read in S3"),
+    ("public_keys", "Public keys as printed by `aws cloudtrail list-public-keys`, for every region audited (repeatable)"),
+])))]
 pub struct AuditArgs {
-    /// Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY.
-    /// Every bucket directory under ROOT is searched unless --s3-bucket names some.
-    /// Without it, the buckets --s3-bucket names are read in S3.
-    #[arg(long, value_name = "ROOT")]
-    pub local_dir: Option<PathBuf>,
-
-    /// Read bucket ORIGINAL from TARGET (s3://BUCKET[/PREFIX] or a local directory
-    /// holding its keys), still checking and naming the original objects (repeatable).
-    #[arg(long, value_name = "ORIGINAL=TARGET")]
-    pub bucket_map: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     #[command(flatten)]
     pub aws: AwsArgs,
 
-    /// Public keys as printed by `aws cloudtrail list-public-keys`, for every region
-    /// audited (repeatable).
-    #[arg(long = "public-keys", value_name = "FILE")]
-    pub public_keys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
 
-    /// Start of the window (UTC unless an offset is given).
-    #[arg(long, value_name = "TIME")]
-    pub start_time: String,
-
-    /// End of the window (default: now).
-    #[arg(long, value_name = "TIME")]
-    pub end_time: Option<String>,
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Take this time as now (default: the clock); digests not yet due are not missing.
     #[arg(long, value_name = "TIME")]
@@ -300,4 +333,45 @@ pub struct AuditArgs {
     /// Objects read at once (default: one per core). Findings are the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn shared_groups_keep_each_command_s_help() {
+        let cli = Cli::command();
+        let help = |command: &str, arg: &str| {
+            let sub = cli.find_subcommand(command).expect(command);
+            let arg = sub.get_arguments().find(|a| a.get_id() == arg).expect(arg);
+            arg.get_help().map(ToString::to_string).unwrap_or_default()
+        };
+        assert_eq!(
+            help("validate-logs", "start_time"),
+            "Validate logs delivered on or after this time (UTC unless an offset is given)"
+        );
+        assert_eq!(
+            help("audit", "start_time"),
+            "Start of the window (UTC unless an offset is given)"
+        );
+        assert_eq!(
+            help("keys", "end_time"),
+            "Keys valid on or before this time (default: now)"
+        );
+        assert_eq!(
+            help("mirror", "end_time"),
+            "End of the window to validate later (default: now)"
+        );
+        assert!(help("audit", "local_dir").contains("Every bucket directory under ROOT is searched"));
+        assert!(!help("validate-logs", "local_dir").contains("Every bucket directory"));
+        assert!(help("mirror", "bucket_map").ends_with("the copy keeps the original names (repeatable)"));
+    }
 }

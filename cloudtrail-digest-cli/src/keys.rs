@@ -2,21 +2,15 @@
 //! list-public-keys` (CLI v1) prints them, for `validate-logs --public-keys`.
 
 use crate::cli::KeysArgs;
+use crate::exit::Exit;
+use crate::output::{self, Stop};
 
-/// Exit code of a fatal error, as the AWS CLI uses it.
-const FATAL: i32 = 255;
-
-pub fn run(args: &KeysArgs, region: Option<&str>) -> i32 {
-    match keys(args, region) {
-        Ok(text) => {
-            print!("{text}");
-            0
-        }
-        Err(message) => {
-            eprintln!("\n{message}");
-            FATAL
-        }
-    }
+pub fn run(args: &KeysArgs, region: Option<&str>) -> Exit {
+    let outcome = keys(args, region).map_err(Stop::Fatal).and_then(|text| {
+        output::print(format_args!("{text}"))?;
+        Ok(Exit::Success)
+    });
+    output::finish(outcome, |m| output::eprint(format_args!("\n{m}\n")))
 }
 
 #[cfg(feature = "s3")]
@@ -26,7 +20,11 @@ fn keys(args: &KeysArgs, region: Option<&str>) -> Result<String, String> {
     use crate::cli::AwsArgs;
     use crate::online::Online;
 
-    let (start, end) = crate::validate_logs::window_of(&args.start_time, args.end_time.as_deref())?;
+    let (start, end) = crate::window::window(
+        &args.window,
+        chrono::Utc::now(),
+        crate::window::Wording::Reference,
+    )?;
     let aws = AwsArgs {
         profile: args.profile.clone(),
         timeouts: args.timeouts.clone(),

@@ -4,20 +4,37 @@
 
 mod audit;
 mod cli;
+mod exit;
 mod keys;
+mod locate;
 mod mirror;
 mod online;
+mod output;
+mod progress;
 mod validate_logs;
+mod window;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() {
-    let cli = cli::Cli::parse();
-    let code = match cli.command {
-        cli::Command::ValidateLogs(args) => validate_logs::run(&args, cli.region.as_deref()),
-        cli::Command::Audit(args) => audit::run(&args, cli.region.as_deref()),
-        cli::Command::Keys(args) => keys::run(&args, cli.region.as_deref()),
-        cli::Command::Mirror(args) => mirror::run(&args),
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+fn main() -> ExitCode {
+    let exit = match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(e) => output::clap_message(&e),
     };
-    std::process::exit(code);
+    exit.into()
+}
+
+fn run(cli: Cli) -> Exit {
+    let region = cli.region.as_deref();
+    match &cli.command {
+        Command::ValidateLogs(args) => validate_logs::run(args, region),
+        Command::Audit(args) => audit::run(args, region),
+        Command::Keys(args) => keys::run(args, region),
+        Command::Mirror(args) => mirror::run(args),
+    }
 }

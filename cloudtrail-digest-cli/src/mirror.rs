@@ -1,40 +1,34 @@
 //! `mirror`: a faithful local copy of a trail's digests (with signature metadata
 //! sidecars) and log files, in the layout `validate-logs --local-dir` reads.
 
-use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use cloudtrail_digest::mirror::{mirror, MirrorRequest, MirrorStats};
+use chrono::Utc;
+use cloudtrail_digest::mirror::{mirror, MirrorRequest};
 use cloudtrail_digest::{MappedSource, ObjectSource};
 
 use crate::cli::MirrorArgs;
+use crate::exit::Exit;
 use crate::online::Online;
+use crate::output::{self, Stop};
+use crate::progress::MirrorProgress;
+use crate::window::{window, Wording};
 
-/// Exit code of a fatal error, as the AWS CLI uses it.
-const FATAL: i32 = 255;
-
-pub fn run(args: &MirrorArgs) -> i32 {
-    match copy(args) {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("\n{message}");
-            FATAL
-        }
-    }
+pub fn run(args: &MirrorArgs) -> Exit {
+    output::finish(copy(args), |m| output::eprint(format_args!("\n{m}\n")))
 }
 
-fn copy(args: &MirrorArgs) -> Result<i32, String> {
-    let (start, end) = crate::validate_logs::window_of(&args.start_time, args.end_time.as_deref())?;
+fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
+    let (start, end) = window(&args.window, Utc::now(), Wording::Reference).map_err(Stop::Fatal)?;
     let mut online = Online::new(&args.aws);
-    let map = online.bucket_map(&args.bucket_map)?;
+    let map = online.bucket_map(&args.map.bucket_map).map_err(Stop::Fatal)?;
     let source: Arc<dyn ObjectSource> = match (online.s3(), map.is_empty()) {
         (Ok(s3), true) => s3,
         (Ok(s3), false) => Arc::new(MappedSource::new(Some(s3), map)),
         // Everything may come from mapped directories; unmapped buckets then fail by name.
         (Err(_), false) => Arc::new(MappedSource::new(None, map)),
-        (Err(e), true) => return Err(e),
+        (Err(e), true) => return Err(Stop::Fatal(e)),
     };
     let request = MirrorRequest {
         bucket: args.s3_bucket.clone(),
@@ -44,30 +38,20 @@ fn copy(args: &MirrorArgs) -> Result<i32, String> {
         end,
     };
     let jobs = args.jobs.unwrap_or(args.aws.max_concurrency).into();
-    let terminal = std::io::stderr().is_terminal();
-    let last_shown = Mutex::new(None::<Instant>);
-    let show = |s: &MirrorStats| {
-        if terminal {
-            let mut last = last_shown.lock().expect("progress lock");
-            if last.is_none_or(|t| t.elapsed() >= Duration::from_millis(200)) {
-                *last = Some(Instant::now());
-                eprint!("\r{}\x1b[K", progress_line(s));
-                let _ = std::io::stderr().flush();
-            }
-        }
+    let progress = MirrorProgress::new();
+    let show = |s: &_| {
+        progress.show(s);
         ControlFlow::Continue(())
     };
     let outcome = mirror(source.as_ref(), &request, &args.dest, jobs, &show);
-    if terminal {
-        eprint!("\r\x1b[K");
-    }
-    let stats = outcome.map_err(|e| e.to_string())?;
+    progress.finish();
+    let stats = outcome.map_err(Stop::fatal)?;
     let place = match args.s3_prefix.as_deref().map(|p| p.trim_matches('/')) {
         Some(p) if !p.is_empty() => format!("s3://{}/{p}", args.s3_bucket),
         _ => format!("s3://{}", args.s3_bucket),
     };
-    println!(
-        "Mirrored {place} into {}: {} digest files and {} log files; {} copied ({} bytes), {} already complete, {} missing in the source{}",
+    output::print(format_args!(
+        "Mirrored {place} into {}: {} digest files and {} log files; {} copied ({} bytes), {} already complete, {} missing in the source{}\n",
         args.dest.display(),
         stats.digests_done,
         stats.logs_done,
@@ -80,32 +64,21 @@ fn copy(args: &MirrorArgs) -> Result<i32, String> {
         } else {
             String::new()
         }
-    );
+    ))?;
     if stats.digests_found == 0 {
         let awslogs = match args.s3_prefix.as_deref().map(|p| p.trim_matches('/')) {
             Some(p) if !p.is_empty() => format!("{p}/AWSLogs/"),
             _ => "AWSLogs/".to_string(),
         };
-        eprintln!(
+        output::eprint(format_args!(
             "\nNo digest files were found under s3://{}/{awslogs}[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/ \
-             for these dates{}; is --s3-prefix right?",
+             for these dates{}; is --s3-prefix right?\n",
             args.s3_bucket,
             args.account_id
                 .as_deref()
                 .map(|a| format!(" and account {a}"))
                 .unwrap_or_default()
-        );
+        ));
     }
-    Ok(if stats.refused > 0 { 1 } else { 0 })
-}
-
-fn progress_line(s: &MirrorStats) -> String {
-    format!(
-        "digests {}/{}  logs {}/{}  {:.1} MiB written",
-        s.digests_done,
-        s.digests_found,
-        s.logs_done,
-        s.logs_found,
-        s.bytes as f64 / (1024.0 * 1024.0)
-    )
+    Ok(Exit::failures_if(stats.refused > 0))
 }

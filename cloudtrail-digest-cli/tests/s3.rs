@@ -679,6 +679,36 @@ fn the_keys_command_writes_a_key_file() {
 }
 
 #[test]
+fn the_keys_command_stops_quietly_into_a_closed_pipe() {
+    let ct = fake_cloudtrail(&scenarios().join("key-rotation/public-keys.json"));
+    let args: Vec<String> = [
+        "--region",
+        "us-east-1",
+        "keys",
+        "--start-time",
+        "2020-01-01T00:00:00Z",
+        "--end-time",
+        "2030-01-01T00:00:00Z",
+        "--endpoint-url",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([format!("http://127.0.0.1:{}", ct.port)])
+    .collect();
+    let mut child = cli_command(&args, &[])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the keys are asked for, so before anything is written.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(141));
+}
+
+#[test]
 fn credentials_come_from_profiles_and_credential_processes() {
     let keys_file = scenarios().join("clean-chain/public-keys.json");
     let ct = fake_cloudtrail(&keys_file);
