@@ -2,6 +2,7 @@
 //! mirror, then the library run with the reference's text report.
 
 use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -103,12 +104,14 @@ fn validate<O: Write, E: Write>(
     report.header(&arn.arn, start, end).map_err(Stop::output)?;
     let mut progress = ValidationProgress::new();
     let mut write_error = None;
-    let outcome = validation.run(&mut |event| {
+    let outcome = validation.run_while(&mut |event| {
         progress.event(event);
-        // After a failed write (a closed pipe, say) nothing more is written.
-        if write_error.is_none() {
-            if let Err(e) = progress.write(event, args.verbose, || report.event(event)) {
+        // After a failed write (a closed pipe, say) the run stops: nothing more is read.
+        match progress.write(event, args.verbose, || report.event(event)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
                 write_error = Some(e);
+                ControlFlow::Break(())
             }
         }
     });

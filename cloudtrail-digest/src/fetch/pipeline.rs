@@ -8,6 +8,7 @@
 //! place, so the output is identical to a single-threaded run. Every queue is bounded, so
 //! memory does not grow with the trail.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -38,11 +39,14 @@ pub(crate) struct Reading<'a> {
 /// its end or to the first halt.
 pub(crate) type Walker<'w> = dyn FnOnce(&mut dyn Sink, &dyn Fetch) -> Result<(), Halt> + Send + 'w;
 
+/// Receives a walk's events in order; `Break` stops the walk (no further reads start).
+pub(crate) type Deliver<'d> = dyn FnMut(&Event) -> ControlFlow<()> + 'd;
+
 /// Runs `walk` on the calling thread, checking each log as it comes.
 pub(crate) fn run_inline(
     reading: Reading<'_>,
     walk: Box<Walker<'_>>,
-    deliver: &mut dyn FnMut(&Event),
+    deliver: &mut Deliver<'_>,
 ) -> Result<(), Error> {
     let mut sink = InlineSink { reading, deliver };
     match walk(&mut sink, &DirectFetch(reading.source)) {
@@ -54,23 +58,24 @@ pub(crate) fn run_inline(
 /// Single-threaded: check each log as it comes.
 struct InlineSink<'a, 'd> {
     reading: Reading<'a>,
-    deliver: &'d mut dyn FnMut(&Event),
+    deliver: &'d mut Deliver<'d>,
 }
 
 impl Sink for InlineSink<'_, '_> {
     fn event(&mut self, event: Event) -> Result<(), Halt> {
-        (self.deliver)(&event);
-        Ok(())
+        match (self.deliver)(&event) {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(Halt::Cancelled),
+        }
     }
 
     fn log(&mut self, job: LogJob) -> Result<(), Halt> {
         let verdict = check_log(self.reading.source, &job, self.reading.accept_decompressed)?;
-        (self.deliver)(&Event::Log {
+        self.event(Event::Log {
             bucket: job.bucket,
             key: job.key,
             verdict,
-        });
-        Ok(())
+        })
     }
 }
 
@@ -94,7 +99,7 @@ enum Item {
 pub(crate) fn run_parallel(
     reading: Reading<'_>,
     walk: Box<Walker<'_>>,
-    deliver: &mut dyn FnMut(&Event),
+    deliver: &mut Deliver<'_>,
 ) -> Result<(), Error> {
     let cancelled = AtomicBool::new(false);
     let prefetcher = Prefetcher::new(reading.source, reading.prefetch);
@@ -130,9 +135,9 @@ pub(crate) fn run_parallel(
     })
 }
 
-fn consume(items: &Receiver<Item>, deliver: &mut dyn FnMut(&Event)) -> Result<(), Error> {
+fn consume(items: &Receiver<Item>, deliver: &mut Deliver<'_>) -> Result<(), Error> {
     for item in items.iter() {
-        match item {
+        let flow = match item {
             Item::Event(e) => deliver(&e),
             Item::Log { bucket, key, verdict } => match verdict.recv() {
                 Ok(Ok(verdict)) => deliver(&Event::Log { bucket, key, verdict }),
@@ -141,6 +146,9 @@ fn consume(items: &Receiver<Item>, deliver: &mut dyn FnMut(&Event)) -> Result<()
             },
             Item::End(Ok(())) | Item::End(Err(Halt::Cancelled)) => return Ok(()),
             Item::End(Err(Halt::Fatal(e))) => return Err(e),
+        };
+        if flow.is_break() {
+            return Ok(()); // the caller stops everyone
         }
     }
     Ok(())

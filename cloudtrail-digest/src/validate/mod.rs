@@ -4,6 +4,8 @@
 
 mod walk;
 
+use std::ops::ControlFlow;
+
 use chrono::{DateTime, Utc};
 
 use self::walk::Walk;
@@ -110,11 +112,21 @@ impl<'a> Validation<'a> {
     /// the reference's order. Returns the totals, or the fatal error that stopped the run
     /// (events emitted before it stand).
     pub fn run(&self, emit: &mut dyn FnMut(&Event)) -> Result<Summary, Error> {
+        self.run_while(&mut |event| {
+            emit(event);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Like [`Validation::run`], but `emit` may stop the run by returning `Break` (its
+    /// output went nowhere, say): no further object is read, and the totals of what was
+    /// emitted until then are returned.
+    pub fn run_while(&self, emit: &mut dyn FnMut(&Event) -> ControlFlow<()>) -> Result<Summary, Error> {
         let window = (self.start, self.end);
         let mut summary = Summary::default();
         let mut deliver = |event: &Event| {
             summary.record(event, window);
-            emit(event);
+            emit(event)
         };
         let reading = Reading {
             source: self.source,
