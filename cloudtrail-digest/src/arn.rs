@@ -1,6 +1,6 @@
 //! Trail ARNs, read the way the reference reads them.
 
-use crate::Error;
+use crate::error::Error;
 
 /// The parts of a trail ARN that validation needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

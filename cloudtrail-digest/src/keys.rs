@@ -9,7 +9,7 @@ use md5::{Digest as _, Md5};
 use serde_json::Value;
 
 use crate::dateparse::parse_date;
-use crate::Error;
+use crate::error::Error;
 
 /// One CloudTrail public key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::dateparse::parse_date;
-use crate::Error;
+use crate::error::Error;
 
 /// `%Y-%m-%dT%H:%M:%SZ`: how the reference prints times.
 pub fn display(t: DateTime<Utc>) -> String {

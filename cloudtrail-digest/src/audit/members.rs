@@ -7,12 +7,12 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::check::digest::{self, KeyRing, LogJob, Parsed, Profile, StoredMetadata};
+use crate::error::Error;
 use crate::fetch::source_verdict;
 use crate::keys::{PublicKey, PublicKeyProvider};
 use crate::source::ObjectSource;
 use crate::time::parse_recorded_converting;
 use crate::verdict::{DigestVerdict, SignatureSource};
-use crate::Error;
 
 /// What a verified digest states.
 #[derive(Debug, Clone)]

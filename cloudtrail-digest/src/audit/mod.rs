@@ -32,6 +32,7 @@ pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, T
 use self::chain::{rank, Analysis, Context};
 use self::members::{Keys, Member};
 use crate::check::digest::LogJob;
+use crate::error::Error;
 use crate::fetch::log::check_log;
 use crate::fetch::metered::{Metered, NoProgress};
 use crate::fetch::pool;
@@ -40,7 +41,6 @@ use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
 use crate::source::ObjectSource;
-use crate::Error;
 
 /// A stretch of time, `[from, to)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);

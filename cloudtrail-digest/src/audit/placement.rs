@@ -10,10 +10,10 @@ use super::chain::{self, Cover};
 use super::finding::{Finding, Status};
 use super::members::Member;
 use super::{rank, Audit, Group, Span};
+use crate::error::Error;
 use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
 use crate::time::display;
-use crate::Error;
 
 impl Audit<'_> {
     /// Lists the log folders of every standard chain for the window's days and reports

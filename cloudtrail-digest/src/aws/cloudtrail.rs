@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::http::send;
 use super::{aws_endpoint, AwsSession};
+use crate::error::Error;
 use crate::keys::{PublicKey, PublicKeyProvider, PublicKeySet};
-use crate::Error;
 
 const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
 /// Pages of one ListPublicKeys answer, at most.

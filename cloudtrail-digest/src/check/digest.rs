@@ -18,12 +18,12 @@ use serde_json::{Map, Value};
 
 use super::python;
 use crate::digest::Digest;
+use crate::error::Error;
 use crate::keys::PublicKey;
 use crate::source::{Metadata, Object};
 use crate::time::{parse_recorded, parse_recorded_converting};
 use crate::verdict::{DigestVerdict, SignatureSource};
 use crate::verify::{decode_signature_hex, string_to_sign, RsaPublicKey};
-use crate::Error;
 
 /// Fields a digest must have before anything else is checked, in the reference's order.
 const REQUIRED_FIELDS: [&str; 6] = [
@@ -426,7 +426,7 @@ mod tests {
         );
         let stored = (
             "cd".to_string(),
-            SignatureSource::Metadata(crate::MetadataOrigin::Sidecar),
+            SignatureSource::Metadata(crate::source::MetadataOrigin::Sidecar),
         );
         parsed.stored.signature = Some(stored.clone());
         assert_eq!(select_signature(&parsed, Some("ab"), true).unwrap(), stored);

@@ -2,10 +2,10 @@
 
 use crate::check::digest::LogJob;
 use crate::check::log::{verdict, LogRead};
+use crate::error::Error;
 use crate::gzip::{inflate_and_hash_log, sha256_hex_of, LogInflate};
 use crate::source::{ObjectSource, SourceError, SourceErrorKind};
 use crate::verdict::LogVerdict;
-use crate::Error;
 
 /// Reads the log `job` names. A log that is not gzip is hashed as stored when
 /// `accept_decompressed` and its digest records a hash, so a log stored decompressed can

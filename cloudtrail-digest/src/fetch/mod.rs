@@ -14,9 +14,9 @@ pub(crate) mod pool;
 mod prefetch;
 
 use crate::check::digest::LogJob;
+use crate::error::Error;
 use crate::source::{Object, ObjectSource, SourceError, SourceErrorKind};
 use crate::verdict::Event;
-use crate::Error;
 
 /// Why a walk stopped before its end.
 pub(crate) enum Halt {

@@ -18,9 +18,9 @@ use super::log::check_log;
 use super::prefetch::Prefetcher;
 use super::{DirectFetch, Fetch, Halt, Sink};
 use crate::check::digest::LogJob;
+use crate::error::Error;
 use crate::source::ObjectSource;
 use crate::verdict::{Event, LogVerdict};
-use crate::Error;
 
 /// How logs are read and how many threads read them.
 #[derive(Clone, Copy)]

@@ -25,7 +25,7 @@ pub struct ChainScope {
 impl ChainScope {
     /// The scope the reference validates for a trail: its account, name and home region,
     /// delivered by the home region, no prefix, no organization.
-    pub fn for_trail(arn: &crate::TrailArn) -> ChainScope {
+    pub fn for_trail(arn: &crate::arn::TrailArn) -> ChainScope {
         ChainScope {
             prefix: None,
             organization_id: None,

@@ -89,7 +89,7 @@ impl From<WriteError> for MirrorError {
 #[non_exhaustive]
 pub enum MirrorError {
     /// Reading from the source failed (other than a missing object).
-    #[error("{}", crate::Error::Source(.0.clone()))]
+    #[error("{}", crate::error::Error::Source(.0.clone()))]
     Source(#[source] SourceError),
     /// Writing to the destination failed.
     #[error("{path}: {error}")]

@@ -9,11 +9,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use crate::error::Error;
 use crate::layout::{is_backfill_key, key_stamp, ChainScope};
 use crate::source::ObjectSource;
 use crate::time::{compact, parse_recorded};
 use crate::verdict::Pass;
-use crate::Error;
 
 /// Listed digest keys of one bucket, standard and backfill, consumed from the end.
 #[derive(Default)]

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
+use crate::error::Error;
 use crate::layout::{account_folders, awslogs_roots, folder_names, DigestKeyName};
 use crate::source::ObjectSource;
-use crate::Error;
 
 /// Which chains to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

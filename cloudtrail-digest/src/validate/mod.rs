@@ -9,12 +9,12 @@ use std::ops::ControlFlow;
 use chrono::{DateTime, Utc};
 
 use self::walk::Walk;
+use crate::error::Error;
 use crate::fetch::pipeline::{run_inline, run_parallel, Reading, Walker};
 use crate::keys::PublicKeyProvider;
 use crate::layout::ChainScope;
 use crate::source::ObjectSource;
 use crate::verdict::{Event, Summary};
-use crate::Error;
 
 /// One validation run over one chain scope and time window.
 ///

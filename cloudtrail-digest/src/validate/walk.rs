@@ -9,13 +9,13 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::Validation;
 use crate::check::digest::{self, Checked, KeyRing, Parsed, Profile};
+use crate::error::Error;
 use crate::fetch::{source_verdict, Fetch, Halt, Sink};
 use crate::keys::{PublicKey, PublicKeyProvider};
 use crate::layout::is_backfill_key;
 use crate::plan::listing::{Cursor, ListingId, Listings};
 use crate::time::{display, parse_recorded};
 use crate::verdict::{DigestVerdict, Event, Pass};
-use crate::Error;
 
 /// A digest that passed every check.
 struct VerifiedDigest {
