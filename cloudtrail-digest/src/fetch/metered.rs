@@ -100,3 +100,51 @@ impl ObjectSource for Metered<'_> {
         self.inner.list_folders(bucket, prefix)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::source::recorder::Recorder;
+
+    #[derive(Default)]
+    struct Seen(Mutex<(u64, u64, u64)>);
+
+    impl Progress for Seen {
+        fn planned(&self, files: u64) {
+            self.0.lock().unwrap().0 += files;
+        }
+        fn read(&self, bytes: u64) {
+            self.0.lock().unwrap().1 += bytes;
+        }
+        fn done(&self, files: u64) {
+            self.0.lock().unwrap().2 += files;
+        }
+    }
+
+    #[test]
+    fn forwards_every_method_to_the_same_method_below_and_counts_bytes() {
+        let below = Recorder::default();
+        let metered = Metered::new(&below);
+        metered.list("b", "a/", "").unwrap();
+        assert_eq!(below.take(), ["list"]);
+        metered.list_until("b", "a/", "", &|_| true).unwrap();
+        assert_eq!(below.take(), ["list_until"]);
+        metered.list_folders("b", "a/").unwrap();
+        assert_eq!(below.take(), ["list_folders"]);
+        metered.size("b", "k").unwrap();
+        assert_eq!(below.take(), ["size"]);
+        metered.get("b", "k").unwrap();
+        assert_eq!(below.take(), ["get"]);
+        let mut bytes = Vec::new();
+        metered.open("b", "k").unwrap().read_to_end(&mut bytes).unwrap();
+        assert_eq!(below.take(), ["open"]);
+
+        let seen = Seen::default();
+        metered.bytes.fetch_add(5, Ordering::Relaxed);
+        metered.tick(&seen);
+        metered.tick(&seen);
+        assert_eq!(*seen.0.lock().unwrap(), (0, 5, 2), "bytes are reported once");
+    }
+}

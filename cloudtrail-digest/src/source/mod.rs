@@ -16,6 +16,8 @@ use std::sync::Arc;
 mod local;
 mod mapped;
 mod memory;
+#[cfg(test)]
+pub(crate) mod recorder;
 #[cfg(feature = "s3")]
 mod s3;
 
