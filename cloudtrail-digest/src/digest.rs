@@ -7,6 +7,7 @@ use crate::gzip::{inflate_digest, sha256_hex, InflateError};
 
 /// Why bytes are not a digest document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DigestParseError {
     /// Not gzip, or truncated.
     NotGzip,

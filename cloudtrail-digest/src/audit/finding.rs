@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 /// How a finding weighs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Status {
     /// Verified.
     Valid,
@@ -38,6 +39,7 @@ impl Status {
 
 /// Which end of the window a chain fails to reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Side {
     /// The oldest digest starts well after the window's start.
     Head,
@@ -82,6 +84,7 @@ impl TrailEvent {
 
 /// A digest's state as the audit found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DigestState {
     /// Signature verified.
     Valid {
@@ -105,6 +108,7 @@ pub enum DigestState {
 
 /// Check of the link between two consecutive digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LinkCheck {
     /// `previousDigestHashValue` is not the SHA-256 of the previous digest's bytes.
     PreviousHash,
@@ -179,6 +183,7 @@ pub struct ChainSummary {
 
 /// One thing an audit found.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Finding {
     /// A digest: valid, invalid or missing.
     Digest {
