@@ -388,3 +388,86 @@ fn a_digest_folder_linked_outside_stops_validate_and_audit_naming_the_link() {
     assert_eq!(audit.code, 255, "{}", audit.stdout);
     assert!(audit.stderr.contains(&expected), "{}", audit.stderr);
 }
+
+/// `audit` never stops because of one object: an unusable sidecar (a FIFO, one too large)
+/// and a log it may not read are findings on those objects, and every other object still
+/// gets its verdict. (`validate-logs` keeps the reference's fatal errors: see above.)
+#[test]
+fn audit_reports_unreadable_objects_and_everything_else() {
+    let c = Copy::new("audit-unreadable");
+    let fifo = c.object(DIGEST_DAY, &format!("{DIGEST}.metadata.json"));
+    fs::remove_file(&fifo).unwrap();
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let other = "111122223333_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_20260301T051742Z.json.gz";
+    let big = c.object(DIGEST_DAY, &format!("{other}.metadata.json"));
+    fs::write(&big, vec![b' '; 70_000]).unwrap();
+    let log = c.object(DAY, LOG);
+    fs::set_permissions(&log, fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
+    cmd.args([
+        "audit",
+        "--local-dir",
+        &c.mirror().display().to_string(),
+        "--public-keys",
+        &c.dir.join("evidence/public-keys.json").display().to_string(),
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-02T01:00:00Z",
+        "--now",
+        "2026-03-03T00:00:00Z",
+        "--output",
+        "ndjson",
+    ]);
+    let as_root = fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0);
+    if as_root {
+        cmd.uid(65534).gid(65534);
+        // nobody must be able to read the rest of the copy.
+        for dir in [&c.dir, &c.dir.join("evidence")] {
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    let r = run_bounded(&mut cmd);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr, "", "nothing fatal");
+    let findings: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let about = |name: &str| {
+        findings
+            .iter()
+            .find(|f| f["key"].as_str().is_some_and(|k| k.ends_with(name)) && f["kind"] != "unreferenced_log")
+            .unwrap_or_else(|| panic!("no finding for {name}"))
+    };
+    for (name, says) in [
+        (DIGEST, "not a regular file"),
+        (other, "larger than 65536 bytes"),
+        (LOG, "Permission denied"),
+    ] {
+        let f = about(name);
+        assert_eq!(f["status"], "invalid", "{f}");
+        let reason = f["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("unreadable: ") && reason.contains(says),
+            "{name}: {reason}"
+        );
+    }
+    // Every other object still has its verdict.
+    let count = |kind: &str, status: &str| {
+        findings
+            .iter()
+            .filter(|f| f["kind"] == kind && f["status"] == status)
+            .count()
+    };
+    assert_eq!(count("digest", "invalid"), 2, "{}", r.stdout);
+    assert_eq!(count("digest", "valid"), 46, "{}", r.stdout);
+    let chains: Vec<&serde_json::Value> = findings.iter().filter(|f| f["kind"] == "chain_summary").collect();
+    assert_eq!(chains.len(), 2);
+    let logs: u64 = chains
+        .iter()
+        .map(|c| c["logs_valid"].as_u64().unwrap() + c["logs_invalid"].as_u64().unwrap())
+        .sum();
+    assert!(logs > 0 && count("log", "invalid") >= 1, "{}", r.stdout);
+}

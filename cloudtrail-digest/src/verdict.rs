@@ -75,6 +75,10 @@ pub enum DigestVerdict {
     },
     /// The signature is not hex (the reference's words for why).
     BadSignatureHex(&'static str),
+    /// The object could not be read (an I/O or transport failure, an unusable metadata
+    /// sidecar): nothing about it can be verified. Only the audit reports this; for
+    /// `validate-logs` such a failure is fatal, as in the reference.
+    Unreadable(String),
     /// No public key is known around a backfill digest's generation time.
     NoPublicKeys {
         /// Start of the window looked up, display format.
@@ -128,6 +132,7 @@ impl fmt::Display for DigestVerdict {
                 write!(f, "'{type_name}' object does not support item assignment")
             }
             DigestVerdict::BadSignatureHex(why) => f.write_str(why),
+            DigestVerdict::Unreadable(why) => write!(f, "unreadable: {why}"),
             DigestVerdict::NoPublicKeys { start, end } => {
                 write!(f, "No public keys found between {start} and {end}")
             }
@@ -153,6 +158,9 @@ pub enum LogVerdict {
     TrailingData,
     /// The key cannot be read safely (it would leave the mirror root).
     Refused(String),
+    /// The object could not be read (an I/O or transport failure): its content cannot be
+    /// verified. Only the audit reports this; for `validate-logs` it is fatal.
+    Unreadable(String),
 }
 
 impl LogVerdict {
@@ -176,6 +184,7 @@ impl fmt::Display for LogVerdict {
                 f.write_str("INVALID: unexpected data after end of compressed stream")
             }
             LogVerdict::Refused(why) => write!(f, "INVALID: {why}"),
+            LogVerdict::Unreadable(why) => write!(f, "INVALID: unreadable: {why}"),
         }
     }
 }

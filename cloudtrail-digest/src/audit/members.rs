@@ -10,7 +10,7 @@ use crate::check::digest::{self, KeyRing, LogJob, Parsed, Profile, StoredMetadat
 use crate::error::Error;
 use crate::fetch::source_verdict;
 use crate::keys::{PublicKey, PublicKeyProvider};
-use crate::source::ObjectSource;
+use crate::source::{ObjectSource, SourceErrorKind};
 use crate::time::parse_recorded_converting;
 use crate::verdict::{DigestVerdict, SignatureSource};
 
@@ -168,13 +168,18 @@ pub(crate) fn fetch(
     let object = match source.get(bucket, key) {
         Ok(o) => o,
         Err(e) => {
-            return match source_verdict(e, None, |why| Some(DigestVerdict::Refused(why)))? {
+            let verdict = match e.kind {
+                SourceErrorKind::NoSuchBucket => return Err(Error::Source(e)),
+                _ => source_verdict(e, None, |why| Some(DigestVerdict::Refused(why)))
+                    .or_else(|fatal| unreadable(fatal).map(|why| Some(DigestVerdict::Unreadable(why))))?,
+            };
+            return match verdict {
                 None => Ok(None),
                 Some(v) => {
                     member.state = State::Invalid(v);
                     Ok(Some(member))
                 }
-            }
+            };
         }
     };
     let stored = StoredMetadata::of(&object.metadata);
@@ -202,6 +207,16 @@ pub(crate) fn fetch(
             .collect();
     }
     Ok(Some(member))
+}
+
+/// What the audit says of an object it could not read: one object's failure is a finding
+/// on that object, so the audit goes on with every other. A missing bucket, or anything
+/// that is not about one object, still stops it.
+pub(crate) fn unreadable(e: Error) -> Result<String, Error> {
+    match e {
+        Error::Source(s) if s.kind != SourceErrorKind::NoSuchBucket && !s.key.is_empty() => Ok(s.detail),
+        other => Err(other),
+    }
 }
 
 /// Verifies an unsigned member with a signature recovered from the next digest, or

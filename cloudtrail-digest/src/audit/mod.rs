@@ -41,6 +41,7 @@ use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
 use crate::source::ObjectSource;
+use crate::verdict::LogVerdict;
 
 /// A stretch of time, `[from, to)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -263,7 +264,7 @@ impl<'a> Audit<'a> {
         let mut referenced: HashSet<(String, String)> = HashSet::new();
         let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
         for ((g, digest_key, end, job), verdict) in jobs.into_iter().zip(verdicts) {
-            let verdict = verdict?;
+            let verdict = verdict.or_else(|e| members::unreadable(e).map(LogVerdict::Unreadable))?;
             let group = &mut groups[g];
             let misplaced = placement::misplaced(&group.scope, &job.key);
             referenced.insert((job.bucket.clone(), job.key.clone()));
