@@ -50,6 +50,9 @@ enum Fault {
     Truncate,
     /// Answers 500 or 503 (alternately).
     ServerError,
+    /// Answers with this status and S3 error document (code, message), as S3 refuses a
+    /// read: a KMS denial, an archived object, a plain access denial.
+    Refuse(&'static str, &'static str, &'static str),
 }
 
 /// One request as the server read it.
@@ -148,6 +151,12 @@ fn connection(
                 };
                 let body =
                     format!("<Error><Code>{code}</Code><Message>injected by the test</Message></Error>");
+                write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
+            }
+            Fault::Refuse(status, code, message) => {
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>T1</RequestId></Error>"
+                );
                 write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
             }
             Fault::None | Fault::StallBody | Fault::Truncate => {
@@ -580,5 +589,39 @@ fn a_zero_timeout_is_refused() {
             "{}",
             text(&out.stderr)
         );
+    }
+}
+
+/// Reads that S3 refuses because of KMS say so and name the object, apart from a plain
+/// access denial: the fix differs (a grant on the key, not on the bucket).
+#[test]
+fn kms_refusals_say_kms_and_name_the_object() {
+    let cases = [
+        (
+            Fault::Refuse("403 Forbidden", "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/ro/i is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action"),
+            &["KMS", "kms:Decrypt"][..],
+        ),
+        (
+            Fault::Refuse("400 Bad Request", "KMS.DisabledException", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is disabled."),
+            &["KMS", "is disabled"][..],
+        ),
+        (
+            Fault::Refuse("403 Forbidden", "AccessDenied", "Access Denied"),
+            &["access denied for"][..],
+        ),
+    ];
+    for (fault, says) in cases {
+        let server = serve(move |r| if r.is_get_of(LOG) { fault } else { Fault::None });
+        let out = validate(&server);
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(out.status.code(), Some(FATAL), "stderr: {stderr}");
+        let message = stderr.trim_end().lines().last().unwrap_or_default().to_string();
+        eprintln!("{fault:?}: {message}");
+        assert!(message.contains(&format!("s3://{BUCKET}/{LOG}")), "{message}");
+        for word in says {
+            assert!(message.contains(word), "{word:?} not said: {message}");
+        }
+        assert_eq!(message.contains("KMS"), says.contains(&"KMS"), "{message}");
     }
 }

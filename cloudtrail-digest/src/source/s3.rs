@@ -242,6 +242,13 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         E::NotFound { .. } => SourceErrorKind::NotFound,
         _ => SourceErrorKind::Other,
     };
+    if let Some(why) = kms_refusal(&error_chain(&e)) {
+        let detail = format!(
+            "encrypted with SSE-KMS, and KMS refused to decrypt it ({why}); \
+             the reader needs kms:Decrypt on that key, and the key must be enabled"
+        );
+        return SourceError::new(kind, bucket, key, detail).with_cause(e);
+    }
     let detail = match &e {
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
             let what = if key.is_empty() {
@@ -249,13 +256,36 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
             } else {
                 format!("s3://{bucket}/{key}")
             };
-            format!("access denied for {what} ({e})")
+            // S3's own words, on one line, where its error document came with the answer.
+            match s3_error(&error_chain(&e)) {
+                Some(said) => format!("access denied for {what} ({said})"),
+                None => format!("access denied for {what} ({e})"),
+            }
         }
         // Transport failures say what happened (reset, timed out, cut short) only in
         // their causes.
         _ => error_chain(&e),
     };
     SourceError::new(kind, bucket, key, detail).with_cause(e)
+}
+
+/// `CODE: MESSAGE` of an S3 error document in `text` when it is a refusal by KMS (an
+/// SSE-KMS object the caller may not decrypt, or whose key is disabled or pending
+/// deletion): S3 answers those as `AccessDenied` naming `kms:`, or with a `KMS.*` code.
+fn kms_refusal(text: &str) -> Option<String> {
+    let code = xml_text(text, "Code")?;
+    let message = xml_text(text, "Message").unwrap_or_default();
+    let kms = code.starts_with("KMS.") || message.contains("kms:") || message.contains("KMS key");
+    kms.then(|| format!("{code}: {message}"))
+}
+
+/// `CODE: MESSAGE` of an S3 error document in `text`, if there is one.
+fn s3_error(text: &str) -> Option<String> {
+    let code = xml_text(text, "Code")?;
+    Some(match xml_text(text, "Message") {
+        Some(message) => format!("{code}: {message}"),
+        None => code,
+    })
 }
 
 fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
@@ -442,5 +472,33 @@ impl Read for StreamReader {
         let n = buf.len().min(self.chunk.len());
         buf[..n].copy_from_slice(&self.chunk.split_to(n));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_refusals_are_told_from_other_s3_errors() {
+        let doc = |code: &str, message: &str| {
+            format!("Client error: <?xml version=\"1.0\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>")
+        };
+        let denied = doc(
+            "AccessDenied",
+            "User: x is not authorized to perform: kms:Decrypt on y",
+        );
+        assert_eq!(
+            kms_refusal(&denied).unwrap(),
+            "AccessDenied: User: x is not authorized to perform: kms:Decrypt on y"
+        );
+        assert!(kms_refusal(&doc("KMS.KMSInvalidStateException", "pending deletion")).is_some());
+        assert_eq!(kms_refusal(&doc("AccessDenied", "Access Denied")), None);
+        assert_eq!(kms_refusal("connection reset by peer"), None);
+        assert_eq!(
+            s3_error(&doc("AccessDenied", "Access Denied")).unwrap(),
+            "AccessDenied: Access Denied"
+        );
+        assert_eq!(s3_error("timed out"), None);
     }
 }
