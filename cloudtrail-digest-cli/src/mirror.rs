@@ -65,6 +65,14 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
             String::new()
         }
     ))?;
+    if stats.archived > 0 {
+        output::eprint(format_args!(
+            "\n{} archived objects (in an archive storage class, not restored) were not copied: \
+             restore them (aws s3api restore-object --bucket BUCKET --key KEY --restore-request Days=7) \
+             and run the same mirror command again to complete the copy.\n",
+            stats.archived
+        ));
+    }
     if stats.digests_found == 0 {
         let awslogs = match args.s3_prefix.as_deref().map(|p| p.trim_matches('/')) {
             Some(p) if !p.is_empty() => format!("{p}/AWSLogs/"),
@@ -80,5 +88,5 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
                 .unwrap_or_default()
         ));
     }
-    Ok(Exit::failures_if(stats.refused > 0))
+    Ok(Exit::failures_if(stats.refused > 0 || stats.archived > 0))
 }

@@ -50,9 +50,9 @@ enum Fault {
     Truncate,
     /// Answers 500 or 503 (alternately).
     ServerError,
-    /// Answers with this status and S3 error document (code, message), as S3 refuses a
-    /// read: a KMS denial, an archived object, a plain access denial.
-    Refuse(&'static str, &'static str, &'static str),
+    /// Answers with this status and S3 error document (code, message, further elements),
+    /// as S3 refuses a read: a KMS denial, an archived object, a plain access denial.
+    Refuse(&'static str, &'static str, &'static str, &'static str),
 }
 
 /// One request as the server read it.
@@ -153,9 +153,9 @@ fn connection(
                     format!("<Error><Code>{code}</Code><Message>injected by the test</Message></Error>");
                 write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
             }
-            Fault::Refuse(status, code, message) => {
+            Fault::Refuse(status, code, message, more) => {
                 let body = format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>T1</RequestId></Error>"
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message>{more}<RequestId>T1</RequestId></Error>"
                 );
                 write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
             }
@@ -598,15 +598,15 @@ fn a_zero_timeout_is_refused() {
 fn kms_refusals_say_kms_and_name_the_object() {
     let cases = [
         (
-            Fault::Refuse("403 Forbidden", "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/ro/i is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action"),
+            Fault::Refuse("403 Forbidden", "AccessDenied", "User: arn:aws:sts::111122223333:assumed-role/ro/i is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because no identity-based policy allows the kms:Decrypt action", ""),
             &["KMS", "kms:Decrypt"][..],
         ),
         (
-            Fault::Refuse("400 Bad Request", "KMS.DisabledException", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is disabled."),
+            Fault::Refuse("400 Bad Request", "KMS.DisabledException", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab is disabled.", ""),
             &["KMS", "is disabled"][..],
         ),
         (
-            Fault::Refuse("403 Forbidden", "AccessDenied", "Access Denied"),
+            Fault::Refuse("403 Forbidden", "AccessDenied", "Access Denied", ""),
             &["access denied for"][..],
         ),
     ];
@@ -624,4 +624,103 @@ fn kms_refusals_say_kms_and_name_the_object() {
         }
         assert_eq!(message.contains("KMS"), says.contains(&"KMS"), "{message}");
     }
+}
+
+/// An archived object (not restored) stops validate-logs as any read error stops the
+/// reference, but the message names the object, its storage class and how to restore it.
+#[test]
+fn an_archived_log_names_its_storage_class_and_the_restore() {
+    const STATE: &str = "The operation is not valid for the object's storage class";
+    let cases = [
+        (
+            Fault::Refuse("403 Forbidden", "InvalidObjectState", STATE, "<StorageClass>GLACIER</StorageClass>"),
+            "archived in GLACIER",
+            "--restore-request Days=7",
+        ),
+        (
+            Fault::Refuse(
+                "403 Forbidden",
+                "InvalidObjectState",
+                STATE,
+                "<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>DEEP_ARCHIVE_ACCESS</AccessTier>",
+            ),
+            "archived in INTELLIGENT_TIERING (DEEP_ARCHIVE_ACCESS)",
+            "--restore-request '{}'",
+        ),
+    ];
+    for (fault, class, restore) in cases {
+        let server = serve(move |r| if r.is_get_of(LOG) { fault } else { Fault::None });
+        let out = validate(&server);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(FATAL), "stderr: {stderr}");
+        let message = stderr.trim_end().lines().last().unwrap_or_default().to_string();
+        eprintln!("{message}");
+        assert!(
+            message.starts_with(&format!("s3://{BUCKET}/{LOG}: {class}, so it cannot be read")),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("restore-object --bucket {BUCKET} --key {LOG} {restore}")),
+            "{message}"
+        );
+    }
+}
+
+/// `mirror` copies what it can read and counts the archived objects it could not, so a
+/// run after their restore completes the copy.
+#[test]
+fn mirror_copies_everything_readable_and_counts_archived_objects() {
+    const STATE: &str = "The operation is not valid for the object's storage class";
+    let fault = Fault::Refuse(
+        "403 Forbidden",
+        "InvalidObjectState",
+        STATE,
+        "<StorageClass>DEEP_ARCHIVE</StorageClass>",
+    );
+    let server = serve(move |r| if r.is_get_of(LOG) { fault } else { Fault::None });
+    let dest = std::env::temp_dir().join(format!("ctd-s3faults-mirror-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dest);
+    let args: Vec<String> = [
+        "mirror",
+        "--s3-bucket",
+        BUCKET,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--dest",
+        &dest.display().to_string(),
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{}", server.port),
+        "--no-sign-request",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    let out = run_bounded(&args, &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("1 archived objects (in an archive storage class, not restored) were not copied"),
+        "{stderr}"
+    );
+    assert!(
+        !dest.join(BUCKET).join(LOG).exists(),
+        "nothing written for the archived log"
+    );
+    assert!(dest.join(BUCKET).join(DIGEST).exists(), "the digests are copied");
+    let served = repo()
+        .join("testdata/scenarios")
+        .join(SCENARIO)
+        .join("mirror")
+        .join(BUCKET);
+    let keys: Vec<String> = objects_of(&served).into_iter().map(|(k, ..)| k).collect();
+    let logs = keys.iter().filter(|k| k.contains("/CloudTrail/")).count();
+    let copied_logs = keys
+        .iter()
+        .filter(|k| k.contains("/CloudTrail/") && dest.join(BUCKET).join(k.as_str()).exists())
+        .count();
+    assert!(logs > 1);
+    assert_eq!(copied_logs, logs - 1, "every other log is copied");
+    std::fs::remove_dir_all(&dest).unwrap();
 }

@@ -13,6 +13,8 @@
 //!   bucket changed), and then that bucket's digests of the same days too.
 //! - Keys that could leave `DEST` (`..`, empty segments, ...), and objects the source
 //!   refuses to read (see [`SourceErrorKind::Refused`]), are refused and counted.
+//! - Archived objects ([`SourceErrorKind::Archived`]) are counted and not copied; once
+//!   restored, running the mirror again completes the copy.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
@@ -71,6 +73,9 @@ pub struct MirrorStats {
     pub missing: usize,
     /// Objects whose key cannot be a path inside the destination.
     pub refused: usize,
+    /// Objects in an archive storage class, not restored: not copied (restore them and
+    /// run the mirror again to complete the copy).
+    pub archived: usize,
     /// Bytes written.
     pub bytes: u64,
 }
@@ -336,6 +341,13 @@ impl Run<'_> {
                     });
                     return Ok(DigestLinks::default());
                 }
+                Err(e) if e.kind == SourceErrorKind::Archived => {
+                    self.count(|s| {
+                        s.archived += 1;
+                        s.digests_done += 1;
+                    });
+                    return Ok(DigestLinks::default());
+                }
                 Err(e) => return Err(MirrorError::Source(e)),
             },
         };
@@ -379,6 +391,13 @@ impl Run<'_> {
             Err(e) if e.kind == SourceErrorKind::Refused => {
                 self.count(|s| {
                     s.refused += 1;
+                    s.logs_done += 1;
+                });
+                Ok(())
+            }
+            Err(e) if e.kind == SourceErrorKind::Archived => {
+                self.count(|s| {
+                    s.archived += 1;
                     s.logs_done += 1;
                 });
                 Ok(())

@@ -50,6 +50,10 @@ pub enum SourceErrorKind {
     /// than [`MAX_WHOLE_OBJECT`] where the whole object was asked for. A verdict, not a
     /// fatal error.
     Refused,
+    /// The object sits in an archive storage class (S3 Glacier Flexible Retrieval, Deep
+    /// Archive, an Intelligent-Tiering archive tier) and is not restored: it cannot be
+    /// read until someone restores it. The detail names the storage class.
+    Archived,
     /// Anything else (permissions, I/O, transport).
     Other,
 }

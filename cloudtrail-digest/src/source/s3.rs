@@ -242,6 +242,20 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         E::NotFound { .. } => SourceErrorKind::NotFound,
         _ => SourceErrorKind::Other,
     };
+    if let Some(class) = archived_in(&error_chain(&e)) {
+        // Intelligent-Tiering's archive tiers restore into the tier itself (no Days);
+        // Glacier classes restore a copy for the days asked.
+        let how = if class.starts_with("INTELLIGENT_TIERING") {
+            format!("aws s3api restore-object --bucket {bucket} --key {key} --restore-request '{{}}'")
+        } else {
+            format!("aws s3api restore-object --bucket {bucket} --key {key} --restore-request Days=7")
+        };
+        let detail = format!(
+            "archived in {class}, so it cannot be read until it is restored: restore it ({how}; \
+             from DEEP_ARCHIVE or a deep archive tier that takes up to 48 hours) and run again"
+        );
+        return SourceError::new(SourceErrorKind::Archived, bucket, key, detail).with_cause(e);
+    }
     if let Some(why) = kms_refusal(&error_chain(&e)) {
         let detail = format!(
             "encrypted with SSE-KMS, and KMS refused to decrypt it ({why}); \
@@ -277,6 +291,19 @@ fn kms_refusal(text: &str) -> Option<String> {
     let message = xml_text(text, "Message").unwrap_or_default();
     let kms = code.starts_with("KMS.") || message.contains("kms:") || message.contains("KMS key");
     kms.then(|| format!("{code}: {message}"))
+}
+
+/// The storage class (and archive tier) of an object S3 will not read because it is
+/// archived: its answer is `InvalidObjectState`, naming them.
+fn archived_in(text: &str) -> Option<String> {
+    if xml_text(text, "Code")? != "InvalidObjectState" {
+        return None;
+    }
+    let class = xml_text(text, "StorageClass").unwrap_or_else(|| "an archive storage class".to_string());
+    Some(match xml_text(text, "AccessTier") {
+        Some(tier) => format!("{class} ({tier})"),
+        None => class,
+    })
 }
 
 /// `CODE: MESSAGE` of an S3 error document in `text`, if there is one.
@@ -500,5 +527,20 @@ mod tests {
             "AccessDenied: Access Denied"
         );
         assert_eq!(s3_error("timed out"), None);
+        let archived = doc(
+            "InvalidObjectState",
+            "The operation is not valid for the object's storage class",
+        )
+        .replace("</Message>", "</Message><StorageClass>GLACIER</StorageClass>");
+        assert_eq!(archived_in(&archived).unwrap(), "GLACIER");
+        let tiered = archived.replace(
+            "<StorageClass>GLACIER</StorageClass>",
+            "<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>ARCHIVE_ACCESS</AccessTier>",
+        );
+        assert_eq!(
+            archived_in(&tiered).unwrap(),
+            "INTELLIGENT_TIERING (ARCHIVE_ACCESS)"
+        );
+        assert_eq!(archived_in(&denied), None);
     }
 }
