@@ -10,8 +10,15 @@
 //! trail's own control events (`StopLogging`, ...) found in the logs next to them.
 //!
 //! Everything found is a [`Finding`] (plain data); [`AuditReport`] holds them with
-//! per-chain summaries and the exit code, and its `write_text`, `write_json` and `write_ndjson` write text, JSON or NDJSON.
-//! The window and "now" are parameters: nothing here reads the clock.
+//! per-chain summaries and the exit code, and its `write_text`, `write_json` and
+//! `write_ndjson` (in the audit sink) write text, JSON or NDJSON. One object that cannot
+//! be read is a finding on that object, never the end of the audit. The window and "now"
+//! are parameters: nothing here reads the clock.
+//!
+//! The driver only orders the stages: `plan` lists the digests, `members`
+//! fetches and checks them through `check`, `chain` analyses each chain,
+//! `placement` accounts for log files, `explain` finds the trail events behind gaps, and
+//! `summary` assembles the report.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
