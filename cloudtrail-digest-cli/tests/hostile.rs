@@ -80,6 +80,24 @@ impl Copy {
         .collect()
     }
 
+    /// `audit` of the whole copy, over the sample's window.
+    fn audit_args(&self) -> Vec<String> {
+        [
+            "audit",
+            "--local-dir",
+            &self.mirror().display().to_string(),
+            "--public-keys",
+            &self.dir.join("evidence/public-keys.json").display().to_string(),
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-02T01:00:00Z",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
     fn run(&self) -> Run {
         run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(self.args()))
     }
@@ -372,19 +390,7 @@ fn a_digest_folder_linked_outside_stops_validate_and_audit_naming_the_link() {
     let found = run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(&args));
     assert_eq!(found.code, 255, "{}", found.stdout);
     assert!(found.stderr.contains(&expected), "{}", found.stderr);
-    let mut audit = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
-    audit.args([
-        "audit",
-        "--local-dir",
-        &c.mirror().display().to_string(),
-        "--public-keys",
-        &c.dir.join("evidence/public-keys.json").display().to_string(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-02T01:00:00Z",
-    ]);
-    let audit = run_bounded(&mut audit);
+    let audit = run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(c.audit_args()));
     assert_eq!(audit.code, 255, "{}", audit.stdout);
     assert!(audit.stderr.contains(&expected), "{}", audit.stderr);
 }
@@ -404,21 +410,8 @@ fn audit_reports_unreadable_objects_and_everything_else() {
     let log = c.object(DAY, LOG);
     fs::set_permissions(&log, fs::Permissions::from_mode(0o000)).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"));
-    cmd.args([
-        "audit",
-        "--local-dir",
-        &c.mirror().display().to_string(),
-        "--public-keys",
-        &c.dir.join("evidence/public-keys.json").display().to_string(),
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-02T01:00:00Z",
-        "--now",
-        "2026-03-03T00:00:00Z",
-        "--output",
-        "ndjson",
-    ]);
+    cmd.args(c.audit_args())
+        .args(["--now", "2026-03-03T00:00:00Z", "--output", "ndjson"]);
     let as_root = fs::metadata("/proc/self").map(|m| m.uid()).ok() == Some(0);
     if as_root {
         cmd.uid(65534).gid(65534);

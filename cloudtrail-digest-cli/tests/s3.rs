@@ -641,15 +641,9 @@ fn public_keys_come_from_cloudtrail_when_no_file_is_given() {
     }
 }
 
-#[test]
-fn the_keys_command_writes_a_key_file() {
-    let keys_file = scenarios().join("key-rotation/public-keys.json");
-    let ct = fake_cloudtrail(&keys_file);
-    // Throttled and failing answers are retried with backoff.
-    ct.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
-    let dir = temp_dir("keys");
-    std::fs::create_dir_all(&dir).unwrap();
-    let args: Vec<String> = [
+/// `keys` for 2020 to 2030 in us-east-1, asking the CloudTrail served on `port`.
+fn keys_args(port: u16) -> Vec<String> {
+    [
         "--region",
         "us-east-1",
         "keys",
@@ -661,8 +655,19 @@ fn the_keys_command_writes_a_key_file() {
     ]
     .into_iter()
     .map(String::from)
-    .chain([format!("http://127.0.0.1:{}", ct.port)])
-    .collect();
+    .chain([format!("http://127.0.0.1:{port}")])
+    .collect()
+}
+
+#[test]
+fn the_keys_command_writes_a_key_file() {
+    let keys_file = scenarios().join("key-rotation/public-keys.json");
+    let ct = fake_cloudtrail(&keys_file);
+    // Throttled and failing answers are retried with backoff.
+    ct.throttle.store(2, std::sync::atomic::Ordering::SeqCst);
+    let dir = temp_dir("keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = keys_args(ct.port);
     let out = run_cli(&args, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -681,20 +686,7 @@ fn the_keys_command_writes_a_key_file() {
 #[test]
 fn the_keys_command_stops_quietly_into_a_closed_pipe() {
     let ct = fake_cloudtrail(&scenarios().join("key-rotation/public-keys.json"));
-    let args: Vec<String> = [
-        "--region",
-        "us-east-1",
-        "keys",
-        "--start-time",
-        "2020-01-01T00:00:00Z",
-        "--end-time",
-        "2030-01-01T00:00:00Z",
-        "--endpoint-url",
-    ]
-    .into_iter()
-    .map(String::from)
-    .chain([format!("http://127.0.0.1:{}", ct.port)])
-    .collect();
+    let args = keys_args(ct.port);
     let mut child = cli_command(&args, &[])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

@@ -50,7 +50,7 @@ impl Audit<'_> {
             .duration_trunc(Duration::minutes(1))
             .unwrap_or(self.window.0);
         for ((bucket, folder), owners) in folders {
-            for day_folder in day_folders(&folder, self.window.0, reach) {
+            for day_folder in day_folders(&folder, self.window.0.date_naive(), reach.date_naive()) {
                 for key in self.source.list(&bucket, &day_folder, "")? {
                     if referenced.contains(&(bucket.clone(), key.clone())) {
                         continue;

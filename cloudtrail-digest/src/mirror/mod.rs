@@ -30,6 +30,7 @@ use crate::check::digest::listed_logs_lenient;
 use crate::digest::Digest;
 use crate::fetch::pool;
 use crate::layout::{account_folders, awslogs_folder, key_stamp, region_folder};
+use crate::plan::window::day_folders;
 use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination, WriteError};
 use crate::source::{ObjectSource, SourceError, SourceErrorKind, SIDECAR_SUFFIX};
 
@@ -243,10 +244,8 @@ impl Run<'_> {
             if !listed.insert((bucket.clone(), folder.clone())) {
                 continue;
             }
-            let mut day = self.first_day;
-            while day <= self.last_day {
-                day_prefixes.push((bucket.clone(), format!("{folder}{}/", day.format("%Y/%m/%d"))));
-                day = day.succ_opt().expect("dates in range");
+            for prefix in day_folders(folder, self.first_day, self.last_day) {
+                day_prefixes.push((bucket.clone(), prefix));
             }
         }
         let pages = self.parallel(&day_prefixes, |(b, prefix)| {

@@ -50,26 +50,14 @@ pub(crate) fn parse_stamp(stamp: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// The date folders `REGION_FOLDER/YYYY/MM/DD/` of every day from `first` to `last`.
-pub(crate) fn day_folders(region_folder: &str, first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<String> {
-    days(first, last)
-        .into_iter()
+/// The date folders `REGION_FOLDER/YYYY/MM/DD/` of every day from `first` to `last`,
+/// inclusive.
+pub(crate) fn day_folders(region_folder: &str, first: NaiveDate, last: NaiveDate) -> Vec<String> {
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
         .map(|d| format!("{region_folder}{}/", d.format("%Y/%m/%d")))
         .collect()
-}
-
-/// Every day from `first` to `last`, inclusive.
-pub(crate) fn days(first: DateTime<Utc>, last: DateTime<Utc>) -> Vec<NaiveDate> {
-    let mut out = Vec::new();
-    let mut d = first.date_naive();
-    while d <= last.date_naive() {
-        out.push(d);
-        match d.succ_opt() {
-            Some(n) => d = n,
-            None => break,
-        }
-    }
-    out
 }
 
 /// Every digest key of the window in `buckets`: stamps (end times) after `window.0`
@@ -96,7 +84,11 @@ pub(crate) fn digests_in_window(
                     if !ChainFilter::keeps(&filter.regions, &region) {
                         continue;
                     }
-                    for folder in day_folders(&format!("{base}{region}/"), window.0, last) {
+                    for folder in day_folders(
+                        &format!("{base}{region}/"),
+                        window.0.date_naive(),
+                        last.date_naive(),
+                    ) {
                         for key in source.list(bucket, &folder, "")? {
                             let Some(name) = DigestKeyName::parse(&key) else {
                                 continue;

@@ -242,7 +242,8 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         E::NotFound { .. } => SourceErrorKind::NotFound,
         _ => SourceErrorKind::Other,
     };
-    if let Some(class) = archived_in(&error_chain(&e)) {
+    let chain = error_chain(&e);
+    if let Some(class) = archived_in(&chain) {
         // Intelligent-Tiering's archive tiers restore into the tier itself (no Days);
         // Glacier classes restore a copy for the days asked.
         let how = if class.starts_with("INTELLIGENT_TIERING") {
@@ -256,7 +257,7 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         );
         return SourceError::new(SourceErrorKind::Archived, bucket, key, detail).with_cause(e);
     }
-    if let Some(why) = kms_refusal(&error_chain(&e)) {
+    if let Some(why) = kms_refusal(&chain) {
         let detail = format!(
             "encrypted with SSE-KMS, and KMS refused to decrypt it ({why}); \
              the reader needs kms:Decrypt on that key, and the key must be enabled"
@@ -271,14 +272,14 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
                 format!("s3://{bucket}/{key}")
             };
             // S3's own words, on one line, where its error document came with the answer.
-            match s3_error(&error_chain(&e)) {
+            match s3_error(&chain) {
                 Some(said) => format!("access denied for {what} ({said})"),
                 None => format!("access denied for {what} ({e})"),
             }
         }
         // Transport failures say what happened (reset, timed out, cut short) only in
         // their causes.
-        _ => error_chain(&e),
+        _ => chain,
     };
     SourceError::new(kind, bucket, key, detail).with_cause(e)
 }
