@@ -17,6 +17,7 @@ use std::time::Duration;
 use cloudtrail_digest::aws::{AwsSession, AwsSettings};
 use cloudtrail_digest::{MetadataOrigin, ObjectSource, S3Source, SourceErrorKind};
 use serde_json::Value;
+use support::scenarios::{case_args, golden, scenarios, spec};
 use support::*;
 
 /// Kept out of the uploads by name, so the mapping tests can show that reads go to the
@@ -27,43 +28,6 @@ const MAPPED_ONLY: &str = "gap-stopped-logging";
 /// like `a\\b` as it holds any other, so there the verdicts differ (see
 /// `planted_keys_are_refused_or_missing_in_s3`).
 const LOCAL_ONLY: &str = "hostile-input";
-
-fn scenarios() -> PathBuf {
-    repo().join("testdata/scenarios")
-}
-
-fn spec(name: &str) -> Value {
-    serde_json::from_slice(&std::fs::read(scenarios().join(name).join("scenario.json")).unwrap()).unwrap()
-}
-
-fn case_args(name: &str, case: &str) -> Vec<String> {
-    let spec = spec(name);
-    let c = spec["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == case)
-        .unwrap_or_else(|| panic!("{name}/{case}"));
-    c["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
-fn golden(name: &str, case: &str) -> (String, String, String) {
-    let read = |ext: &str| {
-        std::fs::read_to_string(
-            scenarios()
-                .join(name)
-                .join("expected")
-                .join(format!("{case}.{ext}")),
-        )
-        .unwrap()
-    };
-    (read("stdout"), read("stderr"), read("exit"))
-}
 
 fn arg_value(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).map(|i| args[i + 1].clone())
@@ -541,7 +505,7 @@ fn fake_cloudtrail_with(keys_file: &Path, trail: Option<Value>) -> FakeCloudTrai
             let left = throttling.load(std::sync::atomic::Ordering::SeqCst);
             if left > 0 {
                 throttling.store(left - 1, std::sync::atomic::Ordering::SeqCst);
-                let (status, answer) = if left % 2 == 0 {
+                let (status, answer) = if left.is_multiple_of(2) {
                     (
                         "400 Bad Request",
                         r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,

@@ -129,7 +129,7 @@ pub fn decode_signature_hex(text: &str) -> Result<Vec<u8>, &'static str> {
     if !text.is_ascii() {
         return Err("string argument should contain only ASCII characters");
     }
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err("Odd-length string");
     }
     hex::decode(text).map_err(|_| "Non-hexadecimal digit found")

@@ -1,181 +1,272 @@
-//! Where credentials come from, in the order the AWS SDKs look:
-//! 1. `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), unless
-//!    a profile other than `AWS_PROFILE` was chosen in the settings;
-//! 2. the profile (`AWS_PROFILE`, else `default`) of the shared credentials file
-//!    (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`) and config file
-//!    (`AWS_CONFIG_FILE`, else `~/.aws/config`): static keys or a `credential_process`;
-//! 3. web identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), container
-//!    credentials (ECS, EKS Pod Identity) and the instance role (IMDSv2), through
-//!    object_store's providers, which refresh them before they expire. When an endpoint
-//!    override points at this machine (loopback), the instance role is not looked up and
-//!    requests go unsigned.
+//! Credentials and the default region, from the AWS SDK for Rust's own providers
+//! (`aws-config`); nothing here reads a credentials file or signs anything itself.
+//!
+//! - Without `--profile`: the SDK's default chain. Environment keys, then the profile
+//!   (`AWS_PROFILE`, else `default`) of the shared config and credentials files with every
+//!   kind the SDK knows (static keys, `credential_process`, IAM Identity Center sessions
+//!   and legacy SSO, `role_arn` with `source_profile` or `credential_source`, chained
+//!   roles, web identity), then web identity from the environment, container credentials
+//!   (ECS, EKS Pod Identity) and the EC2 instance role (IMDSv2).
+//! - With `--profile NAME` (not merely `AWS_PROFILE`): that profile alone, as the AWS
+//!   CLI's `--profile` wins over environment keys.
+//! - When an endpoint override points at this machine (loopback), the instance metadata
+//!   service is never asked (for credentials or region), and if nothing else yields
+//!   credentials requests go unsigned: a local S3-compatible server or a test sends
+//!   nothing off the machine.
+//!
+//! Credentials are fetched once when the session starts, so a broken set-up (an expired
+//! SSO login, a role that cannot be assumed) is named before any work, and fetched again
+//! whenever they are within [`REFRESH_BEFORE`] of their expiry: a long run outlives them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, AwsCredential, AwsCredentialProvider};
-use object_store::{BackoffConfig, RetryConfig, StaticCredentialProvider};
+use async_trait::async_trait;
+use aws_config::default_provider::credentials::DefaultCredentialsChain;
+use aws_config::ecs::EcsCredentialsProvider;
+use aws_config::environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider};
+use aws_config::imds::region::ImdsRegionProvider;
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
+use aws_config::provider_config::ProviderConfig;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+use aws_types::os_shim_internal::{Env, Fs};
+use aws_types::region::Region;
+use object_store::aws::{AwsCredential, AwsCredentialProvider};
+use object_store::CredentialProvider;
+use tokio::sync::Mutex;
 
+use super::http::error_chain;
 use super::{AwsError, AwsSettings};
+
+/// How long before their expiry credentials are fetched anew. Generous, so that no
+/// request is signed with credentials about to lapse while it waits for a permit.
+pub(crate) const REFRESH_BEFORE: Duration = Duration::from_secs(5 * 60);
 
 /// Where a session's credentials come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CredentialSource {
-    /// No credentials: requests are sent unsigned.
+    /// No credentials: requests are sent unsigned (`--no-sign-request`, or a server on
+    /// this machine with no credentials configured).
     Anonymous,
-    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`.
-    Environment,
-    /// Static keys of a profile in the shared files.
+    /// The SDK's default chain, with this profile for its shared-file step.
+    DefaultChain {
+        /// The profile (`AWS_PROFILE`, else `default`).
+        profile: String,
+        /// Whether the EC2 instance role is among the sources (not for a server on this
+        /// machine).
+        instance_role: bool,
+    },
+    /// Only this profile, named with `--profile`.
     Profile(String),
-    /// The `credential_process` of a profile.
-    CredentialProcess(String),
-    /// Web identity, container or instance role credentials.
-    Roles,
 }
 
 impl fmt::Display for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CredentialSource::Anonymous => write!(f, "anonymous"),
-            CredentialSource::Environment => write!(f, "environment variables"),
+            CredentialSource::DefaultChain {
+                profile,
+                instance_role,
+            } => {
+                write!(
+                    f,
+                    "environment, profile {profile}, web identity, container credentials"
+                )?;
+                if *instance_role {
+                    write!(f, " or the instance role")?;
+                }
+                Ok(())
+            }
             CredentialSource::Profile(p) => write!(f, "profile {p}"),
-            CredentialSource::CredentialProcess(p) => write!(f, "credential_process of profile {p}"),
-            CredentialSource::Roles => write!(f, "web identity, container or instance role"),
         }
     }
 }
 
+/// What [`resolve`] found.
 pub(crate) struct Resolved {
-    pub provider: Option<AwsCredentialProvider>,
+    /// Credentials for signing, `None` for unsigned requests.
+    pub credentials: Option<Arc<SdkCredentials>>,
+    /// Where they come from.
     pub source: CredentialSource,
-    pub profile_region: Option<String>,
+    /// The region of the environment or the profile (or the instance), if any.
+    pub region: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn static_provider(key_id: String, secret_key: String, token: Option<String>) -> AwsCredentialProvider {
-    Arc::new(StaticCredentialProvider::new(AwsCredential {
-        key_id,
-        secret_key,
-        token,
-    }))
+/// Settings for the SDK's own requests (STS, SSO, container and instance endpoints):
+/// our TLS (rustls with ring), time limits and retry bound.
+fn provider_config(settings: &AwsSettings) -> ProviderConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let attempts = u32::try_from(settings.max_retries.saturating_add(1)).unwrap_or(u32::MAX);
+    ProviderConfig::without_region()
+        .with_http_client(http)
+        .with_timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(settings.connect_timeout)
+                .read_timeout(settings.read_timeout)
+                .operation_attempt_timeout(settings.request_timeout)
+                .build(),
+        )
+        .with_retry_config(RetryConfig::standard().with_max_attempts(attempts))
 }
 
-pub(crate) fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError> {
-    let profile_name = settings.profile.clone().unwrap_or_else(|| "default".to_string());
-    let profile = load_profile(&profile_name)?;
-    let profile_region = profile.as_ref().and_then(|p| p.get("region").cloned());
-    let done = |provider, source| {
-        Ok(Resolved {
-            provider,
-            source,
-            profile_region: profile_region.clone(),
-        })
-    };
-    if settings.anonymous {
-        return done(None, CredentialSource::Anonymous);
+/// Finds credentials and the default region, fetching the credentials once.
+pub(crate) async fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError> {
+    let explicit = settings
+        .profile
+        .as_ref()
+        .filter(|p| Some(*p) != env("AWS_PROFILE").as_ref());
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| env("AWS_PROFILE"))
+        .unwrap_or_else(|| "default".to_string());
+    if settings.profile.is_some() {
+        ensure_profile_exists(&profile).await?;
     }
-    // A profile chosen explicitly (not merely AWS_PROFILE) wins over environment keys,
-    // as the AWS CLI's --profile does.
-    let explicit_profile = settings.profile.is_some() && settings.profile != env("AWS_PROFILE");
-    if let (false, Some(id), Some(secret)) = (
-        explicit_profile,
-        env("AWS_ACCESS_KEY_ID"),
-        env("AWS_SECRET_ACCESS_KEY"),
-    ) {
-        return done(
-            Some(static_provider(id, secret, env("AWS_SESSION_TOKEN"))),
-            CredentialSource::Environment,
-        );
-    }
-    if let Some(p) = &profile {
-        if let (Some(id), Some(secret)) = (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
-            return done(
-                Some(static_provider(
-                    id.clone(),
-                    secret.clone(),
-                    p.get("aws_session_token").cloned(),
-                )),
-                CredentialSource::Profile(profile_name),
-            );
-        }
-        if let Some(command) = p.get("credential_process") {
-            let c = run_credential_process(command, &profile_name)?;
-            return done(
-                Some(static_provider(c.key_id, c.secret_key, c.token)),
-                CredentialSource::CredentialProcess(profile_name),
-            );
-        }
-        if let Some(kind) = ["role_arn", "sso_session", "sso_start_url", "login_session"]
-            .into_iter()
-            .find(|k| p.contains_key(*k))
-        {
-            return Err(AwsError::UnsupportedProfile {
-                profile: profile_name,
-                setting: kind.to_string(),
-            });
-        }
-    } else if settings.profile.is_some() {
-        return Err(AwsError::ProfileNotFound {
-            profile: profile_name,
-            credentials_file: credentials_file(),
-            config_file: config_file(),
-        });
-    }
-    // Roles: object_store's providers, configured from the environment alone.
-    let mut builder = AmazonS3Builder::new()
-        .with_bucket_name("credentials")
-        .with_retry(RetryConfig {
-            backoff: BackoffConfig::default(),
-            max_retries: 2,
-            retry_timeout: Duration::from_secs(20),
-        });
-    let role_vars = [
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_ROLE_SESSION_NAME",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-        "AWS_METADATA_ENDPOINT",
-    ];
-    let mut any_role_var = false;
-    for name in role_vars {
-        if let Some(value) = env(name) {
-            let key: AmazonS3ConfigKey =
-                name.to_ascii_lowercase()
-                    .parse()
-                    .map_err(|e| AwsError::RoleSetting {
-                        name: name.to_string(),
-                        source: Box::new(e),
-                    })?;
-            builder = builder.with_config(key, value);
-            any_role_var = true;
-        }
-    }
-    let local_server = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
+    let local = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
         .into_iter()
         .flatten()
         .any(|u| is_loopback_url(u));
-    if !any_role_var && local_server {
-        // A server on this machine (a test or an S3-compatible store) gets no instance
-        // role credentials, and nothing is sent off the machine to look for them.
-        return done(None, CredentialSource::Anonymous);
+    let conf = provider_config(settings);
+    let region = match &settings.region {
+        Some(r) => Some(r.clone()),
+        None => find_region(&conf, &profile, local).await,
+    };
+    if settings.anonymous {
+        return Ok(Resolved {
+            credentials: None,
+            source: CredentialSource::Anonymous,
+            region,
+        });
     }
-    if !any_role_var && env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-        return Err(AwsError::NoCredentials);
+    let conf = conf.with_region(region.clone().map(Region::new));
+    let (provider, source) = match explicit {
+        Some(name) => (
+            SharedCredentialsProvider::new(
+                ProfileFileCredentialsProvider::builder()
+                    .configure(&conf)
+                    .profile_name(name)
+                    .build(),
+            ),
+            CredentialSource::Profile(name.clone()),
+        ),
+        None if local => (
+            SharedCredentialsProvider::new(
+                CredentialsProviderChain::first_try(
+                    "Environment",
+                    EnvironmentVariableCredentialsProvider::new(),
+                )
+                .or_else(
+                    "Profile",
+                    ProfileFileCredentialsProvider::builder()
+                        .configure(&conf)
+                        .profile_name(&profile)
+                        .build(),
+                )
+                .or_else(
+                    "WebIdentityToken",
+                    WebIdentityTokenCredentialsProvider::builder()
+                        .configure(&conf)
+                        .build(),
+                )
+                .or_else(
+                    "EcsContainer",
+                    EcsCredentialsProvider::builder().configure(&conf).build(),
+                ),
+            ),
+            CredentialSource::DefaultChain {
+                profile: profile.clone(),
+                instance_role: false,
+            },
+        ),
+        None => (
+            SharedCredentialsProvider::new(
+                DefaultCredentialsChain::builder()
+                    .configure(conf)
+                    .profile_name(&profile)
+                    .build()
+                    .await,
+            ),
+            CredentialSource::DefaultChain {
+                profile: profile.clone(),
+                instance_role: true,
+            },
+        ),
+    };
+    let credentials = SdkCredentials::new(provider, source.clone());
+    match credentials.current().await {
+        Ok(_) => {}
+        // A server on this machine with nothing configured is asked unsigned.
+        Err(CredentialsFailure::NotFound(_)) if local && explicit.is_none() => {
+            return Ok(Resolved {
+                credentials: None,
+                source: CredentialSource::Anonymous,
+                region,
+            })
+        }
+        Err(CredentialsFailure::NotFound(cause)) => return Err(AwsError::NoCredentials(cause)),
+        Err(CredentialsFailure::Failed(e)) => return Err(AwsError::Credentials(e)),
     }
-    let store = builder
-        .build()
-        .map_err(|e| AwsError::RoleCredentials(Box::new(e)))?;
-    done(Some(Arc::clone(store.credentials())), CredentialSource::Roles)
+    Ok(Resolved {
+        credentials: Some(Arc::new(credentials)),
+        source,
+        region,
+    })
+}
+
+/// The region of the environment, the profile, or (not for a local server) the
+/// instance: the SDK's default region chain, with our client settings for IMDS.
+async fn find_region(conf: &ProviderConfig, profile: &str, local: bool) -> Option<String> {
+    let mut chain = RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new()).or_else(
+        ProfileFileRegionProvider::builder()
+            .configure(conf)
+            .profile_name(profile)
+            .build(),
+    );
+    if !local {
+        chain = chain.or_else(ImdsRegionProvider::builder().configure(conf).build());
+    }
+    chain.region().await.map(|r| r.to_string())
+}
+
+/// Fails with [`AwsError::ProfileNotFound`] when neither shared file has the profile.
+async fn ensure_profile_exists(name: &str) -> Result<(), AwsError> {
+    let profiles = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None)
+        .await
+        .map_err(|e| AwsError::ProfileFiles(Box::new(e)))?;
+    if profiles.get_profile(name).is_some() {
+        return Ok(());
+    }
+    Err(AwsError::ProfileNotFound {
+        profile: name.to_string(),
+        credentials_file: shared_file("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        config_file: shared_file("AWS_CONFIG_FILE", "config"),
+    })
+}
+
+/// Where a shared file is looked for (for messages): its variable, else `~/.aws/NAME`.
+fn shared_file(variable: &str, name: &str) -> PathBuf {
+    env(variable).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env("HOME").unwrap_or_default())
+            .join(".aws")
+            .join(name)
+    })
 }
 
 /// Whether a URL's host is the loopback interface.
@@ -192,114 +283,162 @@ fn is_loopback_url(url: &str) -> bool {
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn home() -> PathBuf {
-    env("HOME").map(PathBuf::from).unwrap_or_default()
+/// Why credentials could not be had.
+#[derive(Debug)]
+pub(crate) enum CredentialsFailure {
+    /// No source had any.
+    NotFound(CredentialsProblem),
+    /// A source was set up but failed (an expired SSO login, a refused role).
+    Failed(CredentialsProblem),
 }
 
-fn credentials_file() -> PathBuf {
-    env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".aws/credentials"))
+/// One failure to get credentials: where from, the SDK's words, and its error as cause.
+#[derive(Debug)]
+pub struct CredentialsProblem {
+    from: CredentialSource,
+    detail: String,
+    cause: CredentialsError,
 }
 
-fn config_file() -> PathBuf {
-    env("AWS_CONFIG_FILE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| home().join(".aws/config"))
-}
-
-/// The profile's settings: the config file's `[profile NAME]` (or `[default]`) section
-/// under the credentials file's `[NAME]` section. `None` when neither file has it.
-fn load_profile(name: &str) -> Result<Option<BTreeMap<String, String>>, AwsError> {
-    let read = |path: PathBuf| match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(parse_ini(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(source) => Err(AwsError::ReadFile { path, source }),
-    };
-    let config = read(config_file())?;
-    let credentials = read(credentials_file())?;
-    let config_section = if name == "default" {
-        config.get("default").or_else(|| config.get("profile default"))
-    } else {
-        config.get(&format!("profile {name}"))
-    };
-    let found = config_section.is_some() || credentials.contains_key(name);
-    if !found {
-        return Ok(None);
-    }
-    let mut merged = config_section.cloned().unwrap_or_default();
-    if let Some(c) = credentials.get(name) {
-        merged.extend(c.clone());
-    }
-    Ok(Some(merged))
-}
-
-/// Sections of an INI file as the AWS CLI writes them. Indented lines (nested
-/// sub-settings such as `s3 =` blocks) are skipped.
-fn parse_ini(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut sections: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    let mut current: Option<String> = None;
-    for line in text.lines() {
-        if line.starts_with([' ', '\t']) {
-            continue;
-        }
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-            sections.entry(name.clone()).or_default();
-            current = Some(name);
-        } else if let (Some(section), Some((k, v))) = (&current, line.split_once('=')) {
-            sections
-                .entry(section.clone())
-                .or_default()
-                .insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+impl CredentialsProblem {
+    /// A problem for tests of the messages that carry one.
+    #[cfg(test)]
+    pub(crate) fn example() -> Self {
+        let cause = CredentialsError::not_loaded("no providers in chain provided credentials");
+        CredentialsProblem {
+            from: CredentialSource::Profile("default".into()),
+            detail: error_chain(&cause),
+            cause,
         }
     }
-    sections
 }
 
-/// Runs a profile's `credential_process` and reads the JSON it prints.
-fn run_credential_process(command: &str, profile: &str) -> Result<AwsCredential, AwsError> {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|source| AwsError::CredentialProcessStart {
-            profile: profile.to_string(),
+impl fmt::Display for CredentialsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot get AWS credentials ({}): {}", self.from, self.detail)?;
+        // The SDK says the token expired; the fix is a new sign-in, so say how.
+        if self.detail.contains("SSO token") {
+            let profile = match &self.from {
+                CredentialSource::Profile(p) | CredentialSource::DefaultChain { profile: p, .. } => p,
+                CredentialSource::Anonymous => return Ok(()),
+            };
+            write!(f, "; sign in again with: aws sso login --profile {profile}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CredentialsProblem {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// Credentials from an SDK provider, kept until they near their expiry; one fetch at a
+/// time, so many requests waiting on a refresh cause one STS or SSO call.
+pub(crate) struct SdkCredentials {
+    provider: SharedCredentialsProvider,
+    source: CredentialSource,
+    cached: Mutex<Option<Cached>>,
+    /// The clock that expiry is judged by (a parameter, for tests).
+    now: fn() -> SystemTime,
+}
+
+struct Cached {
+    credential: Arc<AwsCredential>,
+    expires: Option<SystemTime>,
+}
+
+impl fmt::Debug for SdkCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SdkCredentials")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SdkCredentials {
+    fn new(provider: SharedCredentialsProvider, source: CredentialSource) -> Self {
+        SdkCredentials {
+            provider,
             source,
+            cached: Mutex::new(None),
+            now: SystemTime::now,
+        }
+    }
+
+    /// The credentials to sign with now: the kept ones, or new ones near their expiry.
+    pub(crate) async fn current(&self) -> Result<Arc<AwsCredential>, CredentialsFailure> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if still_fresh(c.expires, (self.now)()) {
+                return Ok(Arc::clone(&c.credential));
+            }
+        }
+        let got = self.provider.provide_credentials().await.map_err(|cause| {
+            let problem = CredentialsProblem {
+                from: self.source.clone(),
+                detail: error_chain(&cause),
+                cause,
+            };
+            match problem.cause {
+                CredentialsError::CredentialsNotLoaded(_) => CredentialsFailure::NotFound(problem),
+                _ => CredentialsFailure::Failed(problem),
+            }
         })?;
-    if !out.status.success() {
-        return Err(AwsError::CredentialProcessFailed {
-            profile: profile.to_string(),
-            status: out.status,
+        let credential = Arc::new(AwsCredential {
+            key_id: got.access_key_id().to_string(),
+            secret_key: got.secret_access_key().to_string(),
+            token: got.session_token().map(str::to_string),
         });
+        *cached = Some(Cached {
+            credential: Arc::clone(&credential),
+            expires: got.expiry(),
+        });
+        Ok(credential)
     }
-    let doc: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|source| AwsError::CredentialProcessOutput {
-            profile: profile.to_string(),
-            source,
-        })?;
-    let field = |name: &str| doc.get(name).and_then(|v| v.as_str()).map(str::to_string);
-    match (field("AccessKeyId"), field("SecretAccessKey")) {
-        (Some(key_id), Some(secret_key)) => Ok(AwsCredential {
-            key_id,
-            secret_key,
-            token: field("SessionToken"),
-        }),
-        _ => Err(AwsError::CredentialProcessIncomplete {
-            profile: profile.to_string(),
-        }),
+
+    /// This provider as object_store wants it.
+    pub(crate) fn for_object_store(self: &Arc<Self>) -> AwsCredentialProvider {
+        Arc::clone(self) as AwsCredentialProvider
+    }
+}
+
+/// Whether credentials expiring at `expires` (never, for `None`) may still be used at
+/// `now`.
+fn still_fresh(expires: Option<SystemTime>, now: SystemTime) -> bool {
+    expires.is_none_or(|at| at.duration_since(now).is_ok_and(|left| left > REFRESH_BEFORE))
+}
+
+#[async_trait]
+impl CredentialProvider for SdkCredentials {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        self.current()
+            .await
+            .map_err(|failure| object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(failure.into_problem()),
+            })
+    }
+}
+
+impl CredentialsFailure {
+    /// The failure underneath, whichever kind.
+    pub(crate) fn into_problem(self) -> CredentialsProblem {
+        match self {
+            CredentialsFailure::NotFound(p) | CredentialsFailure::Failed(p) => p,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_credential_types::provider::future;
+    use aws_credential_types::Credentials;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn knows_loopback_urls() {
@@ -321,13 +460,96 @@ mod tests {
     }
 
     #[test]
-    fn reads_aws_style_ini() {
-        let ini = "[default]\nregion = eu-west-1\n\n[profile audit]\n# comment\naws_access_key_id=AK\n\
-                   s3 =\n  max_concurrent_requests = 4\nAWS_Secret_Access_Key = SK \n";
-        let s = parse_ini(ini);
-        assert_eq!(s["default"]["region"], "eu-west-1");
-        assert_eq!(s["profile audit"]["aws_access_key_id"], "AK");
-        assert_eq!(s["profile audit"]["aws_secret_access_key"], "SK");
-        assert!(!s["profile audit"].contains_key("max_concurrent_requests"));
+    fn credentials_are_renewed_before_they_lapse() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert!(still_fresh(None, now));
+        assert!(still_fresh(Some(now + Duration::from_secs(3600)), now));
+        assert!(!still_fresh(Some(now + REFRESH_BEFORE), now));
+        assert!(!still_fresh(Some(now - Duration::from_secs(1)), now));
+    }
+
+    /// Hands out credentials numbered by call, expiring `lifetime` after a fixed epoch.
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicUsize>,
+        lifetime: Option<Duration>,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            let expiry = self.lifetime.map(|l| SystemTime::UNIX_EPOCH + l);
+            future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AKID{n}"),
+                "secret",
+                Some("token".into()),
+                expiry,
+                "test",
+            )))
+        }
+    }
+
+    fn keys(lifetime: Option<Duration>, now: fn() -> SystemTime) -> (SdkCredentials, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut c = SdkCredentials::new(
+            SharedCredentialsProvider::new(Counting {
+                calls: Arc::clone(&calls),
+                lifetime,
+            }),
+            CredentialSource::Profile("test".into()),
+        );
+        c.now = now;
+        (c, calls)
+    }
+
+    #[test]
+    fn kept_until_near_expiry_then_fetched_again() {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let early = || SystemTime::UNIX_EPOCH;
+        // An hour of life: fetched once, then kept.
+        let (c, calls) = keys(Some(Duration::from_secs(3600)), early);
+        for _ in 0..3 {
+            assert_eq!(rt.block_on(c.current()).unwrap().key_id, "AKID0");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Within the refresh margin: every use fetches anew.
+        let (c, calls) = keys(Some(REFRESH_BEFORE / 2), early);
+        let first = rt.block_on(c.current()).unwrap();
+        let second = rt.block_on(c.current()).unwrap();
+        assert_eq!(
+            (first.key_id.as_str(), second.key_id.as_str()),
+            ("AKID0", "AKID1")
+        );
+        assert_eq!(second.token.as_deref(), Some("token"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Static keys never expire.
+        let (c, calls) = keys(None, SystemTime::now);
+        rt.block_on(c.current()).unwrap();
+        rt.block_on(c.current()).unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn failures_keep_the_sdk_words() {
+        let e = CredentialsError::provider_error(std::io::Error::other(
+            "The SSO session has expired; run aws sso login",
+        ));
+        // The SDK's outer words are general; the useful ones lie among the causes.
+        let text = error_chain(&e);
+        assert!(
+            text.ends_with("The SSO session has expired; run aws sso login"),
+            "{text}"
+        );
+        let problem = CredentialsProblem {
+            from: CredentialSource::Profile("forensics".into()),
+            detail: text,
+            cause: e,
+        };
+        assert!(problem
+            .to_string()
+            .starts_with("cannot get AWS credentials (profile forensics): "));
     }
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::aws::{AwsAuthorizer, AwsCredential, AwsCredentialProvider};
+
+use self::credentials::SdkCredentials;
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
@@ -21,7 +23,7 @@ mod error;
 pub(crate) mod http;
 
 pub use cloudtrail::{CloudTrailKeys, TrailDescription};
-pub use credentials::CredentialSource;
+pub use credentials::{CredentialSource, CredentialsProblem};
 pub use error::AwsError;
 
 /// Where and how to reach AWS.
@@ -119,7 +121,7 @@ pub struct AwsSession {
     settings: AwsSettings,
     runtime: Runtime,
     http: reqwest::Client,
-    credentials: Option<AwsCredentialProvider>,
+    credentials: Option<Arc<SdkCredentials>>,
     credential_source: CredentialSource,
     default_region: String,
     permits: Arc<Semaphore>,
@@ -136,9 +138,11 @@ impl std::fmt::Debug for AwsSession {
 }
 
 impl AwsSession {
-    /// Resolves credentials (see [`CredentialSource`]) and starts the runtime. Nothing is
-    /// sent yet; credentials that need a request (container or instance roles) are
-    /// fetched on first use.
+    /// Starts the runtime and gets credentials and the default region from the AWS SDK's
+    /// providers (see [`CredentialSource`]): credentials that need a request (SSO, an
+    /// assumed role, a container or instance role) are fetched here once, so a set-up
+    /// that cannot work fails before any other request; they are fetched again before
+    /// they expire.
     pub fn new(settings: AwsSettings) -> Result<Arc<AwsSession>, AwsError> {
         // TLS for reqwest and object_store, with ring (already used for RSA here).
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -154,18 +158,14 @@ impl AwsSession {
             .read_timeout(settings.read_timeout)
             .build()
             .map_err(|e| AwsError::HttpClient(Box::new(e)))?;
-        let resolved = credentials::resolve(&settings)?;
-        let default_region = settings
-            .region
-            .clone()
-            .or(resolved.profile_region.clone())
-            .unwrap_or_else(|| "us-east-1".to_string());
+        let resolved = runtime.block_on(credentials::resolve(&settings))?;
+        let default_region = resolved.region.unwrap_or_else(|| "us-east-1".to_string());
         Ok(Arc::new(AwsSession {
             permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
             settings,
             runtime,
             http,
-            credentials: resolved.provider,
+            credentials: resolved.credentials,
             credential_source: resolved.source,
             default_region,
         }))
@@ -186,8 +186,9 @@ impl AwsSession {
         &self.default_region
     }
 
-    pub(crate) fn credential_provider(&self) -> Option<&AwsCredentialProvider> {
-        self.credentials.as_ref()
+    /// The credentials as object_store signs with them; `None` for unsigned requests.
+    pub(crate) fn credential_provider(&self) -> Option<AwsCredentialProvider> {
+        self.credentials.as_ref().map(SdkCredentials::for_object_store)
     }
 
     pub(crate) fn http(&self) -> &reqwest::Client {
@@ -215,11 +216,9 @@ impl AwsSession {
     pub(crate) async fn credential(&self) -> Result<Option<Arc<AwsCredential>>, RequestError> {
         match &self.credentials {
             None => Ok(None),
-            Some(p) => p.get_credential().await.map(Some).map_err(|e| {
-                RequestError::new(
-                    format!("cannot get AWS credentials ({}): {e}", self.credential_source),
-                    e,
-                )
+            Some(c) => c.current().await.map(Some).map_err(|failure| {
+                let problem = failure.into_problem();
+                RequestError::new(problem.to_string(), problem)
             }),
         }
     }

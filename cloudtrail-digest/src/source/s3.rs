@@ -129,7 +129,7 @@ impl S3Source {
             None => builder = builder.with_virtual_hosted_style_request(true),
         }
         builder = match self.session.credential_provider() {
-            Some(p) => builder.with_credentials(Arc::clone(p)),
+            Some(p) => builder.with_credentials(p),
             None => builder.with_skip_signature(true),
         };
         let store = builder.with_client_options(options).build().map_err(|e| {
@@ -264,8 +264,12 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
         );
         return SourceError::new(kind, bucket, key, detail).with_cause(e);
     }
+    // object_store types GET and HEAD refusals, but a refused listing comes back as a
+    // generic error carrying S3's error document: its code tells.
+    let refused = matches!(e, E::PermissionDenied { .. } | E::Unauthenticated { .. })
+        || xml_text(&chain, "Code").is_some_and(|code| is_refusal(&code));
     let detail = match &e {
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => {
+        _ if refused => {
             let what = if key.is_empty() {
                 format!("s3://{bucket}")
             } else {
@@ -305,6 +309,20 @@ fn archived_in(text: &str) -> Option<String> {
         Some(tier) => format!("{class} ({tier})"),
         None => class,
     })
+}
+
+/// Whether an S3 error code refuses the caller (its permissions or its credentials).
+fn is_refusal(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AllAccessDisabled"
+            | "InvalidAccessKeyId"
+            | "SignatureDoesNotMatch"
+            | "InvalidToken"
+            | "ExpiredToken"
+            | "TokenRefreshRequired"
+    )
 }
 
 /// `CODE: MESSAGE` of an S3 error document in `text`, if there is one.
