@@ -253,8 +253,39 @@ pub struct MirrorArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 
+    /// Ask S3 to restore every archived object of the window (GLACIER, DEEP_ARCHIVE: a
+    /// copy readable for DAYS days; Intelligent-Tiering archive tiers: for good), once
+    /// each; run the same command again once they are restored to complete the copy.
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub restore: Option<u32>,
+
+    /// Retrieval tier of --restore.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "TIER",
+        default_value = "Standard",
+        requires = "restore",
+        ignore_case = true
+    )]
+    pub restore_tier: RestoreTierArg,
+
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// S3's retrieval tiers, for `mirror --restore-tier`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RestoreTierArg {
+    /// Cheapest, slowest (up to 48 hours from DEEP_ARCHIVE).
+    #[value(name = "Bulk")]
+    Bulk,
+    /// S3's default (up to 12 hours from DEEP_ARCHIVE).
+    #[value(name = "Standard")]
+    Standard,
+    /// Minutes; not offered for DEEP_ARCHIVE.
+    #[value(name = "Expedited")]
+    Expedited,
 }
 
 /// Output formats of `audit`.

@@ -11,7 +11,8 @@ pub enum Exit {
     Failures,
     /// 2: a usage error (arguments refused before anything was read).
     Usage,
-    /// 3: coverage is incomplete (`audit`: digests missing, or no chain found).
+    /// 3: coverage is incomplete (`audit`: digests missing, no chain found, or objects
+    /// archived and not restored, so not checked).
     Incomplete,
     /// 141 (128 + SIGPIPE): the output went into a closed pipe, so the run stopped
     /// quietly. Not a success: whoever reads the code must not take a cut-short run for

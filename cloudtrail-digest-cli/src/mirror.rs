@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cloudtrail_digest::mirror::{mirror, MirrorRequest};
-use cloudtrail_digest::{MappedSource, ObjectSource};
+use cloudtrail_digest::{MappedSource, ObjectSource, RestoreRequest, RestoreTier};
 
-use crate::cli::MirrorArgs;
+use crate::cli::{MirrorArgs, RestoreTierArg};
 use crate::exit::Exit;
 use crate::online::Online;
 use crate::output::{self, Stop};
@@ -21,6 +21,7 @@ pub fn run(args: &MirrorArgs) -> Exit {
 
 fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
     let (start, end) = window(&args.window, Utc::now(), Wording::Reference).map_err(Stop::Fatal)?;
+    let restore = restore_request(args)?;
     let mut online = Online::new(&args.aws);
     let map = online.bucket_map(&args.map.bucket_map).map_err(Stop::Fatal)?;
     let source: Arc<dyn ObjectSource> = match (online.s3(), map.is_empty()) {
@@ -36,6 +37,7 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
         account_id: args.account_id.clone(),
         start,
         end,
+        restore,
     };
     let jobs = args.jobs.unwrap_or(args.aws.max_concurrency).into();
     let progress = MirrorProgress::new();
@@ -51,7 +53,7 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
         _ => format!("s3://{}", args.s3_bucket),
     };
     output::print(format_args!(
-        "Mirrored {place} into {}: {} digest files and {} log files; {} copied ({} bytes), {} already complete, {} missing in the source{}\n",
+        "Mirrored {place} into {}: {} digest files and {} log files; {} copied ({} bytes), {} already complete, {} missing in the source{}{}\n",
         args.dest.display(),
         stats.digests_done,
         stats.logs_done,
@@ -63,12 +65,24 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
             format!(", {} refused (keys that cannot be files under the destination, or objects unsafe to read)", stats.refused)
         } else {
             String::new()
+        },
+        if stats.archived > 0 {
+            format!(", {} archived (not restored)", stats.archived)
+        } else {
+            String::new()
         }
     ))?;
-    if stats.archived > 0 {
+    if stats.archived > 0 && restore.is_some() {
+        output::eprint(format_args!(
+            "\n{} archived objects wait for a restore ({} restores requested now, {} already in progress): \
+             run the same mirror command again once they are restored (hours; up to 48 from DEEP_ARCHIVE) \
+             to complete the copy.\n",
+            stats.archived, stats.restores_started, stats.restores_in_progress
+        ));
+    } else if stats.archived > 0 {
         output::eprint(format_args!(
             "\n{} archived objects (in an archive storage class, not restored) were not copied: \
-             restore them (aws s3api restore-object --bucket BUCKET --key KEY --restore-request Days=7) \
+             restore them (run this command with --restore DAYS, or aws s3api restore-object) \
              and run the same mirror command again to complete the copy.\n",
             stats.archived
         ));
@@ -89,4 +103,27 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
         ));
     }
     Ok(Exit::failures_if(stats.refused > 0 || stats.archived > 0))
+}
+
+/// The restore `--restore` asks for. A bucket read from a directory (`--bucket-map
+/// ORIGINAL=DIR`) has no archive to restore from: a usage error.
+fn restore_request(args: &MirrorArgs) -> Result<Option<RestoreRequest>, Stop> {
+    let Some(days) = args.restore else {
+        return Ok(None);
+    };
+    if let Some(spec) = args.map.bucket_map.iter().find(|m| {
+        m.split_once('=')
+            .is_some_and(|(_, target)| !target.starts_with("s3://"))
+    }) {
+        return Err(Stop::Usage(format!(
+            "--restore: --bucket-map {spec} reads a local directory, which has no archived objects to restore; \
+             --restore works on S3 buckets only"
+        )));
+    }
+    let tier = match args.restore_tier {
+        RestoreTierArg::Bulk => RestoreTier::Bulk,
+        RestoreTierArg::Standard => RestoreTier::Standard,
+        RestoreTierArg::Expedited => RestoreTier::Expedited,
+    };
+    Ok(Some(RestoreRequest { days, tier }))
 }

@@ -906,3 +906,217 @@ fn planted_keys_are_refused_or_missing_in_s3() {
         "{stderr}"
     );
 }
+
+/// Objects stored in GLACIER and DEEP_ARCHIVE on the S3 server (a replica of the
+/// clean-chain bucket with one digest and one log archived): `audit` reports them as
+/// `archived` with their storage class, exits 3 and finds everything else as it does in
+/// the local copy; `validate-logs` stops, naming the object, its storage class and the
+/// restore; `mirror --restore` asks for their restore and says they wait (moto restores
+/// at once, but a started restore is not read again in the same run), and a second run
+/// completes the copy, which then validates as the bucket does.
+#[test]
+fn archived_objects_are_reported_restored_and_then_copied() {
+    let Some(m) = moto() else { return };
+    let name = "clean-chain";
+    let bucket = "ctd-clean-chain-bucket";
+    let replica = "ctd-archived-replica";
+    let day = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01/";
+    let glacier = format!(
+        "{day}111122223333_CloudTrail-Digest_us-east-1_test-trail_us-east-1_20260301T041742Z.json.gz"
+    );
+    let deep = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0540Z_MlINJaaMoJ0q5Y6j.json.gz";
+    let tree = scenarios().join(name).join("mirror").join(bucket);
+    create_bucket(m, replica);
+    for (key, body, metadata) in objects_of(&tree) {
+        let class = if key == glacier {
+            Some("GLACIER")
+        } else if key == deep {
+            Some("DEEP_ARCHIVE")
+        } else {
+            None
+        };
+        put_object_as(m, replica, &key, &body, &metadata, class);
+    }
+    let map = ["--bucket-map".to_string(), format!("{bucket}=s3://{replica}")];
+    let keys = scenarios()
+        .join(name)
+        .join("public-keys.json")
+        .display()
+        .to_string();
+    let audit = |source: &[String], output: &str| {
+        let mut args: Vec<String> = [
+            "audit",
+            "--public-keys",
+            &keys,
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-01T08:00:00Z",
+            "--now",
+            "2026-03-02T00:00:00Z",
+            "--output",
+            output,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.extend(source.iter().cloned());
+        outcome(&run_cli(&args, &[]))
+    };
+    let mut online = vec!["--endpoint-url".to_string(), m.endpoint()];
+    online.extend(map.iter().cloned());
+    let (stdout, stderr, exit) = audit(&online, "ndjson");
+    assert_eq!(exit, "3\n", "{stdout}{stderr}");
+    let objects: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let archived: Vec<&Value> = objects.iter().filter(|o| o["status"] == "archived").collect();
+    assert_eq!(archived.len(), 2, "{stdout}");
+    for (kind, key, class) in [
+        ("digest", glacier.as_str(), "GLACIER"),
+        ("log", deep, "DEEP_ARCHIVE"),
+    ] {
+        let o = archived
+            .iter()
+            .find(|o| o["key"] == key)
+            .unwrap_or_else(|| panic!("{key} not archived: {stdout}"));
+        assert_eq!(o["kind"], kind, "{o}");
+        assert_eq!(o["storage_class"], class, "{o}");
+        assert!(o["access_tier"].is_null(), "{o}");
+        assert!(
+            o["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("archived in {class} and not restored")),
+            "{o}"
+        );
+    }
+    // The logs only the archived digest lists cannot be placed until it is restored.
+    let local = audit(
+        &[
+            "--local-dir".to_string(),
+            scenarios().join(name).join("mirror").display().to_string(),
+        ],
+        "ndjson",
+    );
+    assert_eq!(local.2, "0\n", "{}", local.1);
+    let local: Vec<Value> = local
+        .0
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let behind_archive: Vec<String> = local
+        .iter()
+        .filter(|o| o["kind"] == "log" && o["digest_key"] == glacier.as_str())
+        .map(|o| o["key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!behind_archive.is_empty());
+    for o in &objects {
+        let key = o["key"].as_str().unwrap_or_default();
+        if behind_archive.iter().any(|k| k == key) {
+            assert_eq!(
+                (&o["kind"], &o["status"]),
+                (&json_str("unreferenced_log"), &json_str("warning")),
+                "{o}"
+            );
+            assert!(o["reason"].as_str().unwrap().contains("archived digest"), "{o}");
+        } else if o["kind"] != "chain_summary" && key != glacier && key != deep {
+            let mut same = o.clone();
+            if same["signature_source"] == "s3-metadata" {
+                same["signature_source"] = json_str("sidecar");
+                let reason = same["reason"].as_str().unwrap().replace("s3-metadata", "sidecar");
+                same["reason"] = json_str(&reason);
+            }
+            assert!(
+                local.contains(&same),
+                "found in S3 but not in the local copy: {o}"
+            );
+        }
+    }
+    let summary = objects.iter().find(|o| o["kind"] == "chain_summary").unwrap();
+    assert_eq!(
+        (&summary["archived"], &summary["status"]),
+        (&Value::from(2), &json_str("warning")),
+        "{summary}"
+    );
+    assert_eq!(summary["digests_invalid"], 0, "{summary}");
+    assert_eq!(summary["logs_invalid"], 0, "{summary}");
+    let (text_out, _, exit) = audit(&online, "text");
+    assert_eq!(exit, "3\n");
+    assert!(
+        text_out.contains(&format!(
+            "ARCHIVED digest           s3://{bucket}/{glacier}\tarchived in GLACIER"
+        )),
+        "{text_out}"
+    );
+    assert!(
+        text_out.contains("\n2 archived object(s) need a restore before they can be checked: restore them"),
+        "{text_out}"
+    );
+    assert!(
+        text_out.ends_with("Verdict: INCOMPLETE: archived objects could not be checked until they are restored; everything read is valid (exit code 3)\n"),
+        "{text_out}"
+    );
+    let (json_out, _, _) = audit(&online, "json");
+    let doc: Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(
+        (&doc["verdict"]["exit_code"], &doc["verdict"]["archived"]),
+        (&Value::from(3), &Value::from(2))
+    );
+
+    // validate-logs stops where the reference stops, naming what to do.
+    let mut validate = s3_args(m, name, "default");
+    validate.extend(map.iter().cloned());
+    let (_, stderr, exit) = outcome(&run_cli(&validate, &[]));
+    assert_eq!(exit, "255\n", "{stderr}");
+    let message = stderr.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        message.starts_with(&format!(
+            "s3://{bucket}/{deep}: archived in DEEP_ARCHIVE, so it cannot be read until it is restored"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "aws s3api restore-object --bucket {replica} --key {deep} --restore-request Days=7"
+        )),
+        "{message}"
+    );
+
+    // mirror --restore: restores asked for, then a second run completes the copy.
+    let dest = temp_dir("archived");
+    let mut mirror = mirror_args(m, name, &dest);
+    mirror.extend(map.iter().cloned());
+    mirror.extend(["--restore", "1", "--restore-tier", "Bulk"].map(String::from));
+    let (stdout, stderr, exit) = outcome(&run_cli(&mirror, &[]));
+    assert_eq!(exit, "1\n", "{stdout}{stderr}");
+    assert!(stdout.contains(", 2 archived (not restored)"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "2 archived objects wait for a restore (2 restores requested now, 0 already in progress)"
+        ),
+        "{stderr}"
+    );
+    assert!(!dest.join(bucket).join(&glacier).exists() && !dest.join(bucket).join(deep).exists());
+    let (stdout, stderr, exit) = outcome(&run_cli(&mirror, &[]));
+    assert_eq!(exit, "0\n", "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("archived (not restored)") && !stderr.contains("wait for a restore"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("5 copied"),
+        "the restored digest, its 3 logs and the restored log: {stdout}"
+    );
+    assert_faithful(&dest, &scenarios().join(name).join("mirror"));
+    for case in ["default", "verbose"] {
+        assert_eq!(
+            outcome(&run_cli(&local_args(name, case, &dest), &[])),
+            golden(name, case),
+            "{case}"
+        );
+    }
+    std::fs::remove_dir_all(&dest).unwrap();
+}
+
+fn json_str(s: &str) -> Value {
+    Value::String(s.to_string())
+}

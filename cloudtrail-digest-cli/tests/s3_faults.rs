@@ -53,6 +53,8 @@ enum Fault {
     /// Answers with this status and S3 error document (code, message, further elements),
     /// as S3 refuses a read: a KMS denial, an archived object, a plain access denial.
     Refuse(&'static str, &'static str, &'static str, &'static str),
+    /// Answers with this status and no body (a restore started: `202 Accepted`).
+    Status(&'static str),
 }
 
 /// One request as the server read it.
@@ -63,6 +65,8 @@ struct Request {
     path: String,
     query: BTreeMap<String, String>,
     range: Option<String>,
+    /// The request body, as text.
+    body: String,
 }
 
 impl Request {
@@ -72,6 +76,10 @@ impl Request {
 
     fn is_get_of(&self, key: &str) -> bool {
         self.method == "GET" && self.bucket_and_key() == (BUCKET, key)
+    }
+
+    fn is_restore_of(&self, key: &str) -> bool {
+        self.method == "POST" && self.query.contains_key("restore") && self.bucket_and_key() == (BUCKET, key)
     }
 }
 
@@ -159,6 +167,7 @@ fn connection(
                 );
                 write_answer(&mut stream, status, &[], body.as_bytes(), body.len())?;
             }
+            Fault::Status(status) => write_answer(&mut stream, status, &[], &[], 0)?,
             Fault::None | Fault::StallBody | Fault::Truncate => {
                 let (status, headers, body) = answer(&request, objects);
                 let body: &[u8] = if request.method == "HEAD" { &[] } else { &body };
@@ -209,7 +218,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<(String,
             }
         }
     }
-    reader.read_exact(&mut vec![0; length])?;
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
     let query = query
         .split('&')
@@ -224,6 +234,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> io::Result<Option<(String,
         path: decode(path.trim_start_matches('/')),
         query,
         range,
+        body: String::from_utf8_lossy(&body).into_owned(),
     };
     Ok(Some((format!("{method} {target}"), request)))
 }
@@ -630,20 +641,14 @@ fn kms_refusals_say_kms_and_name_the_object() {
 /// reference, but the message names the object, its storage class and how to restore it.
 #[test]
 fn an_archived_log_names_its_storage_class_and_the_restore() {
-    const STATE: &str = "The operation is not valid for the object's storage class";
     let cases = [
         (
-            Fault::Refuse("403 Forbidden", "InvalidObjectState", STATE, "<StorageClass>GLACIER</StorageClass>"),
+            archived("<StorageClass>GLACIER</StorageClass>"),
             "archived in GLACIER",
             "--restore-request Days=7",
         ),
         (
-            Fault::Refuse(
-                "403 Forbidden",
-                "InvalidObjectState",
-                STATE,
-                "<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>DEEP_ARCHIVE_ACCESS</AccessTier>",
-            ),
+            archived("<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>DEEP_ARCHIVE_ACCESS</AccessTier>"),
             "archived in INTELLIGENT_TIERING (DEEP_ARCHIVE_ACCESS)",
             "--restore-request '{}'",
         ),
@@ -670,34 +675,10 @@ fn an_archived_log_names_its_storage_class_and_the_restore() {
 /// run after their restore completes the copy.
 #[test]
 fn mirror_copies_everything_readable_and_counts_archived_objects() {
-    const STATE: &str = "The operation is not valid for the object's storage class";
-    let fault = Fault::Refuse(
-        "403 Forbidden",
-        "InvalidObjectState",
-        STATE,
-        "<StorageClass>DEEP_ARCHIVE</StorageClass>",
-    );
+    let fault = archived("<StorageClass>DEEP_ARCHIVE</StorageClass>");
     let server = serve(move |r| if r.is_get_of(LOG) { fault } else { Fault::None });
-    let dest = std::env::temp_dir().join(format!("ctd-s3faults-mirror-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dest);
-    let args: Vec<String> = [
-        "mirror",
-        "--s3-bucket",
-        BUCKET,
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T08:00:00Z",
-        "--dest",
-        &dest.display().to_string(),
-        "--endpoint-url",
-        &format!("http://127.0.0.1:{}", server.port),
-        "--no-sign-request",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
-    let out = run_bounded(&args, &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())]);
+    let dest = temp_dest("mirror");
+    let out = mirror(&server, &dest, &[]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
@@ -723,4 +704,213 @@ fn mirror_copies_everything_readable_and_counts_archived_objects() {
     assert!(logs > 1);
     assert_eq!(copied_logs, logs - 1, "every other log is copied");
     std::fs::remove_dir_all(&dest).unwrap();
+}
+
+/// A fresh destination directory for a mirror run.
+fn temp_dest(name: &str) -> std::path::PathBuf {
+    let dest = std::env::temp_dir().join(format!("ctd-s3faults-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dest);
+    dest
+}
+
+/// `mirror` of the scenario's window from the server into `dest`, with `extra` options.
+fn mirror(server: &FaultyS3, dest: &std::path::Path, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = [
+        "mirror",
+        "--s3-bucket",
+        BUCKET,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--dest",
+        &dest.display().to_string(),
+        "--endpoint-url",
+        &format!("http://127.0.0.1:{}", server.port),
+        "--no-sign-request",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    run_bounded(&args, &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())])
+}
+
+/// S3's refusal to read an archived object; `more` names its storage class (and tier).
+const fn archived(more: &'static str) -> Fault {
+    Fault::Refuse(
+        "403 Forbidden",
+        "InvalidObjectState",
+        "The operation is not valid for the object's storage class",
+        more,
+    )
+}
+
+/// `mirror --restore` sends one RestoreObject per archived object: without Days for an
+/// Intelligent-Tiering archive tier, with them for Glacier; a restore already under way
+/// (409) and one S3 calls done while the object still cannot be read are counted as in
+/// progress; everything readable is copied.
+#[test]
+fn mirror_restore_asks_once_per_archived_object_and_counts_those_in_progress() {
+    const TIERED: &str = LOG;
+    const GLACIER: &str = DIGEST;
+    const DONE_BUT_NOT_YET: &str =
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0205Z_rxE16730FEwVart2.json.gz";
+    let bodies: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
+    let seen = Arc::clone(&bodies);
+    let server = serve(move |r| {
+        if r.method == "POST" {
+            let (_, key) = r.bucket_and_key();
+            seen.lock().unwrap().insert(key.to_string(), r.body.clone());
+        }
+        if r.is_get_of(TIERED) {
+            archived("<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>DEEP_ARCHIVE_ACCESS</AccessTier>")
+        } else if r.is_restore_of(TIERED) {
+            Fault::Status("202 Accepted")
+        } else if r.is_get_of(GLACIER) {
+            archived("<StorageClass>GLACIER</StorageClass>")
+        } else if r.is_restore_of(GLACIER) {
+            Fault::Refuse(
+                "409 Conflict",
+                "RestoreAlreadyInProgress",
+                "Object restore is already in progress",
+                "",
+            )
+        } else if r.is_get_of(DONE_BUT_NOT_YET) {
+            archived("<StorageClass>DEEP_ARCHIVE</StorageClass>")
+        } else if r.is_restore_of(DONE_BUT_NOT_YET) {
+            Fault::Status("200 OK")
+        } else {
+            Fault::None
+        }
+    });
+    let dest = temp_dest("restore");
+    let out = mirror(&server, &dest, &["--restore", "3", "--restore-tier", "Bulk"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains(", 3 archived (not restored)"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "3 archived objects wait for a restore (1 restores requested now, 2 already in progress)"
+        ),
+        "{stderr}"
+    );
+    let requests = server.requests();
+    let restores: Vec<&String> = requests.iter().filter(|r| r.starts_with("POST ")).collect();
+    assert_eq!(
+        restores.len(),
+        3,
+        "one RestoreObject per archived object: {restores:?}"
+    );
+    for key in [TIERED, GLACIER, DONE_BUT_NOT_YET] {
+        assert!(
+            restores.contains(&&format!("POST /{BUCKET}/{key}?restore")),
+            "{key}: {restores:?}"
+        );
+    }
+    let gets = |key: &str| {
+        requests
+            .iter()
+            .filter(|r| **r == format!("GET /{BUCKET}/{key}"))
+            .count()
+    };
+    assert_eq!(
+        gets(DONE_BUT_NOT_YET),
+        2,
+        "read again after S3 said it is restored"
+    );
+    assert_eq!(
+        (gets(TIERED), gets(GLACIER)),
+        (1, 1),
+        "no read again while a restore runs"
+    );
+    let bodies = bodies.lock().unwrap();
+    let tiered = &bodies[TIERED];
+    assert!(
+        !tiered.contains("<Days>"),
+        "Intelligent-Tiering restores take no Days: {tiered}"
+    );
+    assert!(
+        tiered.contains("<GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters>"),
+        "{tiered}"
+    );
+    assert!(tiered.contains("<RestoreRequest"), "{tiered}");
+    let glacier = &bodies[GLACIER];
+    assert!(
+        glacier.contains("<Days>3</Days><GlacierJobParameters><Tier>Bulk</Tier></GlacierJobParameters>"),
+        "{glacier}"
+    );
+    let readable = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0150Z_BncfNOwiKcAtxnXw.json.gz";
+    assert!(
+        dest.join(BUCKET).join(readable).is_file(),
+        "readable logs are copied"
+    );
+    for key in [TIERED, GLACIER, DONE_BUT_NOT_YET] {
+        assert!(!dest.join(BUCKET).join(key).exists(), "{key} is not copied");
+    }
+    std::fs::remove_dir_all(&dest).unwrap();
+}
+
+/// An object S3 reports restored is read again and copied, in the same run.
+#[test]
+fn mirror_restore_copies_an_object_already_restored() {
+    let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&reads);
+    let server = serve(move |r| {
+        if r.is_get_of(LOG) && counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            archived("<StorageClass>GLACIER</StorageClass>")
+        } else if r.is_restore_of(LOG) {
+            Fault::Status("200 OK")
+        } else {
+            Fault::None
+        }
+    });
+    let dest = temp_dest("restored");
+    let out = mirror(&server, &dest, &["--restore", "1"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("archived (not restored)"), "{stdout}");
+    assert!(dest.join(BUCKET).join(LOG).is_file());
+    let restores = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("POST "))
+        .count();
+    assert_eq!(restores, 1);
+    std::fs::remove_dir_all(&dest).unwrap();
+}
+
+/// `--restore` needs S3: a bucket read from a directory is a usage error, and
+/// `--restore-tier` needs `--restore`.
+#[test]
+fn restore_needs_s3_and_restore_tier_needs_restore() {
+    let dir = std::env::temp_dir().display().to_string();
+    let base = [
+        "mirror",
+        "--s3-bucket",
+        BUCKET,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--dest",
+        "/nonexistent/ctd-never-written",
+    ];
+    let map = format!("{BUCKET}={dir}");
+    let mut local: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    local.extend(["--bucket-map".into(), map.clone(), "--restore".into(), "1".into()]);
+    let out = run_bounded(&local, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--restore: --bucket-map {map} reads a local directory")),
+        "{stderr}"
+    );
+    let mut tier_alone: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+    tier_alone.extend(["--restore-tier".into(), "Bulk".into()]);
+    let out = run_bounded(&tier_alone, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--restore <DAYS>"),
+        "{}",
+        text(&out.stderr)
+    );
 }

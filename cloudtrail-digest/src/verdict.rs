@@ -5,7 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::digest::DigestParseError;
-use crate::source::MetadataOrigin;
+use crate::source::{ArchiveClass, MetadataOrigin};
 
 /// Which traversal produced an event: standard digests first, then backfill digests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -161,6 +161,9 @@ pub enum LogVerdict {
     /// The object could not be read (an I/O or transport failure): its content cannot be
     /// verified. Only the audit reports this; for `validate-logs` it is fatal.
     Unreadable(String),
+    /// The object is archived and not restored, so it could not be read: not invalid,
+    /// not yet verified. Only the audit reports this; for `validate-logs` it is fatal.
+    Archived(ArchiveClass),
 }
 
 impl LogVerdict {
@@ -185,6 +188,7 @@ impl fmt::Display for LogVerdict {
             }
             LogVerdict::Refused(why) => write!(f, "INVALID: {why}"),
             LogVerdict::Unreadable(why) => write!(f, "INVALID: unreadable: {why}"),
+            LogVerdict::Archived(class) => write!(f, "ARCHIVED: in {class}, not restored"),
         }
     }
 }

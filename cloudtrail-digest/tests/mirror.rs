@@ -31,6 +31,7 @@ fn request(bucket: &str) -> MirrorRequest {
         account_id: None,
         start: parse_utc("2026-03-01T00:00:00Z").unwrap(),
         end: parse_utc("2026-03-01T08:00:00Z").unwrap(),
+        restore: None,
     }
 }
 

@@ -152,10 +152,25 @@ pub fn create_bucket(m: &Moto, bucket: &str) {
 }
 
 pub fn put_object(m: &Moto, bucket: &str, key: &str, body: &[u8], metadata: &BTreeMap<String, String>) {
-    let headers: Vec<(String, String)> = metadata
+    put_object_as(m, bucket, key, body, metadata, None);
+}
+
+/// Uploads an object in `storage_class` (`GLACIER`, `DEEP_ARCHIVE`, ...; `None`: STANDARD).
+pub fn put_object_as(
+    m: &Moto,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    metadata: &BTreeMap<String, String>,
+    storage_class: Option<&str>,
+) {
+    let mut headers: Vec<(String, String)> = metadata
         .iter()
         .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()))
         .collect();
+    if let Some(class) = storage_class {
+        headers.push(("x-amz-storage-class".into(), class.into()));
+    }
     let (status, answer) = request(
         m,
         "PUT",

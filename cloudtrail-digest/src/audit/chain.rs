@@ -15,6 +15,8 @@ pub(crate) enum Cover {
     Valid(String),
     /// An invalid digest, or digests that are missing: nothing there can be verified.
     Unverified(String),
+    /// An archived digest (its key): nothing there can be verified until it is restored.
+    Archived(String),
 }
 
 /// The analysis of one chain.
@@ -248,9 +250,10 @@ impl Context<'_> {
                                 n_end - Duration::hours(1),
                                 missing,
                                 format!(
-                                    "inferred from hourly contiguity between {} (ends {}) and the invalid digest {} (ends {})",
+                                    "inferred from hourly contiguity between {} (ends {}) and the {} digest {} (ends {})",
                                     file_name(&p.key),
                                     display(p_end),
+                                    if n.archived() { "archived" } else { "invalid" },
                                     file_name(&n.key),
                                     display(n_end)
                                 ),
@@ -283,6 +286,10 @@ impl Context<'_> {
             State::Invalid(verdict) => (
                 DigestState::Invalid(verdict.clone()),
                 Cover::Unverified(format!("the invalid digest {}", file_name(&n.key))),
+            ),
+            State::Archived(class) => (
+                DigestState::Archived(class.clone()),
+                Cover::Archived(n.key.clone()),
             ),
             State::Unsigned(_) => unreachable!("signatures are recovered before analysis"),
         };
@@ -326,6 +333,11 @@ impl Context<'_> {
     }
 
     fn check_link(&self, out: &mut Analysis, p: &Member, n: &Member) {
+        if p.archived() {
+            // Its bytes and signature are not known until it is restored: nothing to
+            // compare, and nothing broken.
+            return;
+        }
         let v = n.verified().expect("checked by the caller");
         let mut broken = |check, recorded: String, actual: String| {
             out.findings

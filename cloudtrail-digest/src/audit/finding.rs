@@ -1,5 +1,6 @@
 //! What an audit finds: plain data that tests compare and reports format.
 
+use crate::source::ArchiveClass;
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
 use chrono::{DateTime, Utc};
 
@@ -17,6 +18,9 @@ pub enum Status {
     Warning,
     /// Worth knowing, not a failure (an explained gap, a digest not yet due).
     Info,
+    /// Not checked: the object is archived (GLACIER, DEEP_ARCHIVE, an Intelligent-Tiering
+    /// archive tier) and not restored. Neither valid nor invalid until it is restored.
+    Archived,
 }
 
 impl Status {
@@ -28,6 +32,7 @@ impl Status {
             Status::Missing => "missing",
             Status::Warning => "warning",
             Status::Info => "info",
+            Status::Archived => "archived",
         }
     }
 
@@ -104,6 +109,8 @@ pub enum DigestState {
         /// Why it must exist.
         reason: String,
     },
+    /// Present, but archived and not restored: not read, so not checked.
+    Archived(ArchiveClass),
 }
 
 /// Check of the link between two consecutive digests.
@@ -173,11 +180,14 @@ pub struct ChainSummary {
     pub gaps_unexplained: usize,
     /// Truncated ends.
     pub truncations: usize,
+    /// Digests and logs archived and not restored (not checked).
+    pub archived: usize,
     /// Start of the oldest present digest.
     pub covered_from: Option<DateTime<Utc>>,
     /// End of the newest present digest.
     pub covered_to: Option<DateTime<Utc>>,
-    /// `Valid`, `Invalid` (any integrity failure) or `Warning` (coverage incomplete).
+    /// `Valid`, `Invalid` (any integrity failure) or `Warning` (coverage incomplete, or
+    /// objects archived and not checked).
     pub status: Option<Status>,
 }
 
@@ -345,11 +355,13 @@ impl Finding {
                 DigestState::Valid { .. } => Status::Valid,
                 DigestState::Invalid(_) => Status::Invalid,
                 DigestState::Missing { .. } => Status::Missing,
+                DigestState::Archived(_) => Status::Archived,
             },
             Finding::Log {
                 verdict, misplaced, ..
             } => match verdict {
                 LogVerdict::NotFound => Status::Missing,
+                LogVerdict::Archived(_) => Status::Archived,
                 v if !v.is_valid() => Status::Invalid,
                 _ if misplaced.is_some() => Status::Invalid,
                 _ => Status::Valid,

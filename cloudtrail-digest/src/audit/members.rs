@@ -10,9 +10,9 @@ use crate::check::digest::{self, KeyRing, LogJob, Parsed, Profile, StoredMetadat
 use crate::error::Error;
 use crate::fetch::source_verdict;
 use crate::keys::{PublicKey, PublicKeyProvider};
-use crate::source::{ObjectSource, SourceErrorKind};
+use crate::source::{ArchiveClass, ObjectSource, SourceErrorKind};
 use crate::time::parse_recorded_converting;
-use crate::verdict::{DigestVerdict, SignatureSource};
+use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
 
 /// What a verified digest states.
 #[derive(Debug, Clone)]
@@ -35,6 +35,8 @@ pub(crate) enum State {
     Invalid(DigestVerdict),
     /// Parsed, but no stored signature: waits for the next digest's record of it.
     Unsigned(Box<Parsed>),
+    /// Archived and not restored: not read.
+    Archived(ArchiveClass),
 }
 
 /// One digest object of a chain.
@@ -64,6 +66,10 @@ impl Member {
     /// next digest records, so there is nothing to compare it with).
     pub fn signature(&self) -> Option<&str> {
         self.stored_signature.as_deref()
+    }
+
+    pub fn archived(&self) -> bool {
+        matches!(self.state, State::Archived(_))
     }
 
     pub fn verified(&self) -> Option<&Verified> {
@@ -168,15 +174,20 @@ pub(crate) fn fetch(
     let object = match source.get(bucket, key) {
         Ok(o) => o,
         Err(e) => {
-            let verdict = match e.kind {
+            let state = match e.kind {
                 SourceErrorKind::NoSuchBucket => return Err(Error::Source(e)),
-                _ => source_verdict(e, None, |why| Some(DigestVerdict::Refused(why)))
-                    .or_else(|fatal| unreadable(fatal).map(|why| Some(DigestVerdict::Unreadable(why))))?,
+                _ => match source_verdict(e, None, |why| Some(State::Invalid(DigestVerdict::Refused(why)))) {
+                    Ok(state) => state,
+                    Err(fatal) => Some(match unread(fatal)? {
+                        Unread::Archived(class) => State::Archived(class),
+                        Unread::Unreadable(why) => State::Invalid(DigestVerdict::Unreadable(why)),
+                    }),
+                },
             };
-            return match verdict {
+            return match state {
                 None => Ok(None),
-                Some(v) => {
-                    member.state = State::Invalid(v);
+                Some(state) => {
+                    member.state = state;
                     Ok(Some(member))
                 }
             };
@@ -209,12 +220,35 @@ pub(crate) fn fetch(
     Ok(Some(member))
 }
 
+/// Why the audit could not read an object.
+pub(crate) enum Unread {
+    /// Archived and not restored: not checked, neither valid nor invalid.
+    Archived(ArchiveClass),
+    /// Any other failure to read it (the detail): nothing about it can be verified.
+    Unreadable(String),
+}
+
+impl Unread {
+    /// A log's verdict when it could not be read.
+    pub fn log_verdict(self) -> LogVerdict {
+        match self {
+            Unread::Archived(class) => LogVerdict::Archived(class),
+            Unread::Unreadable(why) => LogVerdict::Unreadable(why),
+        }
+    }
+}
+
 /// What the audit says of an object it could not read: one object's failure is a finding
 /// on that object, so the audit goes on with every other. A missing bucket, or anything
 /// that is not about one object, still stops it.
-pub(crate) fn unreadable(e: Error) -> Result<String, Error> {
+pub(crate) fn unread(e: Error) -> Result<Unread, Error> {
     match e {
-        Error::Source(s) if s.kind != SourceErrorKind::NoSuchBucket && !s.key.is_empty() => Ok(s.detail),
+        Error::Source(s) if s.kind == SourceErrorKind::Archived && !s.key.is_empty() => {
+            Ok(Unread::Archived(s.archive().cloned().unwrap_or_default()))
+        }
+        Error::Source(s) if s.kind != SourceErrorKind::NoSuchBucket && !s.key.is_empty() => {
+            Ok(Unread::Unreadable(s.detail))
+        }
         other => Err(other),
     }
 }

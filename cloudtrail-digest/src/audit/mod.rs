@@ -48,7 +48,6 @@ use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
 use crate::source::ObjectSource;
-use crate::verdict::LogVerdict;
 
 /// A stretch of time, `[from, to)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -103,16 +102,29 @@ pub struct AuditReport {
 
 impl AuditReport {
     /// 1 when any integrity failure was found, 3 when coverage is incomplete (or no
-    /// chain was found at all), 0 otherwise.
+    /// chain was found at all, or objects are archived and could not be checked), 0
+    /// otherwise.
     pub fn exit_code(&self) -> i32 {
         let statuses: Vec<Status> = self.findings.iter().map(Finding::status).collect();
         if statuses.iter().any(|s| s.is_failure()) {
             1
-        } else if self.chains.is_empty() || statuses.contains(&Status::Warning) {
+        } else if self.chains.is_empty()
+            || statuses.contains(&Status::Warning)
+            || statuses.contains(&Status::Archived)
+        {
             3
         } else {
             0
         }
+    }
+
+    /// How many digests and logs are archived and not restored: they need a restore
+    /// before the audit can check them.
+    pub fn archived(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.status() == Status::Archived)
+            .count()
     }
 
     /// The verdict in words.
@@ -121,6 +133,9 @@ impl AuditReport {
             0 => "every chain is complete and valid",
             1 => "INTEGRITY FAILURE: tampered, forged, missing or unverifiable files",
             _ if self.chains.is_empty() => "NO COVERAGE: no digest chain found in the window",
+            _ if self.archived() > 0 => {
+                "INCOMPLETE: archived objects could not be checked until they are restored; everything read is valid"
+            }
             _ => "INCOMPLETE COVERAGE: everything present is valid, but the chains do not cover the whole window",
         }
     }
@@ -271,7 +286,7 @@ impl<'a> Audit<'a> {
         let mut referenced: HashSet<(String, String)> = HashSet::new();
         let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
         for ((g, digest_key, end, job), verdict) in jobs.into_iter().zip(verdicts) {
-            let verdict = verdict.or_else(|e| members::unreadable(e).map(LogVerdict::Unreadable))?;
+            let verdict = verdict.or_else(|e| members::unread(e).map(members::Unread::log_verdict))?;
             let group = &mut groups[g];
             let misplaced = placement::misplaced(&group.scope, &job.key);
             referenced.insert((job.bucket.clone(), job.key.clone()));

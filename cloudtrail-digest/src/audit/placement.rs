@@ -103,6 +103,7 @@ impl Audit<'_> {
     fn place(&self, groups: &[Group], owners: &[usize], t: DateTime<Utc>) -> (usize, Status, String) {
         let minute = |d: DateTime<Utc>| d.duration_trunc(Duration::minutes(1)).unwrap_or(d);
         let mut unverified = None;
+        let mut archived = None;
         for &g in owners {
             for (from, to, cover) in &groups[g].analysis.coverage {
                 if minute(*from) <= t && t < *to {
@@ -119,6 +120,7 @@ impl Audit<'_> {
                             )
                         }
                         Cover::Unverified(why) => unverified = unverified.or(Some((g, why.clone()))),
+                        Cover::Archived(key) => archived = archived.or(Some((g, key.clone()))),
                     }
                 }
             }
@@ -130,6 +132,17 @@ impl Audit<'_> {
                 format!(
                     "no valid digest lists this log file (delivered at {}, in the hours of {why}): it cannot be verified",
                     display(t)
+                ),
+            );
+        }
+        if let Some((g, key)) = archived {
+            return (
+                g,
+                Status::Warning,
+                format!(
+                    "no digest read lists this log file (delivered at {}, in the hours of the archived digest {}): it can be verified once that digest is restored",
+                    display(t),
+                    file_name(&key)
                 ),
             );
         }

@@ -34,7 +34,9 @@ impl Audit<'_> {
                         DigestState::Valid { .. } => s.digests_valid += 1,
                         DigestState::Invalid(_) => s.digests_invalid += 1,
                         DigestState::Missing { .. } => s.digests_missing += 1,
+                        DigestState::Archived(_) => s.archived += 1,
                     },
+                    Finding::Log { .. } if st == Status::Archived => s.archived += 1,
                     Finding::Log { .. } if st == Status::Valid => s.logs_valid += 1,
                     Finding::Log { .. } => s.logs_invalid += 1,
                     Finding::UnreferencedLog { .. } => s.unreferenced_logs += 1,
@@ -51,7 +53,7 @@ impl Audit<'_> {
                 }
                 if st.is_failure() {
                     status = Status::Invalid;
-                } else if st == Status::Warning && status == Status::Valid {
+                } else if matches!(st, Status::Warning | Status::Archived) && status == Status::Valid {
                     status = Status::Warning;
                 }
                 findings.push(f);

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::source::{Object, ObjectSource, SourceError};
+use crate::source::{ArchiveClass, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
 
 /// Hears how far a run has come (for a progress bar). Called from worker threads.
 pub trait Progress: Sync {
@@ -99,6 +99,16 @@ impl ObjectSource for Metered<'_> {
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
         self.inner.list_folders(bucket, prefix)
     }
+
+    fn restore(
+        &self,
+        bucket: &str,
+        key: &str,
+        archive: &ArchiveClass,
+        request: &RestoreRequest,
+    ) -> Result<RestoreOutcome, SourceError> {
+        self.inner.restore(bucket, key, archive, request)
+    }
 }
 
 #[cfg(test)]
@@ -140,6 +150,16 @@ mod tests {
         let mut bytes = Vec::new();
         metered.open("b", "k").unwrap().read_to_end(&mut bytes).unwrap();
         assert_eq!(below.take(), ["open"]);
+        let archive = ArchiveClass {
+            storage_class: Some("DEEP_ARCHIVE".into()),
+            access_tier: None,
+        };
+        let request = RestoreRequest {
+            days: 2,
+            tier: crate::source::RestoreTier::Standard,
+        };
+        metered.restore("b", "k", &archive, &request).unwrap();
+        assert_eq!(below.take(), ["restore"]);
 
         let seen = Seen::default();
         metered.bytes.fetch_add(5, Ordering::Relaxed);

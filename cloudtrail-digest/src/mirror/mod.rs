@@ -14,7 +14,9 @@
 //! - Keys that could leave `DEST` (`..`, empty segments, ...), and objects the source
 //!   refuses to read (see [`SourceErrorKind::Refused`]), are refused and counted.
 //! - Archived objects ([`SourceErrorKind::Archived`]) are counted and not copied; once
-//!   restored, running the mirror again completes the copy.
+//!   restored, running the mirror again completes the copy. With
+//!   [`MirrorRequest::restore`], each archived object is asked to be restored, once
+//!   ([`ObjectSource::restore`]); one already restored is read again and copied.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
@@ -32,7 +34,9 @@ use crate::fetch::pool;
 use crate::layout::{account_folders, awslogs_folder, key_stamp, region_folder};
 use crate::plan::window::day_folders;
 use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination, WriteError};
-use crate::source::{ObjectSource, SourceError, SourceErrorKind, SIDECAR_SUFFIX};
+use crate::source::{
+    ObjectSource, RestoreOutcome, RestoreRequest, SourceError, SourceErrorKind, SIDECAR_SUFFIX,
+};
 
 pub use crate::sink::mirror::PARTIAL_SUFFIX;
 
@@ -53,6 +57,8 @@ pub struct MirrorRequest {
     pub start: DateTime<Utc>,
     /// End of the validation window this copy is for.
     pub end: DateTime<Utc>,
+    /// Ask for a restore of every archived object met (`None`: only count them).
+    pub restore: Option<RestoreRequest>,
 }
 
 /// Counts so far (and in the end).
@@ -77,6 +83,10 @@ pub struct MirrorStats {
     /// Objects in an archive storage class, not restored: not copied (restore them and
     /// run the mirror again to complete the copy).
     pub archived: usize,
+    /// Of the archived objects, those whose restore this run started.
+    pub restores_started: usize,
+    /// Of the archived objects, those whose restore was already under way.
+    pub restores_in_progress: usize,
     /// Bytes written.
     pub bytes: u64,
 }
@@ -142,6 +152,7 @@ pub fn mirror(
     })?;
     let run = Run {
         source,
+        restore: request.restore,
         dest: Destination::new(dest),
         jobs: jobs.max(1),
         first_day,
@@ -159,6 +170,7 @@ type ObjectId = (String, String);
 
 struct Run<'a> {
     source: &'a dyn ObjectSource,
+    restore: Option<RestoreRequest>,
     dest: Destination<'a>,
     jobs: usize,
     first_day: NaiveDate,
@@ -166,6 +178,13 @@ struct Run<'a> {
     stats: Mutex<MirrorStats>,
     progress: &'a (dyn Fn(&MirrorStats) -> ControlFlow<()> + Sync),
     stop: AtomicBool,
+}
+
+/// Which kind of object a read is for, to count it as done.
+#[derive(Clone, Copy)]
+enum Kind {
+    Digest,
+    Log,
 }
 
 /// What one digest leads to.
@@ -314,8 +333,8 @@ impl Run<'_> {
                 });
                 body
             }
-            _ => match self.source.get(bucket, key) {
-                Ok(object) => {
+            _ => match self.read(bucket, key, Kind::Digest, || self.source.get(bucket, key))? {
+                Some(object) => {
                     write_atomically(&sidecar, &mut sidecar_json(&object.metadata.entries).as_slice())?;
                     write_atomically(&path, &mut object.body.as_slice())?;
                     let n = object.body.len() as u64;
@@ -326,28 +345,7 @@ impl Run<'_> {
                     });
                     object.body
                 }
-                Err(e) if e.kind == SourceErrorKind::NotFound => {
-                    self.count(|s| {
-                        s.missing += 1;
-                        s.digests_done += 1;
-                    });
-                    return Ok(DigestLinks::default());
-                }
-                Err(e) if e.kind == SourceErrorKind::Refused => {
-                    self.count(|s| {
-                        s.refused += 1;
-                        s.digests_done += 1;
-                    });
-                    return Ok(DigestLinks::default());
-                }
-                Err(e) if e.kind == SourceErrorKind::Archived => {
-                    self.count(|s| {
-                        s.archived += 1;
-                        s.digests_done += 1;
-                    });
-                    return Ok(DigestLinks::default());
-                }
-                Err(e) => return Err(MirrorError::Source(e)),
+                None => return Ok(DigestLinks::default()),
             },
         };
         Ok(links(&body))
@@ -370,39 +368,73 @@ impl Run<'_> {
                 return Ok(());
             }
         }
-        match self.source.open(bucket, key) {
-            Ok(mut reader) => {
-                let n = write_atomically(&path, &mut reader)?;
-                self.count(|s| {
-                    s.copied += 1;
-                    s.logs_done += 1;
-                    s.bytes += n;
-                });
-                Ok(())
+        if let Some(mut reader) = self.read(bucket, key, Kind::Log, || self.source.open(bucket, key))? {
+            let n = write_atomically(&path, &mut reader)?;
+            self.count(|s| {
+                s.copied += 1;
+                s.logs_done += 1;
+                s.bytes += n;
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads an object with `read`. An object that is missing, refused or archived is
+    /// counted as done (of its `kind`) and gives `None`; any other failure stops the run.
+    /// With a restore asked for, an archived object's restore is requested (once: each
+    /// object is read once per run); one already restored is read again.
+    fn read<T>(
+        &self,
+        bucket: &str,
+        key: &str,
+        kind: Kind,
+        read: impl Fn() -> Result<T, SourceError>,
+    ) -> Result<Option<T>, MirrorError> {
+        let mut e = match read() {
+            Ok(v) => return Ok(Some(v)),
+            Err(e) => e,
+        };
+        let done = |s: &mut MirrorStats| match kind {
+            Kind::Digest => s.digests_done += 1,
+            Kind::Log => s.logs_done += 1,
+        };
+        if let (SourceErrorKind::Archived, Some(request), Some(archive)) =
+            (e.kind, self.restore, e.archive().cloned())
+        {
+            let outcome = self
+                .source
+                .restore(bucket, key, &archive, &request)
+                .map_err(MirrorError::Source)?;
+            if outcome == RestoreOutcome::Restored {
+                match read() {
+                    Ok(v) => return Ok(Some(v)),
+                    Err(again) => e = again,
+                }
             }
-            Err(e) if e.kind == SourceErrorKind::NotFound => {
-                self.count(|s| {
-                    s.missing += 1;
-                    s.logs_done += 1;
-                });
-                Ok(())
-            }
-            Err(e) if e.kind == SourceErrorKind::Refused => {
-                self.count(|s| {
-                    s.refused += 1;
-                    s.logs_done += 1;
-                });
-                Ok(())
-            }
-            Err(e) if e.kind == SourceErrorKind::Archived => {
+            if e.kind == SourceErrorKind::Archived {
+                // Restored by S3's word but not readable yet: still under way.
                 self.count(|s| {
                     s.archived += 1;
-                    s.logs_done += 1;
+                    match outcome {
+                        RestoreOutcome::Started => s.restores_started += 1,
+                        _ => s.restores_in_progress += 1,
+                    }
+                    done(s);
                 });
-                Ok(())
+                return Ok(None);
             }
-            Err(e) => Err(MirrorError::Source(e)),
         }
+        let counter: fn(&mut MirrorStats) -> &mut usize = match e.kind {
+            SourceErrorKind::NotFound => |s| &mut s.missing,
+            SourceErrorKind::Refused => |s| &mut s.refused,
+            SourceErrorKind::Archived => |s| &mut s.archived,
+            _ => return Err(MirrorError::Source(e)),
+        };
+        self.count(|s| {
+            *counter(s) += 1;
+            done(s);
+        });
+        Ok(None)
     }
 
     /// The source object's size; `None` also when the source refuses the object, so that

@@ -9,7 +9,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{LocalDir, Object, ObjectSource, SourceError};
+use super::{ArchiveClass, LocalDir, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
 
 /// Where one original bucket is read from.
 #[derive(Clone)]
@@ -226,6 +226,22 @@ impl ObjectSource for MappedSource {
             }
         }
     }
+
+    fn restore(
+        &self,
+        bucket: &str,
+        key: &str,
+        archive: &ArchiveClass,
+        request: &RestoreRequest,
+    ) -> Result<RestoreOutcome, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.restore(b, key, archive, request),
+            Route::Mapped(t) => t
+                .source
+                .restore(&t.bucket, &format!("{}{key}", t.prefix), archive, request)
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -258,6 +274,19 @@ mod tests {
             assert_eq!(below.take(), ["get"], "{bucket}");
             src.open(bucket, "k").unwrap();
             assert_eq!(below.take(), ["open"], "{bucket}");
+            let glacier = ArchiveClass {
+                storage_class: Some("GLACIER".into()),
+                access_tier: None,
+            };
+            let request = RestoreRequest {
+                days: 1,
+                tier: crate::source::RestoreTier::Bulk,
+            };
+            assert_eq!(
+                src.restore(bucket, "k", &glacier, &request).unwrap(),
+                RestoreOutcome::Started
+            );
+            assert_eq!(below.take(), ["restore"], "{bucket}");
         }
     }
 

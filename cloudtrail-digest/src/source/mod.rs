@@ -52,10 +52,96 @@ pub enum SourceErrorKind {
     Refused,
     /// The object sits in an archive storage class (S3 Glacier Flexible Retrieval, Deep
     /// Archive, an Intelligent-Tiering archive tier) and is not restored: it cannot be
-    /// read until someone restores it. The detail names the storage class.
+    /// read until someone restores it. The detail names the storage class, and
+    /// [`SourceError::archive`] holds it as data.
     Archived,
+    /// The source cannot do what was asked: a local copy or objects in memory have no
+    /// archive to restore from ([`ObjectSource::restore`]).
+    Unsupported,
     /// Anything else (permissions, I/O, transport).
     Other,
+}
+
+/// Where an archived object sits: its storage class (`GLACIER`, `DEEP_ARCHIVE`,
+/// `INTELLIGENT_TIERING`) and, for Intelligent-Tiering, its archive access tier
+/// (`ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`), as S3 names them when it refuses a read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct ArchiveClass {
+    /// The storage class, when the store named it.
+    pub storage_class: Option<String>,
+    /// The Intelligent-Tiering archive access tier, when the store named one.
+    pub access_tier: Option<String>,
+}
+
+impl ArchiveClass {
+    /// Whether the object is in an Intelligent-Tiering archive tier: restoring it moves
+    /// it back into the Frequent Access tier for good, so a restore names no days.
+    pub fn is_intelligent_tiering(&self) -> bool {
+        self.storage_class.as_deref() == Some("INTELLIGENT_TIERING")
+    }
+}
+
+impl fmt::Display for ArchiveClass {
+    /// `GLACIER`, `INTELLIGENT_TIERING (DEEP_ARCHIVE_ACCESS)`, or `an archive storage
+    /// class` when the store did not say which.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            self.storage_class
+                .as_deref()
+                .unwrap_or("an archive storage class"),
+        )?;
+        match &self.access_tier {
+            Some(tier) => write!(f, " ({tier})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How fast (and at what price) an archived object is restored: S3's retrieval tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RestoreTier {
+    /// The cheapest and slowest (hours; up to 48 from Deep Archive).
+    Bulk,
+    /// S3's default (hours; up to 12 from Deep Archive).
+    #[default]
+    Standard,
+    /// Minutes; not offered for Deep Archive.
+    Expedited,
+}
+
+impl RestoreTier {
+    /// The tier as S3 spells it (`Bulk`, `Standard`, `Expedited`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestoreTier::Bulk => "Bulk",
+            RestoreTier::Standard => "Standard",
+            RestoreTier::Expedited => "Expedited",
+        }
+    }
+}
+
+/// A restore to ask for ([`ObjectSource::restore`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestoreRequest {
+    /// Days the restored copy of a Glacier object stays readable (Intelligent-Tiering
+    /// archive tiers take none: their objects move back for good).
+    pub days: u32,
+    /// The retrieval tier.
+    pub tier: RestoreTier,
+}
+
+/// What a restore request found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RestoreOutcome {
+    /// The restore has started (S3 answered 202): the object is readable once it ends.
+    Started,
+    /// A restore of the object was already under way (S3 `RestoreAlreadyInProgress`).
+    InProgress,
+    /// The object is already restored, or no longer archived (S3 answered 200): read it
+    /// again.
+    Restored,
 }
 
 /// The error underneath a [`SourceError`], shared so that the error stays `Clone`.
@@ -66,7 +152,7 @@ type Cause = Arc<dyn std::error::Error + Send + Sync>;
 /// Its [`std::error::Error::source`] is the failure underneath, when there is one (the
 /// `std::io::Error` of a local file, the object store's or the HTTP client's error);
 /// its text is already part of [`SourceError::detail`]. Equality compares kind, bucket,
-/// key and detail, not the cause.
+/// key and detail, not the cause (nor the archive class, which the detail names).
 #[derive(Debug, Clone)]
 pub struct SourceError {
     /// What kind of failure.
@@ -78,6 +164,8 @@ pub struct SourceError {
     /// Human-readable detail.
     pub detail: String,
     cause: Option<Cause>,
+    /// Boxed: errors travel in `Result`s everywhere and should stay small.
+    archive: Option<Box<ArchiveClass>>,
 }
 
 impl SourceError {
@@ -89,7 +177,21 @@ impl SourceError {
             key: key.to_string(),
             detail: detail.into(),
             cause: None,
+            archive: None,
         }
+    }
+
+    /// The same error, saying where the object is archived (for
+    /// [`SourceErrorKind::Archived`]).
+    pub fn with_archive(mut self, archive: ArchiveClass) -> Self {
+        self.archive = Some(Box::new(archive));
+        self
+    }
+
+    /// Where the object is archived, when this error is about an archived object and the
+    /// store said so.
+    pub fn archive(&self) -> Option<&ArchiveClass> {
+        self.archive.as_deref()
     }
 
     /// The same error, with `cause` as its [`std::error::Error::source`]. The detail is
@@ -229,6 +331,27 @@ pub trait ObjectSource: Send + Sync {
     /// [`ObjectSource::list`].
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
         Ok(folders_of(&self.list(bucket, prefix, "")?, prefix))
+    }
+
+    /// Asks the store to restore an archived object (S3 `RestoreObject`), once; it does
+    /// not wait for the restore. `archive` is where the object sits, as the failed read
+    /// said ([`SourceError::archive`]): Intelligent-Tiering archive tiers are restored
+    /// without days. The default refuses with [`SourceErrorKind::Unsupported`]: a local
+    /// copy or objects in memory have nothing to restore from.
+    fn restore(
+        &self,
+        bucket: &str,
+        key: &str,
+        archive: &ArchiveClass,
+        request: &RestoreRequest,
+    ) -> Result<RestoreOutcome, SourceError> {
+        let _ = (archive, request);
+        Err(SourceError::new(
+            SourceErrorKind::Unsupported,
+            bucket,
+            key,
+            "this source cannot restore archived objects (only S3 can)",
+        ))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::sync::Mutex;
 
-use super::{Object, ObjectSource, SourceError};
+use super::{ArchiveClass, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
 
 /// Answers every method itself and notes which one was asked.
 #[derive(Default)]
@@ -53,5 +53,15 @@ impl ObjectSource for Recorder {
     fn list_folders(&self, _: &str, p: &str) -> Result<Vec<String>, SourceError> {
         self.note("list_folders");
         Ok(vec![format!("{p}f/")])
+    }
+    fn restore(
+        &self,
+        _: &str,
+        _: &str,
+        _: &ArchiveClass,
+        _: &RestoreRequest,
+    ) -> Result<RestoreOutcome, SourceError> {
+        self.note("restore");
+        Ok(RestoreOutcome::Started)
     }
 }

@@ -20,8 +20,8 @@ use object_store::{
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{
-    too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
-    MAX_WHOLE_OBJECT,
+    too_large, ArchiveClass, Metadata, MetadataOrigin, Object, ObjectSource, RestoreOutcome, RestoreRequest,
+    SourceError, SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT,
 };
 use crate::aws::http::{error_chain, send, xml_text, RequestError};
 use crate::aws::{aws_endpoint, AwsSession, MAX_BACKOFF};
@@ -50,6 +50,9 @@ impl std::fmt::Debug for S3Source {
 struct Bucket {
     store: Arc<AmazonS3>,
     region: String,
+    /// The URL of the bucket's objects (`BASE/KEY`), addressed as the store addresses
+    /// them, for the requests object_store does not make (RestoreObject).
+    base: String,
 }
 
 impl S3Source {
@@ -114,20 +117,27 @@ impl S3Source {
                 max_retries: settings.max_retries,
                 retry_timeout: settings.retry_window(),
             });
-        match &settings.s3_endpoint {
+        let base = match &settings.s3_endpoint {
             Some(endpoint) => {
                 if endpoint.starts_with("http://") {
                     options = options.with_allow_http(true);
                 }
+                let endpoint = endpoint.trim_end_matches('/');
                 builder = builder
-                    .with_endpoint(endpoint.trim_end_matches('/'))
+                    .with_endpoint(endpoint)
                     .with_virtual_hosted_style_request(false);
+                format!("{endpoint}/{name}")
             }
             None if region.starts_with("cn-") || name.contains('.') => {
-                builder = builder.with_endpoint(aws_endpoint("s3", &region));
+                let endpoint = aws_endpoint("s3", &region);
+                builder = builder.with_endpoint(&endpoint);
+                format!("{endpoint}/{name}")
             }
-            None => builder = builder.with_virtual_hosted_style_request(true),
-        }
+            None => {
+                builder = builder.with_virtual_hosted_style_request(true);
+                format!("https://{name}.s3.{region}.amazonaws.com")
+            }
+        };
         builder = match self.session.credential_provider() {
             Some(p) => builder.with_credentials(p),
             None => builder.with_skip_signature(true),
@@ -144,6 +154,7 @@ impl S3Source {
         Ok(Bucket {
             store: Arc::new(store),
             region,
+            base,
         })
     }
 }
@@ -246,7 +257,7 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
     if let Some(class) = archived_in(&chain) {
         // Intelligent-Tiering's archive tiers restore into the tier itself (no Days);
         // Glacier classes restore a copy for the days asked.
-        let how = if class.starts_with("INTELLIGENT_TIERING") {
+        let how = if class.is_intelligent_tiering() {
             format!("aws s3api restore-object --bucket {bucket} --key {key} --restore-request '{{}}'")
         } else {
             format!("aws s3api restore-object --bucket {bucket} --key {key} --restore-request Days=7")
@@ -255,7 +266,9 @@ fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
             "archived in {class}, so it cannot be read until it is restored: restore it ({how}; \
              from DEEP_ARCHIVE or a deep archive tier that takes up to 48 hours) and run again"
         );
-        return SourceError::new(SourceErrorKind::Archived, bucket, key, detail).with_cause(e);
+        return SourceError::new(SourceErrorKind::Archived, bucket, key, detail)
+            .with_archive(class)
+            .with_cause(e);
     }
     if let Some(why) = kms_refusal(&chain) {
         let detail = format!(
@@ -300,14 +313,13 @@ fn kms_refusal(text: &str) -> Option<String> {
 
 /// The storage class (and archive tier) of an object S3 will not read because it is
 /// archived: its answer is `InvalidObjectState`, naming them.
-fn archived_in(text: &str) -> Option<String> {
+fn archived_in(text: &str) -> Option<ArchiveClass> {
     if xml_text(text, "Code")? != "InvalidObjectState" {
         return None;
     }
-    let class = xml_text(text, "StorageClass").unwrap_or_else(|| "an archive storage class".to_string());
-    Some(match xml_text(text, "AccessTier") {
-        Some(tier) => format!("{class} ({tier})"),
-        None => class,
+    Some(ArchiveClass {
+        storage_class: xml_text(text, "StorageClass"),
+        access_tier: xml_text(text, "AccessTier"),
     })
 }
 
@@ -323,6 +335,34 @@ fn is_refusal(code: &str) -> bool {
             | "ExpiredToken"
             | "TokenRefreshRequired"
     )
+}
+
+/// The RestoreObject request body: the days a Glacier restore lasts (none for an
+/// Intelligent-Tiering archive tier, whose objects move back for good) and the tier.
+fn restore_body(archive: &ArchiveClass, request: &RestoreRequest) -> String {
+    let days = if archive.is_intelligent_tiering() {
+        String::new()
+    } else {
+        format!("<Days>{}</Days>", request.days)
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<RestoreRequest xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{days}<GlacierJobParameters><Tier>{}</Tier></GlacierJobParameters></RestoreRequest>",
+        request.tier.as_str()
+    )
+}
+
+/// A key as a URL path: every byte but unreserved ones and `/` percent-encoded, which is
+/// also the canonical form SigV4 signs for S3.
+fn url_path(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// `CODE: MESSAGE` of an S3 error document in `text`, if there is one.
@@ -495,6 +535,56 @@ impl ObjectSource for S3Source {
         folders.dedup();
         Ok(folders)
     }
+    /// RestoreObject, signed and retried as every request (throttling, 5xx, resets).
+    /// 202: started; 200: already restored; 409 `RestoreAlreadyInProgress`: under way; a
+    /// 403 `InvalidObjectState` (the object is not, or no longer, archived): read it again.
+    fn restore(
+        &self,
+        bucket: &str,
+        key: &str,
+        archive: &ArchiveClass,
+        request: &RestoreRequest,
+    ) -> Result<RestoreOutcome, SourceError> {
+        let b = self.bucket(bucket)?;
+        object_path(bucket, key)?;
+        let url = format!("{}/{}?restore", b.base, url_path(key));
+        let body = restore_body(archive, request).into_bytes();
+        let answer = self
+            .session
+            .block_on(send(
+                &self.session,
+                "s3",
+                &b.region,
+                http::Method::POST,
+                &url,
+                &[("content-type", "application/xml")],
+                body,
+            ))
+            .map_err(|e| {
+                SourceError::new(
+                    SourceErrorKind::Other,
+                    bucket,
+                    key,
+                    format!("RestoreObject failed: {e}"),
+                )
+                .with_cause(e)
+            })?;
+        let code = answer.error_code();
+        match (answer.status, code.as_deref()) {
+            (202, _) => Ok(RestoreOutcome::Started),
+            (200, _) | (403, Some("InvalidObjectState")) => Ok(RestoreOutcome::Restored),
+            (409, Some("RestoreAlreadyInProgress")) => Ok(RestoreOutcome::InProgress),
+            (status, code) => {
+                let said = format!("{}: {}", code.unwrap_or("HTTP error"), answer.error_message());
+                let detail = if status == 403 {
+                    format!("RestoreObject refused ({said}); the caller needs s3:RestoreObject on the object")
+                } else {
+                    format!("RestoreObject failed: HTTP {status} ({said})")
+                };
+                Err(SourceError::new(SourceErrorKind::Other, bucket, key, detail))
+            }
+        }
+    }
 }
 
 /// A blocking reader over a GetObject body, one chunk in memory at a time. Holds a
@@ -525,6 +615,19 @@ impl Read for StreamReader {
 mod tests {
     use super::*;
 
+    const RESTORE: RestoreRequest = RestoreRequest {
+        days: 3,
+        tier: crate::source::RestoreTier::Bulk,
+    };
+
+    #[test]
+    fn keys_are_percent_encoded_but_for_unreserved_bytes_and_slashes() {
+        assert_eq!(
+            url_path("AWSLogs/1/a b+c=é.json.gz"),
+            "AWSLogs/1/a%20b%2Bc%3D%C3%A9.json.gz"
+        );
+    }
+
     #[test]
     fn kms_refusals_are_told_from_other_s3_errors() {
         let doc = |code: &str, message: &str| {
@@ -551,14 +654,25 @@ mod tests {
             "The operation is not valid for the object's storage class",
         )
         .replace("</Message>", "</Message><StorageClass>GLACIER</StorageClass>");
-        assert_eq!(archived_in(&archived).unwrap(), "GLACIER");
+        let glacier = archived_in(&archived).unwrap();
+        assert_eq!(
+            (glacier.storage_class.as_deref(), glacier.access_tier.as_deref()),
+            (Some("GLACIER"), None)
+        );
+        assert_eq!(glacier.to_string(), "GLACIER");
+        assert!(restore_body(&glacier, &RESTORE)
+            .contains("<Days>3</Days><GlacierJobParameters><Tier>Bulk</Tier>"));
         let tiered = archived.replace(
             "<StorageClass>GLACIER</StorageClass>",
             "<StorageClass>INTELLIGENT_TIERING</StorageClass><AccessTier>ARCHIVE_ACCESS</AccessTier>",
         );
-        assert_eq!(
-            archived_in(&tiered).unwrap(),
-            "INTELLIGENT_TIERING (ARCHIVE_ACCESS)"
+        let tiered = archived_in(&tiered).unwrap();
+        assert_eq!(tiered.to_string(), "INTELLIGENT_TIERING (ARCHIVE_ACCESS)");
+        assert!(tiered.is_intelligent_tiering());
+        let body = restore_body(&tiered, &RESTORE);
+        assert!(
+            !body.contains("<Days>") && body.contains("<Tier>Bulk</Tier>"),
+            "{body}"
         );
         assert_eq!(archived_in(&denied), None);
     }

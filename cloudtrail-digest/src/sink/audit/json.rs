@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::words::signature_origin;
 use crate::audit::{DigestState, Finding, Side, TrailEvent};
+use crate::source::ArchiveClass;
 use crate::time::display;
+use crate::verdict::LogVerdict;
 
 impl Finding {
     /// The finding as one JSON object (the NDJSON schema in the README).
@@ -23,6 +25,9 @@ impl Finding {
         match self {
             Finding::Digest { backfill, state, .. } => {
                 o.insert("backfill".into(), json!(backfill));
+                if let DigestState::Archived(class) = state {
+                    archive_fields(&mut o, class);
+                }
                 if let DigestState::Valid {
                     start,
                     end,
@@ -41,6 +46,9 @@ impl Finding {
             } => {
                 o.insert("digest_key".into(), json!(digest_key));
                 o.insert("verdict".into(), json!(verdict.to_string()));
+                if let LogVerdict::Archived(class) = verdict {
+                    archive_fields(&mut o, class);
+                }
             }
             Finding::MissingDigests {
                 bucket,
@@ -134,6 +142,7 @@ impl Finding {
                     ("gaps", json!(c.gaps)),
                     ("gaps_unexplained", json!(c.gaps_unexplained)),
                     ("truncations", json!(c.truncations)),
+                    ("archived", json!(c.archived)),
                     ("from", c.covered_from.as_ref().map(t).unwrap_or(Value::Null)),
                     ("to", c.covered_to.as_ref().map(t).unwrap_or(Value::Null)),
                 ] {
@@ -144,6 +153,12 @@ impl Finding {
         o.insert("reason".into(), json!(self.reason()));
         Value::Object(o)
     }
+}
+
+/// `storage_class` and `access_tier` (null when S3 did not name them) of an archived object.
+fn archive_fields(o: &mut Map<String, Value>, class: &ArchiveClass) {
+    o.insert("storage_class".into(), json!(class.storage_class));
+    o.insert("access_tier".into(), json!(class.access_tier));
 }
 
 impl TrailEvent {

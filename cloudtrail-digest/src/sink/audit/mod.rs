@@ -47,7 +47,7 @@ impl AuditReport {
             "delivery_allowance_minutes": self.allowance.num_minutes(),
             "findings": findings,
             "chains": chains,
-            "verdict": {"exit_code": self.exit_code(), "summary": self.verdict()},
+            "verdict": {"exit_code": self.exit_code(), "summary": self.verdict(), "archived": self.archived()},
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         out.write_all(b"\n")?;
@@ -144,6 +144,14 @@ impl AuditReport {
             writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
         }
         writeln!(out)?;
+        let archived = self.archived();
+        if archived > 0 {
+            writeln!(
+                out,
+                "{archived} archived object(s) need a restore before they can be checked: restore them \
+                 (cloudtrail-digest mirror --restore DAYS, or aws s3api restore-object) and audit again."
+            )?;
+        }
         writeln!(
             out,
             "Verdict: {} (exit code {})",

@@ -2,7 +2,7 @@
 
 use crate::audit::{DigestState, Finding, LinkCheck, Side, TrailEvent};
 use crate::layout::file_name;
-use crate::source::MetadataOrigin;
+use crate::source::{ArchiveClass, MetadataOrigin};
 use crate::time::display;
 use crate::verdict::{LogVerdict, SignatureSource};
 
@@ -17,10 +17,12 @@ impl Finding {
                 ),
                 DigestState::Invalid(v) => v.to_string(),
                 DigestState::Missing { reason } => reason.clone(),
+                DigestState::Archived(class) => archived(class),
             },
             Finding::Log { verdict, misplaced, .. } => {
                 let hash = match verdict {
                     LogVerdict::Valid => "hash matches the digest".to_string(),
+                    LogVerdict::Archived(class) => archived(class),
                     v => v.to_string().trim_start_matches("INVALID: ").to_string(),
                 };
                 match misplaced {
@@ -142,6 +144,7 @@ impl Finding {
                     (c.chain_links_broken, "broken links"),
                     (c.gaps, "gaps"),
                     (c.truncations, "truncated ends"),
+                    (c.archived, "archived objects (not restored)"),
                 ] {
                     if n > 0 {
                         parts.push(format!("{n} {what}"));
@@ -160,6 +163,13 @@ pub(super) fn signature_origin(s: SignatureSource) -> &'static str {
         SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
         SignatureSource::RecoveredFromSuccessor => "next-digest",
     }
+}
+
+/// Why an archived object was not checked, and what to do.
+fn archived(class: &ArchiveClass) -> String {
+    format!(
+        "archived in {class} and not restored, so it was not read: restore it (cloudtrail-digest mirror --restore DAYS, or aws s3api restore-object) and audit again"
+    )
 }
 
 fn hours(n: usize) -> String {
