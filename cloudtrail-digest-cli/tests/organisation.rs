@@ -2,7 +2,8 @@
 //! with no exported keys: a role assumed through STS from a source profile (moto's server,
 //! with IAM authorisation switched on, so S3 accepts only credentials whose policies allow
 //! the read), chained roles, IAM Identity Center (SSO) profiles whose token cache and
-//! portal (`GetRoleCredentials`) this test serves itself, and credentials that expire
+//! portal (`GetRoleCredentials`) this test serves itself, container, web identity and
+//! IMDSv2 instance credentials from endpoints served here, and credentials that expire
 //! during a run and are fetched again.
 //!
 //! This binary has its own moto server (tests/support starts one per test binary): IAM
@@ -318,17 +319,27 @@ fn a_role_that_cannot_be_assumed_is_named_before_any_read() {
 }
 
 /// An HTTP endpoint on loopback for one test: `answer` gets each request's target
-/// (`PATH?QUERY`, parameters sorted), headers and body, and returns the status line and
-/// the answer's body; `seen` keeps
+/// (`PATH?QUERY`, parameters sorted), headers and body, and returns the [`Reply`]; `seen`
+/// keeps
 /// the targets with the header named by `recorded`.
 struct Endpoint {
     port: u16,
     seen: Arc<Mutex<Vec<String>>>,
 }
 
-type Answer = Box<dyn Fn(&str, &BTreeMap<String, String>, &str) -> (&'static str, String) + Send>;
+/// A status line, header lines beyond the usual (each ending `\r\n`) and a body.
+struct Reply(&'static str, &'static str, String);
 
-fn serve(recorded: &'static str, answer: Answer) -> Endpoint {
+impl From<(&'static str, String)> for Reply {
+    fn from((status, body): (&'static str, String)) -> Self {
+        Reply(status, "", body)
+    }
+}
+
+fn serve<R: Into<Reply>>(
+    recorded: &'static str,
+    answer: impl Fn(&str, &BTreeMap<String, String>, &str) -> R + Send + 'static,
+) -> Endpoint {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -374,10 +385,10 @@ fn serve(recorded: &'static str, answer: Answer) -> Endpoint {
             }
             let header = headers.get(recorded).cloned().unwrap_or_default();
             record.lock().unwrap().push(format!("{target} {header}"));
-            let (status, body) = answer(&target, &headers, &text(&body));
+            let Reply(status, extra, body) = answer(&target, &headers, &text(&body)).into();
             let _ = write!(
                 stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\
                  Connection: close\r\n\r\n{body}",
                 body.len()
             );
@@ -399,26 +410,23 @@ const SSO_ACCOUNT: &str = "111122223333";
 /// token, answering with `keys`.
 fn portal(keys: Keys) -> Endpoint {
     let wanted = format!("/federation/credentials?account_id={SSO_ACCOUNT}&role_name={SSO_ROLE}");
-    serve(
-        "x-amz-sso_bearer_token",
-        Box::new(move |target, headers, _| {
-            let token = headers.get("x-amz-sso_bearer_token").map(String::as_str);
-            if target == wanted && token == Some(SSO_TOKEN) {
-                let body = format!(
-                    r#"{{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"{}","expiration":{}}}}}"#,
-                    keys.id,
-                    keys.secret,
-                    in_an_hour_ms()
-                );
-                ("200 OK", body)
-            } else {
-                (
-                    "401 Unauthorized",
-                    r#"{"message":"Session token not found or invalid"}"#.to_string(),
-                )
-            }
-        }),
-    )
+    serve("x-amz-sso_bearer_token", move |target, headers, _| {
+        let token = headers.get("x-amz-sso_bearer_token").map(String::as_str);
+        if target == wanted && token == Some(SSO_TOKEN) {
+            let body = format!(
+                r#"{{"roleCredentials":{{"accessKeyId":"{}","secretAccessKey":"{}","expiration":{}}}}}"#,
+                keys.id,
+                keys.secret,
+                in_an_hour_ms()
+            );
+            ("200 OK", body)
+        } else {
+            (
+                "401 Unauthorized",
+                r#"{"message":"Session token not found or invalid"}"#.to_string(),
+            )
+        }
+    })
 }
 
 /// Writes the SDK's token cache entry for `identifier` (the session name, or the start
@@ -538,26 +546,22 @@ fn container_and_web_identity_credentials_read_the_trail() {
     let expected = golden(SCENARIO, "default");
     // ECS task role (and EKS Pod Identity): the agent's endpoint, with its token.
     let keys = e.task.clone();
-    let agent = serve(
-        "authorization",
-        Box::new(move |target, headers, _| {
-            if target == "/v2/credentials/task"
-                && headers.get("authorization").map(String::as_str) == Some("agent-token")
-            {
-                let expiration =
-                    (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
-                let body = format!(
-                    r#"{{"AccessKeyId":"{}","SecretAccessKey":"{}","Token":"{}","Expiration":"{expiration}"}}"#,
-                    keys.id,
-                    keys.secret,
-                    keys.token.as_deref().unwrap_or_default()
-                );
-                ("200 OK", body)
-            } else {
-                ("403 Forbidden", r#"{"message":"no"}"#.to_string())
-            }
-        }),
-    );
+    let agent = serve("authorization", move |target, headers, _| {
+        if target == "/v2/credentials/task"
+            && headers.get("authorization").map(String::as_str) == Some("agent-token")
+        {
+            let expiration = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
+            let body = format!(
+                r#"{{"AccessKeyId":"{}","SecretAccessKey":"{}","Token":"{}","Expiration":"{expiration}"}}"#,
+                keys.id,
+                keys.secret,
+                keys.token.as_deref().unwrap_or_default()
+            );
+            ("200 OK", body)
+        } else {
+            ("403 Forbidden", r#"{"message":"no"}"#.to_string())
+        }
+    });
     let mut container = env.clone();
     container.push((
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
@@ -575,30 +579,27 @@ fn container_and_web_identity_credentials_read_the_trail() {
     let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/deep");
     let keys = e.task.clone();
     let wanted_role = role_arn.clone();
-    let sts = serve(
-        "content-type",
-        Box::new(move |_, _, body| {
-            let fields: Vec<&str> = body.split('&').collect();
-            let asked = fields.contains(&"Action=AssumeRoleWithWebIdentity")
-                && fields.contains(&"WebIdentityToken=eyJ.web-identity.token")
-                && fields.contains(&format!("RoleArn={}", percent(&wanted_role)).as_str());
-            if !asked {
-                return ("400 Bad Request", format!("<unexpected>{body}</unexpected>"));
-            }
-            let expiration = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
-            let answer = format!(
-                "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+    let sts = serve("content-type", move |_, _, body| {
+        let fields: Vec<&str> = body.split('&').collect();
+        let asked = fields.contains(&"Action=AssumeRoleWithWebIdentity")
+            && fields.contains(&"WebIdentityToken=eyJ.web-identity.token")
+            && fields.contains(&format!("RoleArn={}", percent(&wanted_role)).as_str());
+        if !asked {
+            return ("400 Bad Request", format!("<unexpected>{body}</unexpected>"));
+        }
+        let expiration = (chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%SZ");
+        let answer = format!(
+            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
                  <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>{}</AccessKeyId>\
                  <SecretAccessKey>{}</SecretAccessKey><SessionToken>{}</SessionToken>\
                  <Expiration>{expiration}</Expiration></Credentials></AssumeRoleWithWebIdentityResult>\
                  </AssumeRoleWithWebIdentityResponse>",
-                keys.id,
-                keys.secret,
-                keys.token.as_deref().unwrap_or_default()
-            );
-            ("200 OK", answer)
-        }),
-    );
+            keys.id,
+            keys.secret,
+            keys.token.as_deref().unwrap_or_default()
+        );
+        ("200 OK", answer)
+    });
     let mut web = env.clone();
     web.extend([
         ("AWS_WEB_IDENTITY_TOKEN_FILE", token_file.display().to_string()),
@@ -609,5 +610,61 @@ fn container_and_web_identity_credentials_read_the_trail() {
     let out = run_cli(&validate_args(m, &[]), &web);
     assert_eq!(outcome(&out), expected, "web identity");
     assert_eq!(sts.seen.lock().unwrap().len(), 1, "one AssumeRoleWithWebIdentity");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_instance_role_comes_from_imdsv2() {
+    let Some(e) = estate() else { return };
+    let m = e.moto;
+    let (dir, mut env) = home("imds", "", "");
+    let keys = e.task.clone();
+    // IMDSv2: a session token first (PUT), then every read carries it.
+    let imds = serve("x-aws-ec2-metadata-token", move |target, headers, _| {
+        let token = headers.get("x-aws-ec2-metadata-token").map(String::as_str);
+        match (target, token) {
+            ("/latest/api/token", None) if headers.contains_key("x-aws-ec2-metadata-token-ttl-seconds") => {
+                Reply(
+                    "200 OK",
+                    "x-aws-ec2-metadata-token-ttl-seconds: 21600\r\n",
+                    "imds-session-token".to_string(),
+                )
+            }
+            ("/latest/meta-data/iam/security-credentials/", Some("imds-session-token")) => {
+                ("200 OK", "ForensicsInstance".to_string()).into()
+            }
+            ("/latest/meta-data/iam/security-credentials/ForensicsInstance", Some("imds-session-token")) => {
+                let expiration =
+                    (chrono::Utc::now() + chrono::Duration::hours(6)).format("%Y-%m-%dT%H:%M:%SZ");
+                let body = format!(
+                    r#"{{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"{}","SecretAccessKey":"{}","Token":"{}","Expiration":"{expiration}"}}"#,
+                    keys.id,
+                    keys.secret,
+                    keys.token.as_deref().unwrap_or_default()
+                );
+                ("200 OK", body).into()
+            }
+            _ => ("401 Unauthorized", String::new()).into(),
+        }
+    });
+    env.extend([
+        (
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+            format!("http://127.0.0.1:{}", imds.port),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "false".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ]);
+    let out = run_cli(&validate_args(m, &[]), &env);
+    assert_eq!(outcome(&out), golden(SCENARIO, "default"));
+    let seen = imds.seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [
+            "/latest/api/token ",
+            "/latest/meta-data/iam/security-credentials/ imds-session-token",
+            "/latest/meta-data/iam/security-credentials/ForensicsInstance imds-session-token",
+        ]
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -10,7 +10,8 @@
 //! - With `--profile NAME` (not merely `AWS_PROFILE`): that profile alone, as the AWS
 //!   CLI's `--profile` wins over environment keys.
 //! - When an endpoint override points at this machine (loopback), the instance metadata
-//!   service is never asked (for credentials or region), and if nothing else yields
+//!   service is not asked (for credentials or region) unless
+//!   `AWS_EC2_METADATA_SERVICE_ENDPOINT` names it, and if nothing else yields
 //!   credentials requests go unsigned: a local S3-compatible server or a test sends
 //!   nothing off the machine.
 //!
@@ -139,10 +140,12 @@ pub(crate) async fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError
     if settings.profile.is_some() {
         ensure_profile_exists(&profile).await?;
     }
+    // An instance metadata endpoint named explicitly is asked even then.
     let local = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
         .into_iter()
         .flatten()
-        .any(|u| is_loopback_url(u));
+        .any(|u| is_loopback_url(u))
+        && env("AWS_EC2_METADATA_SERVICE_ENDPOINT").is_none();
     let conf = provider_config(settings);
     let region = match &settings.region {
         Some(r) => Some(r.clone()),
