@@ -24,12 +24,12 @@ fn copy(args: &MirrorArgs) -> Result<Exit, Stop> {
     let restore = restore_request(args)?;
     let mut online = Online::new(&args.aws);
     let map = online.bucket_map(&args.map.bucket_map).map_err(Stop::Fatal)?;
-    let source: Arc<dyn ObjectSource> = match (online.s3(), map.is_empty()) {
-        (Ok(s3), true) => s3,
-        (Ok(s3), false) => Arc::new(MappedSource::new(Some(s3), map)),
-        // Everything may come from mapped directories; unmapped buckets then fail by name.
-        (Err(_), false) => Arc::new(MappedSource::new(None, map)),
-        (Err(e), true) => return Err(Stop::Fatal(e)),
+    let source: Arc<dyn ObjectSource> = if map.is_empty() {
+        online.s3().map_err(Stop::Fatal)?
+    } else {
+        // Everything may come from mapped directories: S3 is set up only if an unmapped
+        // bucket is read, and its failure then names that bucket.
+        Arc::new(MappedSource::new(Some(online.s3_on_first_use()), map))
     };
     let request = MirrorRequest {
         bucket: args.s3_bucket.clone(),

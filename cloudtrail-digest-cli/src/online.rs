@@ -7,7 +7,7 @@ use std::sync::Arc;
 #[cfg(feature = "s3")]
 use std::time::Duration;
 
-use cloudtrail_digest::{BucketMap, MapTarget, MappedSource, ObjectSource, PublicKeyProvider};
+use cloudtrail_digest::{BucketMap, LazySource, MapTarget, MappedSource, ObjectSource, PublicKeyProvider};
 
 use crate::cli::AwsArgs;
 
@@ -57,6 +57,15 @@ impl Online {
         if let Some(s) = &self.session {
             return Ok(Arc::clone(s));
         }
+        let settings = self.settings()?;
+        let session = cloudtrail_digest::aws::AwsSession::new(settings).map_err(|e| e.to_string())?;
+        self.session = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// The session's settings: the environment's, then the command line's.
+    #[cfg(feature = "s3")]
+    fn settings(&self) -> Result<cloudtrail_digest::aws::AwsSettings, String> {
         let mut settings = cloudtrail_digest::aws::AwsSettings::from_env().map_err(|e| e.to_string())?;
         if let Some(e) = &self.aws.endpoint_url {
             settings.s3_endpoint = Some(e.clone());
@@ -71,9 +80,7 @@ impl Online {
         settings.max_concurrency = self.aws.max_concurrency.into();
         settings.read_timeout = Duration::from_secs(self.aws.timeouts.cli_read_timeout);
         settings.connect_timeout = Duration::from_secs(self.aws.timeouts.cli_connect_timeout);
-        let session = cloudtrail_digest::aws::AwsSession::new(settings).map_err(|e| e.to_string())?;
-        self.session = Some(Arc::clone(&session));
-        Ok(session)
+        Ok(settings)
     }
 
     /// The S3 source (all buckets).
@@ -90,6 +97,23 @@ impl Online {
     #[cfg(not(feature = "s3"))]
     pub fn s3(&mut self) -> Result<Arc<dyn ObjectSource>, String> {
         Err(NO_S3.to_string())
+    }
+
+    /// The S3 source, set up (and AWS credentials looked for) only when something is
+    /// read from it: a run whose buckets all come from mapped directories never asks.
+    #[cfg(feature = "s3")]
+    pub fn s3_on_first_use(&self) -> Arc<dyn ObjectSource> {
+        let settings = self.settings();
+        Arc::new(LazySource::new(move || {
+            let session =
+                cloudtrail_digest::aws::AwsSession::new(settings.clone()?).map_err(|e| e.to_string())?;
+            Ok(Arc::new(cloudtrail_digest::S3Source::new(session)) as Arc<dyn ObjectSource>)
+        }))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn s3_on_first_use(&self) -> Arc<dyn ObjectSource> {
+        Arc::new(LazySource::new(|| Err(NO_S3.to_string())))
     }
 
     /// CloudTrail's public keys of `region`.

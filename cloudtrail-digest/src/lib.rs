@@ -95,9 +95,9 @@ pub use sink::text::{status_line, TextReport};
 #[cfg(feature = "s3")]
 pub use source::S3Source;
 pub use source::{
-    ArchiveClass, BucketMap, LocalDir, MapTarget, MappedSource, MemorySource, Metadata, MetadataOrigin,
-    Object, ObjectSource, RestoreOutcome, RestoreRequest, RestoreTier, SidecarError, SourceError,
-    SourceErrorKind, MAX_WHOLE_OBJECT, SIDECAR_SUFFIX,
+    ArchiveClass, BucketMap, LazySource, LocalDir, MapTarget, MappedSource, MemorySource, Metadata,
+    MetadataOrigin, Object, ObjectSource, RestoreOutcome, RestoreRequest, RestoreTier, SidecarError,
+    SourceError, SourceErrorKind, MAX_WHOLE_OBJECT, SIDECAR_SUFFIX,
 };
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};

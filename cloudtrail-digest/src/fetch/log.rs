@@ -28,7 +28,12 @@ pub(crate) fn read_log(
         LogInflate::Corrupt => {
             let recorded_hash = matches!(job.recorded, Some(serde_json::Value::String(_)));
             let stored_sha256_hex = if accept_decompressed && recorded_hash {
-                let reader = source.open(bucket, key)?;
+                // A second read: what is there may have changed (been deleted, or
+                // swapped for a link out) since the first, and gets its verdict.
+                let reader = match source.open(bucket, key) {
+                    Ok(r) => r,
+                    Err(e) => return super::source_verdict(e, LogRead::Missing, LogRead::Refused),
+                };
                 Some(sha256_hex_of(reader).map_err(|e| read_error(bucket, key, e))?)
             } else {
                 None

@@ -33,7 +33,7 @@ use crate::digest::Digest;
 use crate::fetch::pool;
 use crate::layout::{account_folders, awslogs_folder, key_stamp, region_folder};
 use crate::plan::window::day_folders;
-use crate::sink::mirror::{sidecar_json, with_suffix, write_atomically, Destination, WriteError};
+use crate::sink::mirror::{sidecar_json, with_suffix, Destination, WriteError};
 use crate::source::{
     ObjectSource, RestoreOutcome, RestoreRequest, SourceError, SourceErrorKind, SIDECAR_SUFFIX,
 };
@@ -150,10 +150,14 @@ pub fn mirror(
         path: dest.to_path_buf(),
         error,
     })?;
+    let dest = Destination::new(dest).map_err(|error| MirrorError::Io {
+        path: dest.to_path_buf(),
+        error,
+    })?;
     let run = Run {
         source,
         restore: request.restore,
-        dest: Destination::new(dest),
+        dest,
         jobs: jobs.max(1),
         first_day,
         last_day,
@@ -320,10 +324,12 @@ impl Run<'_> {
             return Ok(DigestLinks::default());
         };
         let sidecar = with_suffix(&path, SIDECAR_SUFFIX);
-        let existing = fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len());
+        let existing = self.dest.file_size(&path);
         let body = match existing {
-            Some(len) if sidecar.is_file() && self.remote_size(bucket, key)? == Some(len) => {
-                let body = fs::read(&path).map_err(|error| MirrorError::Io {
+            Some(len)
+                if self.dest.file_size(&sidecar).is_some() && self.remote_size(bucket, key)? == Some(len) =>
+            {
+                let body = self.dest.read(&path).map_err(|error| MirrorError::Io {
                     path: path.clone(),
                     error,
                 })?;
@@ -335,8 +341,9 @@ impl Run<'_> {
             }
             _ => match self.read(bucket, key, Kind::Digest, || self.source.get(bucket, key))? {
                 Some(object) => {
-                    write_atomically(&sidecar, &mut sidecar_json(&object.metadata.entries).as_slice())?;
-                    write_atomically(&path, &mut object.body.as_slice())?;
+                    self.dest
+                        .write_atomically(&sidecar, &mut sidecar_json(&object.metadata.entries).as_slice())?;
+                    self.dest.write_atomically(&path, &mut object.body.as_slice())?;
                     let n = object.body.len() as u64;
                     self.count(|s| {
                         s.copied += 1;
@@ -359,7 +366,7 @@ impl Run<'_> {
             });
             return Ok(());
         };
-        if let Some(len) = fs::metadata(&path).ok().filter(|m| m.is_file()).map(|m| m.len()) {
+        if let Some(len) = self.dest.file_size(&path) {
             if self.remote_size(bucket, key)? == Some(len) {
                 self.count(|s| {
                     s.skipped += 1;
@@ -369,7 +376,7 @@ impl Run<'_> {
             }
         }
         if let Some(mut reader) = self.read(bucket, key, Kind::Log, || self.source.open(bucket, key))? {
-            let n = write_atomically(&path, &mut reader)?;
+            let n = self.dest.write_atomically(&path, &mut reader)?;
             self.count(|s| {
                 s.copied += 1;
                 s.logs_done += 1;

@@ -47,11 +47,11 @@ impl MapTarget {
     }
 
     /// A local directory holding the bucket's objects: `s3://ORIGINAL/KEY` is `DIR/KEY`
-    /// (with `KEY.metadata.json` sidecars, as in a mirror). Nothing outside `DIR`'s
-    /// parent is ever read.
+    /// (with `KEY.metadata.json` sidecars, as in a mirror). Nothing outside `DIR` is ever
+    /// read: every file is opened through a handle on `DIR` itself.
     pub fn directory(dir: &Path) -> std::io::Result<MapTarget> {
         let dir = std::fs::canonicalize(dir)?;
-        let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str())) else {
+        let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "not a directory that can hold a bucket",
@@ -64,7 +64,7 @@ impl MapTarget {
             ));
         }
         Ok(MapTarget {
-            source: Arc::new(LocalDir::new(parent)?),
+            source: Arc::new(LocalDir::one_bucket(&dir, name)?),
             bucket: name.to_string(),
             prefix: String::new(),
         })

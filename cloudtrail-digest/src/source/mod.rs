@@ -13,6 +13,7 @@ use std::fmt;
 use std::io::Read;
 use std::sync::Arc;
 
+mod lazy;
 mod local;
 mod mapped;
 mod memory;
@@ -21,6 +22,7 @@ pub(crate) mod recorder;
 #[cfg(feature = "s3")]
 mod s3;
 
+pub use lazy::LazySource;
 pub(crate) use local::safe_relative;
 pub use local::{parse_metadata_sidecar, LocalDir, SidecarError, SIDECAR_SUFFIX};
 pub use mapped::{BucketMap, MapTarget, MappedSource};

@@ -7,6 +7,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use xattr::FileExt;
+
 use super::LocalDir;
 use crate::source::{Metadata, MetadataOrigin, SourceError, SourceErrorKind};
 
@@ -22,9 +24,17 @@ const XATTR_NAMES: [&str; 3] = [
     "backfill-generation-timestamp",
 ];
 
-/// The user metadata of the object stored at `path`: its sidecar when there is one
-/// (contained like any object, at most [`MAX_SIDECAR`] bytes), else its `user.*` xattrs.
-pub(super) fn read(mirror: &LocalDir, path: &Path, bucket: &str, key: &str) -> Result<Metadata, SourceError> {
+/// The user metadata of the object stored at `path` and opened as `file`: its sidecar
+/// when there is one (contained like any object, at most [`MAX_SIDECAR`] bytes), else
+/// the `user.*` xattrs of the file already open (so of what was read, not of whatever
+/// the path names by now).
+pub(super) fn read(
+    mirror: &LocalDir,
+    path: &Path,
+    file: &fs::File,
+    bucket: &str,
+    key: &str,
+) -> Result<Metadata, SourceError> {
     let mut sidecar = path.as_os_str().to_owned();
     sidecar.push(SIDECAR_SUFFIX);
     let sidecar = PathBuf::from(sidecar);
@@ -44,8 +54,13 @@ pub(super) fn read(mirror: &LocalDir, path: &Path, bucket: &str, key: &str) -> R
         }
         Ok(()) => {
             let mut bytes = Vec::new();
-            fs::File::open(&sidecar)
-                .and_then(|f| f.take(MAX_SIDECAR + 1).read_to_end(&mut bytes))
+            let opened = mirror.open_file(&sidecar, bucket, key).map_err(|e| {
+                let why = unusable(e.detail.clone());
+                why.with_cause(e)
+            })?;
+            opened
+                .take(MAX_SIDECAR + 1)
+                .read_to_end(&mut bytes)
                 .map_err(|e| unusable(e.to_string()).with_cause(e))?;
             if bytes.len() as u64 > MAX_SIDECAR {
                 return Err(unusable(format!("larger than {MAX_SIDECAR} bytes")));
@@ -59,7 +74,7 @@ pub(super) fn read(mirror: &LocalDir, path: &Path, bucket: &str, key: &str) -> R
     let mut entries = BTreeMap::new();
     for name in XATTR_NAMES {
         // Filesystems without user xattrs answer with an error: that means "none".
-        if let Ok(Some(value)) = xattr::get(path, format!("user.{name}")) {
+        if let Ok(Some(value)) = file.get_xattr(format!("user.{name}")) {
             if let Ok(text) = String::from_utf8(value) {
                 entries.insert(name.to_string(), text);
             }

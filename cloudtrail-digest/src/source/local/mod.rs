@@ -3,12 +3,23 @@
 //! User metadata comes from a `KEY.metadata.json` sidecar (what
 //! `aws s3api head-object --query Metadata` prints) or, failing that, from the `user.*`
 //! extended attributes `rclone copy --metadata` writes.
+//!
+//! Containment has two lines. The path checks (`check_inside`, `check_listable`,
+//! `linked_folder`) come first and explain a refusal: which link leads where. Then every
+//! file and folder is opened through a handle on the root (cap-std: `openat2` with
+//! `RESOLVE_BENEATH` on Linux, a component-by-component `O_NOFOLLOW` walk elsewhere), so
+//! the kernel refuses a way out that appeared after the check (a link swapped in while
+//! the run reads). Files are opened non-blocking and must be regular files once open, so
+//! a FIFO swapped in cannot stall the run either.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
+
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt};
 
 mod metadata;
 mod walk;
@@ -21,19 +32,37 @@ use super::{too_large, Object, ObjectSource, SourceError, SourceErrorKind, MAX_K
 #[derive(Debug, Clone)]
 pub struct LocalDir {
     root: PathBuf,
+    /// The root, opened: every read goes through it.
+    handle: Arc<Dir>,
+    /// When the root is one bucket's directory (a `--bucket-map` target), its name.
+    only_bucket: Option<String>,
     /// Directories already resolved to a place inside the root (logs of one day share one).
     inside_dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
 impl LocalDir {
-    /// A mirror rooted at `root`, which must be an existing directory.
+    /// A mirror rooted at `root`, which must be an existing directory: bucket `B` is the
+    /// folder `ROOT/B`.
     pub fn new(root: impl AsRef<Path>) -> io::Result<LocalDir> {
-        let root = fs::canonicalize(root.as_ref())?;
+        Self::open(root.as_ref(), None)
+    }
+
+    /// The directory `dir` holding the objects of bucket `name` (`s3://NAME/KEY` is
+    /// `DIR/KEY`): nothing outside `dir` is read.
+    pub fn one_bucket(dir: impl AsRef<Path>, name: &str) -> io::Result<LocalDir> {
+        Self::open(dir.as_ref(), Some(name.to_string()))
+    }
+
+    fn open(root: &Path, only_bucket: Option<String>) -> io::Result<LocalDir> {
+        let root = fs::canonicalize(root)?;
         if !root.is_dir() {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a directory"));
         }
+        let handle = Dir::open_ambient_dir(&root, cap_std::ambient_authority())?;
         Ok(LocalDir {
             root,
+            handle: Arc::new(handle),
+            only_bucket,
             inside_dirs: Arc::default(),
         })
     }
@@ -45,10 +74,82 @@ impl LocalDir {
 
     /// The bucket directories under the root, sorted.
     pub fn buckets(&self) -> Vec<String> {
-        sorted_dir_names(&self.root)
+        if let Some(only) = &self.only_bucket {
+            return vec![only.clone()];
+        }
+        let mut names: Vec<String> = self
+            .entries(&self.root)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, t)| t.is_dir())
+            .filter_map(|(name, _)| name.into_string().ok())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// `path` (under the root) as the root's handle takes it: relative, `.` for the root.
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
+        match path.strip_prefix(&self.root) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel,
+            _ => Path::new("."),
+        }
+    }
+
+    /// Runs `op` on `path` through the root's handle, which refuses every way out. The
+    /// handle takes no absolute link, even one that leads back inside (which the path
+    /// checks accept): such a path is tried once more as what it resolves to, when that
+    /// is inside the root, and again through the handle.
+    fn contained<T>(&self, path: &Path, op: impl Fn(&Dir, &Path) -> io::Result<T>) -> io::Result<T> {
+        match op(&self.handle, self.relative(path)) {
+            Err(e) if is_escape(&e) => match fs::canonicalize(path) {
+                Ok(real) if real.starts_with(&self.root) => op(&self.handle, self.relative(&real)),
+                _ => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// The names and kinds of the entries of the folder `dir`, read through the handle.
+    fn entries(&self, dir: &Path) -> io::Result<Vec<(OsString, cap_std::fs::FileType)>> {
+        self.contained(dir, |d, p| {
+            d.read_dir(p)?
+                .map(|entry| {
+                    let entry = entry?;
+                    Ok((entry.file_name(), entry.file_type()?))
+                })
+                .collect()
+        })
+    }
+
+    /// Opens the regular file at `path` for reading, through the handle.
+    fn open_file(&self, path: &Path, bucket: &str, key: &str) -> Result<fs::File, SourceError> {
+        let mut options = OpenOptions::new();
+        // Non-blocking, so that a FIFO put there after the checks does not wait for a
+        // writer; a regular file reads the same either way.
+        options.read(true).custom_flags(libc::O_NONBLOCK);
+        let file = self
+            .contained(path, |d, p| d.open_with(p, &options))
+            .map_err(|e| open_error(e, path, bucket, key))?
+            .into_std();
+        let meta = file.metadata().map_err(|e| io_error(e, path, bucket, key))?;
+        regular_file(&meta, bucket, key)?;
+        Ok(file)
     }
 
     fn bucket_dir(&self, bucket: &str) -> Result<PathBuf, SourceError> {
+        if let Some(only) = &self.only_bucket {
+            return if bucket == only {
+                Ok(self.root.clone())
+            } else {
+                Err(SourceError::new(
+                    SourceErrorKind::NoSuchBucket,
+                    bucket,
+                    "",
+                    format!("{} holds bucket {only} only", self.root.display()),
+                ))
+            };
+        }
         let dir = self.root.join(safe_relative(bucket).map_err(|why| {
             SourceError::new(
                 SourceErrorKind::Refused,
@@ -196,7 +297,7 @@ impl ObjectSource for LocalDir {
         let path = self.object_path(bucket, key)?;
         self.check_inside(&path, bucket, key)?;
         let mut body = Vec::new();
-        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
+        let file = self.open_file(&path, bucket, key)?;
         let size = file
             .metadata()
             .map_err(|e| io_error(e, &path, bucket, key))?
@@ -205,21 +306,21 @@ impl ObjectSource for LocalDir {
             return Err(too_large(bucket, key, size));
         }
         // The file may grow after the size was read: never take more than the cap.
-        file.take(MAX_WHOLE_OBJECT + 1)
+        (&file)
+            .take(MAX_WHOLE_OBJECT + 1)
             .read_to_end(&mut body)
             .map_err(|e| io_error(e, &path, bucket, key))?;
         if body.len() as u64 > MAX_WHOLE_OBJECT {
             return Err(too_large(bucket, key, body.len() as u64));
         }
-        let metadata = metadata::read(self, &path, bucket, key)?;
+        let metadata = metadata::read(self, &path, &file, bucket, key)?;
         Ok(Object { body, metadata })
     }
 
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
         let path = self.object_path(bucket, key)?;
         self.check_inside(&path, bucket, key)?;
-        let file = fs::File::open(&path).map_err(|e| io_error(e, &path, bucket, key))?;
-        Ok(Box::new(file))
+        Ok(Box::new(self.open_file(&path, bucket, key)?))
     }
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
@@ -238,24 +339,22 @@ impl ObjectSource for LocalDir {
             },
         };
         self.check_listable(&dir, bucket, prefix)?;
-        let entries = match fs::read_dir(&dir) {
+        let entries = match self.entries(&dir) {
             Ok(e) => e,
+            Err(e) if is_escape(&e) => return Err(open_error(e, &dir, bucket, prefix)),
             Err(_) => return Ok(Vec::new()), // nothing there (or not a folder)
         };
         let mut folders = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| io_error(e, &dir, bucket, prefix))?;
-            let Ok(name) = entry.file_name().into_string() else {
+        for (name, file_type) in entries {
+            let Ok(name) = name.into_string() else {
                 continue; // S3 keys are UTF-8
             };
             if !name.starts_with(name_start) {
                 continue;
             }
-            let file_type = entry
-                .file_type()
-                .map_err(|e| io_error(e, &entry.path(), bucket, prefix))?;
             let is_folder = file_type.is_dir()
-                || (file_type.is_symlink() && self.linked_folder(&entry.path(), bucket, prefix)?.is_some());
+                || (file_type.is_symlink()
+                    && self.linked_folder(&dir.join(&name), bucket, prefix)?.is_some());
             if is_folder {
                 folders.push(format!("{dir_part}{name}/"));
             }
@@ -270,10 +369,10 @@ impl ObjectSource for LocalDir {
             Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
             other => other?,
         }
-        match fs::metadata(&path) {
+        match self.contained(&path, |d, p| d.metadata(p)) {
             Ok(m) if m.is_file() => Ok(Some(m.len())),
             Ok(_) => Ok(None),
-            Err(e) => match io_error(e, &path, bucket, key) {
+            Err(e) => match open_error(e, &path, bucket, key) {
                 e if e.kind == SourceErrorKind::NotFound => Ok(None),
                 e => Err(e),
             },
@@ -326,6 +425,30 @@ fn io_error(e: io::Error, path: &Path, bucket: &str, key: &str) -> SourceError {
     SourceError::new(kind, bucket, key, format!("{}: {e}", path.display())).with_cause(e)
 }
 
+/// Whether the root's handle refused `e` because the path led out of the root (cap-std's
+/// own error, carrying no OS error code).
+fn is_escape(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none()
+}
+
+/// [`io_error`], except that a way out refused by the handle (a link that appeared after
+/// the path checks passed) is a refusal, like one the checks find.
+fn open_error(e: io::Error, path: &Path, bucket: &str, key: &str) -> SourceError {
+    if is_escape(&e) {
+        return SourceError::new(
+            SourceErrorKind::Refused,
+            bucket,
+            key,
+            format!(
+                "refused: {} leads outside the mirror root (a link changed while it was read)",
+                path.display()
+            ),
+        )
+        .with_cause(e);
+    }
+    io_error(e, path, bucket, key)
+}
+
 /// Turns a key into a relative path, refusing anything that could name a file outside
 /// the directory it is joined to, or two keys onto one file.
 pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
@@ -356,18 +479,6 @@ pub(crate) fn safe_relative(key: &str) -> Result<PathBuf, &'static str> {
         return Err("not a plain relative path");
     }
     Ok(rel)
-}
-
-fn sorted_dir_names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! (the caller sorts), following links to folders inside the root once each.
 
 use std::collections::HashSet;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{io_error, LocalDir};
+use super::{io_error, is_escape, open_error, LocalDir};
 use crate::source::SourceError;
 
 /// One listing: file keys under a folder, recursively.
@@ -26,19 +25,19 @@ impl Walk<'_> {
     /// followed, links to folders outside it stop the listing.
     pub fn files(&mut self, dir: &Path, key_base: &str) -> Result<(), SourceError> {
         let fail = |e: io::Error, at: &Path| io_error(e, at, self.bucket, self.prefix);
-        let entries = match fs::read_dir(dir) {
+        // Read through the root's handle: a folder swapped for a link out is refused.
+        let entries = match self.mirror.entries(dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             Err(e) if e.raw_os_error() == Some(20) => return Ok(()), // ENOTDIR
+            Err(e) if is_escape(&e) => return Err(open_error(e, dir, self.bucket, self.prefix)),
             Err(e) => return Err(fail(e, dir)),
         };
-        for entry in entries {
-            let entry = entry.map_err(|e| fail(e, dir))?;
-            let Ok(name) = entry.file_name().into_string() else {
+        for (name, file_type) in entries {
+            let Ok(name) = name.into_string() else {
                 continue; // S3 keys are UTF-8; other names cannot be objects
             };
-            let path = entry.path();
-            let file_type = entry.file_type().map_err(|e| fail(e, &path))?;
+            let path = dir.join(&name);
             let key = format!("{key_base}{name}");
             if file_type.is_dir() {
                 self.files(&path, &format!("{key}/"))?;
@@ -50,7 +49,13 @@ impl Walk<'_> {
                         self.files(&path, &format!("{key}/"))?
                     }
                     Some(_) => {} // entered through another link already
-                    None if path.is_file() => self.keys.push(key),
+                    None if self
+                        .mirror
+                        .contained(&path, |d, p| d.metadata(p))
+                        .is_ok_and(|m| m.is_file()) =>
+                    {
+                        self.keys.push(key)
+                    }
                     None => {}
                 }
             }
