@@ -70,6 +70,9 @@ pub enum Error {
         #[source]
         cause: Option<Cause>,
     },
+    /// Exported records could not be written.
+    #[error("cannot write the export: {0}")]
+    Export(#[source] std::io::Error),
 }
 
 fn source_message(e: &SourceError) -> String {

@@ -97,6 +97,49 @@ thread_local! {
 /// Inflates a log's single gzip member and hashes the output, with the reference's
 /// verdicts, in memory bounded per thread. I/O errors are returned as such.
 pub fn inflate_and_hash_log<R: Read>(reader: R) -> io::Result<LogInflate> {
+    inflate_and_hash_log_keeping(reader, None)
+}
+
+/// The inflated bytes of a log, kept while it is hashed (for export), up to a limit.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// The bytes inflated so far.
+    pub bytes: Vec<u8>,
+    /// The most to keep; past it the bytes are dropped and `overflowed` is set.
+    pub limit: usize,
+    /// The log inflated to more than `limit` bytes: `bytes` is empty.
+    pub overflowed: bool,
+}
+
+impl Kept {
+    /// Nothing kept yet, at most `limit` bytes to keep.
+    pub fn new(limit: usize) -> Self {
+        Kept {
+            bytes: Vec::new(),
+            limit,
+            overflowed: false,
+        }
+    }
+
+    pub(crate) fn push(&mut self, more: &[u8]) {
+        if self.overflowed {
+            return;
+        }
+        if self.bytes.len() + more.len() > self.limit {
+            self.overflowed = true;
+            self.bytes = Vec::new();
+            return;
+        }
+        self.bytes.extend_from_slice(more);
+    }
+}
+
+/// [`inflate_and_hash_log`], keeping the inflated bytes in `keep` when it is given: the
+/// log is read and inflated once for both its verdict and its content.
+pub fn inflate_and_hash_log_keeping<R: Read>(
+    reader: R,
+    mut keep: Option<&mut Kept>,
+) -> io::Result<LogInflate> {
     FAST.with(|cell| {
         let mut slot = cell
             .try_borrow_mut()
@@ -113,17 +156,21 @@ pub fn inflate_and_hash_log<R: Read>(reader: R) -> io::Result<LogInflate> {
             .read_to_end(&mut bufs.stored)?;
         if bufs.stored.len() > FAST_MAX_STORED {
             // Too large to hold: stream what was read, then the rest.
-            return inflate_and_hash_log_streaming(io::Cursor::new(&bufs.stored[..]).chain(reader));
+            return stream(io::Cursor::new(&bufs.stored[..]).chain(reader), keep);
         }
-        if let Some(sha256_hex) = fast_path(bufs) {
+        if let Some((sha256_hex, output)) = fast_path(bufs) {
+            if let Some(k) = keep.as_deref_mut() {
+                k.push(&bufs.inflated[..output]);
+            }
             return Ok(LogInflate::Inflated { sha256_hex });
         }
-        inflate_and_hash_log_streaming(&bufs.stored[..])
+        stream(&bufs.stored[..], keep)
     })
 }
 
-/// The libdeflate answer when it is certainly zlib's too, else `None`.
-fn fast_path(bufs: &mut FastBuffers) -> Option<String> {
+/// The libdeflate answer (hash, and bytes inflated into `bufs.inflated`) when it is
+/// certainly zlib's too, else `None`.
+fn fast_path(bufs: &mut FastBuffers) -> Option<(String, usize)> {
     let data = &bufs.stored;
     // ID1 ID2 CM=deflate FLG=0: no optional fields (zlib checks a header CRC; libdeflate does not).
     if data.len() < 18 || data[..4] != [0x1f, 0x8b, 0x08, 0x00] {
@@ -139,7 +186,7 @@ fn fast_path(bufs: &mut FastBuffers) -> Option<String> {
         // The member must end exactly at the end of the file: anything after it is the
         // streaming path's to report.
         fastgz::Member::Complete { input, output } if input == data.len() => {
-            Some(sha256_hex(&bufs.inflated[..output]))
+            Some((sha256_hex(&bufs.inflated[..output]), output))
         }
         _ => None,
     }
@@ -147,7 +194,11 @@ fn fast_path(bufs: &mut FastBuffers) -> Option<String> {
 
 /// [`inflate_and_hash_log`] without the fast path: streams through zlib in 128 KiB of
 /// buffers whatever the size.
-pub fn inflate_and_hash_log_streaming<R: Read>(mut reader: R) -> io::Result<LogInflate> {
+pub fn inflate_and_hash_log_streaming<R: Read>(reader: R) -> io::Result<LogInflate> {
+    stream(reader, None)
+}
+
+fn stream<R: Read>(mut reader: R, mut keep: Option<&mut Kept>) -> io::Result<LogInflate> {
     let mut d = Decompress::new_gzip(15);
     let mut hash = Context::new(&SHA256);
     let mut input = vec![0u8; CHUNK];
@@ -167,6 +218,9 @@ pub fn inflate_and_hash_log_streaming<R: Read>(mut reader: R) -> io::Result<LogI
             let consumed = (d.total_in() - in_before) as usize;
             let produced = (d.total_out() - out_before) as usize;
             hash.update(&output[..produced]);
+            if let Some(k) = keep.as_deref_mut() {
+                k.push(&output[..produced]);
+            }
             pending = &pending[consumed..];
             if status == Status::StreamEnd {
                 if !pending.is_empty() || read_some(&mut reader, &mut input)? > 0 {

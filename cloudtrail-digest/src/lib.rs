@@ -91,6 +91,10 @@ pub use layout::{
     TrailLocation,
 };
 pub use plan::ChainFilter;
+pub use sink::export::{
+    records, EventFields, Export, ExportRecord, ExportSummary, NdjsonOutput, NdjsonWriter, Partition,
+    Provenance, Record, RecordWriter, RecordsError, MAX_EXPORTED_LOG,
+};
 pub use sink::text::{status_line, TextReport};
 #[cfg(feature = "s3")]
 pub use source::S3Source;

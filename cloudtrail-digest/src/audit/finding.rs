@@ -359,13 +359,7 @@ impl Finding {
             },
             Finding::Log {
                 verdict, misplaced, ..
-            } => match verdict {
-                LogVerdict::NotFound => Status::Missing,
-                LogVerdict::Archived(_) => Status::Archived,
-                v if !v.is_valid() => Status::Invalid,
-                _ if misplaced.is_some() => Status::Invalid,
-                _ => Status::Valid,
-            },
+            } => log_status(verdict, misplaced.is_some()),
             Finding::MissingDigests { .. } => Status::Missing,
             Finding::Truncation { starting_digest, .. } => {
                 if *starting_digest {
@@ -402,5 +396,17 @@ impl Finding {
             | Finding::Gap { bucket, key, .. } => Some((bucket, key)),
             Finding::MissingDigests { .. } | Finding::ChainSummary(_) => None,
         }
+    }
+}
+
+/// The status of a log a valid digest lists: its verdict, and whether it lies outside
+/// the digest's account or region.
+pub(crate) fn log_status(verdict: &LogVerdict, misplaced: bool) -> Status {
+    match verdict {
+        LogVerdict::NotFound => Status::Missing,
+        LogVerdict::Archived(_) => Status::Archived,
+        v if !v.is_valid() => Status::Invalid,
+        _ if misplaced => Status::Invalid,
+        _ => Status::Valid,
     }
 }

@@ -40,14 +40,17 @@ use self::chain::{rank, Analysis, Context};
 use self::members::{Keys, Member};
 use crate::check::digest::LogJob;
 use crate::error::Error;
-use crate::fetch::log::check_log;
+use crate::fetch::log::check_log_keeping;
 use crate::fetch::metered::{Metered, NoProgress};
 use crate::fetch::pool;
+use crate::gzip::{inflate_and_hash_log_keeping, Kept};
 use crate::keys::PublicKeyProvider;
 use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
+use crate::sink::export::{signature_word, Export, Provenance, MAX_EXPORTED_LOG};
 use crate::source::ObjectSource;
+use crate::verdict::LogVerdict;
 
 /// A stretch of time, `[from, to)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);
@@ -205,6 +208,19 @@ impl<'a> Audit<'a> {
     /// Runs the audit. Only problems that stop it (a source that cannot be read, a key
     /// provider that fails) are errors; everything else is a finding.
     pub fn run(&self) -> Result<AuditReport, Error> {
+        self.run_with(None)
+    }
+
+    /// Runs the audit and hands every log it reads to `export`, with the content it
+    /// verified (each log is read once for both), in the order of the log findings:
+    /// chain by chain, digest by digest, in each digest's order. With
+    /// [`Export::include_unverified`], the logs that no valid digest lists are read too,
+    /// after the audit, in key order. A failure to write the export stops the run.
+    pub fn run_exporting(&self, export: &mut Export<'_>) -> Result<AuditReport, Error> {
+        self.run_with(Some(export))
+    }
+
+    fn run_with(&self, mut export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
         let metered = Metered::new(self.source);
         let source: &dyn ObjectSource = &metered;
         let listed = window::digests_in_window(self.source, &self.buckets, &self.filter, self.window)?;
@@ -265,28 +281,59 @@ impl<'a> Audit<'a> {
             group.analysis = ctx.analyse(&group.members);
         }
 
-        // Every log a valid digest lists.
-        let jobs: Vec<(usize, String, DateTime<Utc>, LogJob)> = groups
+        // Every log a valid digest lists, read in parallel and taken in order (with its
+        // content, for an export).
+        let jobs: Vec<(usize, &Member, LogJob)> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, group)| {
                 group.members.iter().filter_map(move |m| {
                     m.verified()
-                        .map(|v| v.logs.iter().map(move |j| (g, m.key.clone(), m.end, j.clone())))
+                        .map(|v| v.logs.iter().map(move |j| (g, m, j.clone())))
                 })
             })
             .flatten()
             .collect();
         self.progress.planned(jobs.len() as u64);
-        let verdicts = pool::map(&jobs, self.jobs, |(_, _, _, job)| {
-            let r = check_log(source, job, true);
-            metered.tick(self.progress);
-            r
-        });
+        let keep = export.is_some();
+        let mut verdicts: Vec<Result<LogVerdict, Error>> = Vec::with_capacity(jobs.len());
+        let mut export_failure: Option<std::io::Error> = None;
+        pool::for_each_in_order(
+            &jobs,
+            self.jobs,
+            self.jobs * 2,
+            |(_, _, job)| {
+                let mut kept = keep.then(|| Kept::new(MAX_EXPORTED_LOG));
+                let r = check_log_keeping(source, job, true, kept.as_mut());
+                metered.tick(self.progress);
+                (r, kept)
+            },
+            |i, (r, kept)| {
+                let r = r.or_else(|e| members::unread(e).map(members::Unread::log_verdict));
+                if let (Some(ex), Ok(verdict), None) = (export.as_deref_mut(), &r, &export_failure) {
+                    let (g, member, job) = &jobs[i];
+                    let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
+                    let status = finding::log_status(verdict, misplaced.is_some());
+                    let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
+                    let kept = kept.unwrap_or_default();
+                    if let Err(e) = ex.log(&provenance, Some(&kept.bytes), kept.overflowed) {
+                        export_failure = Some(e);
+                    }
+                }
+                verdicts.push(r);
+            },
+        );
+        if let Some(e) = export_failure {
+            return Err(Error::Export(e));
+        }
+        let jobs: Vec<(usize, String, DateTime<Utc>, LogJob)> = jobs
+            .into_iter()
+            .map(|(g, m, j)| (g, m.key.clone(), m.end, j))
+            .collect();
         let mut referenced: HashSet<(String, String)> = HashSet::new();
         let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
         for ((g, digest_key, end, job), verdict) in jobs.into_iter().zip(verdicts) {
-            let verdict = verdict.or_else(|e| members::unread(e).map(members::Unread::log_verdict))?;
+            let verdict = verdict?;
             let group = &mut groups[g];
             let misplaced = placement::misplaced(&group.scope, &job.key);
             referenced.insert((job.bucket.clone(), job.key.clone()));
@@ -310,6 +357,9 @@ impl<'a> Audit<'a> {
         }
 
         self.unreferenced(&mut groups, &referenced)?;
+        if let Some(ex) = export.filter(|ex| ex.wants_unverified()) {
+            export_unreferenced(ex, &groups, source)?;
+        }
         self.explain(&mut groups, &valid_logs, source);
         Ok(self.assemble(groups))
     }
@@ -377,4 +427,61 @@ impl<'a> Audit<'a> {
             }
         }
     }
+}
+
+/// The provenance of a log a verified digest lists.
+fn listed_provenance(chain: &str, member: &Member, job: &LogJob, status: &'static str) -> Provenance {
+    let verified = member.verified();
+    Provenance {
+        chain: chain.to_string(),
+        log_bucket: job.bucket.clone(),
+        log_key: job.key.clone(),
+        log_sha256: job.recorded.as_ref().and_then(|v| v.as_str()).map(str::to_string),
+        digest_bucket: Some(member.bucket.clone()),
+        digest_key: Some(member.key.clone()),
+        digest_fingerprint: verified.map(|v| v.fingerprint.clone()),
+        signature_source: verified.map(|v| signature_word(v.signature_source)),
+        status,
+    }
+}
+
+/// Reads the logs no valid digest lists and hands them to `export` as `unreferenced`,
+/// one at a time in the order of the findings.
+fn export_unreferenced(
+    export: &mut Export<'_>,
+    groups: &[Group],
+    source: &dyn ObjectSource,
+) -> Result<(), Error> {
+    for group in groups {
+        for (_, _, f) in &group.analysis.findings {
+            let Finding::UnreferencedLog {
+                chain, bucket, key, ..
+            } = f
+            else {
+                continue;
+            };
+            let mut kept = Kept::new(MAX_EXPORTED_LOG);
+            let content = match source.open(bucket, key) {
+                Ok(reader) => inflate_and_hash_log_keeping(reader, Some(&mut kept))
+                    .ok()
+                    .map(|_| &kept.bytes[..]),
+                Err(_) => None,
+            };
+            let provenance = Provenance {
+                chain: chain.clone(),
+                log_bucket: bucket.clone(),
+                log_key: key.clone(),
+                log_sha256: None,
+                digest_bucket: None,
+                digest_key: None,
+                digest_fingerprint: None,
+                signature_source: None,
+                status: "unreferenced",
+            };
+            export
+                .log(&provenance, content, kept.overflowed)
+                .map_err(Error::Export)?;
+        }
+    }
+    Ok(())
 }

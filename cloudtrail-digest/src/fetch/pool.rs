@@ -58,9 +58,96 @@ pub(crate) fn try_map<T: Sync, R: Send, E: Send>(
     Ok(results.into_inner().expect("results lock"))
 }
 
+/// Runs `f` over `items` on up to `jobs` threads and hands each result to `take` on the
+/// calling thread, in item order, as soon as it and every earlier one are done. At most
+/// `ahead` results wait to be taken (workers pause beyond that), so memory is bounded by
+/// `ahead` results whatever the number of items.
+pub(crate) fn for_each_in_order<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    ahead: usize,
+    f: impl Fn(&T) -> R + Sync,
+    mut take: impl FnMut(usize, R),
+) {
+    let threads = jobs.clamp(1, items.len().max(1));
+    if threads == 1 {
+        for (i, item) in items.iter().enumerate() {
+            take(i, f(item));
+        }
+        return;
+    }
+    let ahead = ahead.max(threads);
+    // Results done but not taken, and the index of the next one to take.
+    let state: Mutex<(std::collections::BTreeMap<usize, R>, usize)> = Mutex::new((Default::default(), 0));
+    let changed = std::sync::Condvar::new();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else { return };
+                {
+                    let mut st = state.lock().expect("pool state");
+                    while i >= st.1 + ahead {
+                        st = changed.wait(st).expect("pool state");
+                    }
+                }
+                let r = f(item);
+                state.lock().expect("pool state").0.insert(i, r);
+                changed.notify_all();
+            });
+        }
+        for i in 0..items.len() {
+            let r = {
+                let mut st = state.lock().expect("pool state");
+                loop {
+                    if let Some(r) = st.0.remove(&i) {
+                        st.1 = i + 1;
+                        break r;
+                    }
+                    st = changed.wait(st).expect("pool state");
+                }
+            };
+            changed.notify_all();
+            take(i, r);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_order_for_any_thread_count_with_bounded_waiting() {
+        let items: Vec<u32> = (0..500).collect();
+        for (jobs, ahead) in [(1, 1), (3, 1), (4, 8), (8, 64)] {
+            let waiting = AtomicUsize::new(0);
+            let most = AtomicUsize::new(0);
+            let mut got = Vec::new();
+            for_each_in_order(
+                &items,
+                jobs,
+                ahead,
+                |i| {
+                    let now = waiting.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    i * 2
+                },
+                |i, r| {
+                    waiting.fetch_sub(1, Ordering::SeqCst);
+                    got.push((i, r));
+                },
+            );
+            let want: Vec<(usize, u32)> = items.iter().map(|i| (*i as usize, i * 2)).collect();
+            assert_eq!(got, want);
+            // Done-but-untaken results never exceed the bound (plus the ones in hand).
+            assert!(
+                most.load(Ordering::SeqCst) <= ahead.max(jobs) + jobs,
+                "jobs {jobs}"
+            );
+        }
+    }
 
     #[test]
     fn results_come_in_item_order_for_any_thread_count() {

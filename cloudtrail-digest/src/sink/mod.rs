@@ -3,7 +3,9 @@
 //! - [`text`]: the reference's text report, byte for byte (`validate-logs`).
 //! - [`audit`]: the audit's text, JSON and NDJSON reports.
 //! - [`mirror`]: the mirror writer (exact bytes, metadata sidecars, atomic renames).
+//! - [`export`]: verified events with their provenance, as NDJSON.
 
 pub(crate) mod audit;
+pub mod export;
 pub(crate) mod mirror;
 pub(crate) mod text;

@@ -4,6 +4,8 @@
 mod json;
 mod words;
 
+pub(crate) use words::signature_origin;
+
 use std::io::{self, Write};
 
 use serde_json::{json, Value};

@@ -156,7 +156,7 @@ impl Finding {
     }
 }
 
-pub(super) fn signature_origin(s: SignatureSource) -> &'static str {
+pub(crate) fn signature_origin(s: SignatureSource) -> &'static str {
     match s {
         SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
         SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",

@@ -1,0 +1,212 @@
+//! Verified events out: every record of every log an audit read and verified, each with
+//! its provenance (the chain, the log and its verified hash, the digest that lists it and
+//! the key that signed that digest), for query engines.
+//!
+//! The audit hands each log it reads to an [`Export`] in a fixed order (see
+//! [`crate::audit::Audit::run_exporting`]), with the content it hashed: a log is read
+//! once for its verdict and its records. The export splits the content into records
+//! ([`records`]), leaves out those of logs that did not verify unless asked, counts
+//! everything in an [`ExportSummary`], and gives each record to a [`RecordWriter`]
+//! ([`NdjsonWriter`], streaming to any writer or into partitioned files).
+
+use std::collections::BTreeMap;
+use std::io;
+
+use crate::verdict::SignatureSource;
+
+mod ndjson;
+mod records;
+
+pub use ndjson::{NdjsonOutput, NdjsonWriter};
+pub use records::{records, EventFields, Record, RecordsError};
+
+/// Where a log's records come from and what vouches for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The chain's label (as in the audit's findings).
+    pub chain: String,
+    /// The log's bucket.
+    pub log_bucket: String,
+    /// The log's key.
+    pub log_key: String,
+    /// The SHA-256 of its content, verified against the digest (`None` for a log that no
+    /// digest lists or whose digest records no hash).
+    pub log_sha256: Option<String>,
+    /// The bucket of the digest that lists it (`None` for a log no valid digest lists).
+    pub digest_bucket: Option<String>,
+    /// The key of that digest.
+    pub digest_key: Option<String>,
+    /// The fingerprint of the public key that signed that digest.
+    pub digest_fingerprint: Option<String>,
+    /// Where that digest's signature was found: `s3-metadata`, `sidecar`, `xattr`,
+    /// `next-digest`.
+    pub signature_source: Option<&'static str>,
+    /// The log's status: `valid`, else what the audit found (`invalid`, or
+    /// `unreferenced` for a log no valid digest lists).
+    pub status: &'static str,
+}
+
+/// Partition values of a log: its account, region and delivery date, from its key (or
+/// `unknown`), as Hive-style folders name them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Partition {
+    /// Account the log belongs to.
+    pub account: String,
+    /// Region that delivered it.
+    pub region: String,
+    /// Delivery date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+impl Partition {
+    /// The partition of a log key; `unknown` values for a key that is no log name.
+    pub fn of_key(key: &str) -> Partition {
+        match crate::layout::LogKeyName::parse(key) {
+            Some(n) => Partition {
+                account: n.account_id,
+                region: n.region,
+                date: n.delivered.format("%Y-%m-%d").to_string(),
+            },
+            None => Partition {
+                account: "unknown".into(),
+                region: "unknown".into(),
+                date: "unknown".into(),
+            },
+        }
+    }
+
+    /// `account=A/region=R/date=D`.
+    pub fn folder(&self) -> String {
+        format!(
+            "account={}/region={}/date={}",
+            self.account, self.region, self.date
+        )
+    }
+}
+
+/// One exported record: its provenance, its place in the log, its bytes and fields.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRecord<'a> {
+    /// Where it comes from.
+    pub provenance: &'a Provenance,
+    /// Its log's partition.
+    pub partition: &'a Partition,
+    /// The record itself.
+    pub record: &'a Record<'a>,
+}
+
+/// Writes exported records somewhere (a format and a place).
+pub trait RecordWriter {
+    /// Writes one record. Records come in the export's order.
+    fn write(&mut self, record: &ExportRecord<'_>) -> io::Result<()>;
+    /// Writes what is still buffered and closes every file.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// What an export wrote and what it left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportSummary {
+    /// Logs whose records were written.
+    pub logs: usize,
+    /// Records written.
+    pub records: usize,
+    /// Logs whose records were left out, by why: their status (`invalid`, `missing`,
+    /// `archived`, `unreferenced`, ...), `unreadable content` (not a log's JSON), or `too
+    /// large` (more than [`MAX_EXPORTED_LOG`] bytes inflated).
+    pub left_out: BTreeMap<String, usize>,
+}
+
+/// The largest inflated log whose records are exported (it is held in memory while its
+/// hash is checked, one per worker); a larger one is counted as `too large`.
+pub const MAX_EXPORTED_LOG: usize = 256 << 20;
+
+/// An export in progress: the writer, whether unverified logs are wanted, the counts.
+pub struct Export<'w> {
+    writer: &'w mut dyn RecordWriter,
+    include_unverified: bool,
+    summary: ExportSummary,
+}
+
+impl<'w> Export<'w> {
+    /// Records of verified logs only, to `writer`.
+    pub fn new(writer: &'w mut dyn RecordWriter) -> Self {
+        Export {
+            writer,
+            include_unverified: false,
+            summary: ExportSummary::default(),
+        }
+    }
+
+    /// Also the records of logs that did not verify (invalid, or listed by no valid
+    /// digest), each with its status.
+    pub fn include_unverified(mut self, yes: bool) -> Self {
+        self.include_unverified = yes;
+        self
+    }
+
+    /// Whether unverified logs are wanted.
+    pub fn wants_unverified(&self) -> bool {
+        self.include_unverified
+    }
+
+    /// The counts so far.
+    pub fn summary(&self) -> &ExportSummary {
+        &self.summary
+    }
+
+    /// Finishes the writer and gives the counts.
+    pub fn finish(self) -> io::Result<ExportSummary> {
+        self.writer.finish()?;
+        Ok(self.summary)
+    }
+
+    fn leave_out(&mut self, why: &str) {
+        *self.summary.left_out.entry(why.to_string()).or_default() += 1;
+    }
+
+    /// One log, with its status and (when it was read) its content; `overflowed` when
+    /// its content was too large to keep.
+    pub(crate) fn log(
+        &mut self,
+        provenance: &Provenance,
+        content: Option<&[u8]>,
+        overflowed: bool,
+    ) -> io::Result<()> {
+        let verified = provenance.status == "valid";
+        if !verified && !self.include_unverified {
+            self.leave_out(provenance.status);
+            return Ok(());
+        }
+        if overflowed {
+            self.leave_out("too large");
+            return Ok(());
+        }
+        let Some(content) = content else {
+            self.leave_out(provenance.status);
+            return Ok(());
+        };
+        let records = match records(content) {
+            Ok(r) => r,
+            Err(_) => {
+                self.leave_out("unreadable content");
+                return Ok(());
+            }
+        };
+        let partition = Partition::of_key(&provenance.log_key);
+        for record in &records {
+            self.writer.write(&ExportRecord {
+                provenance,
+                partition: &partition,
+                record,
+            })?;
+        }
+        self.summary.logs += 1;
+        self.summary.records += records.len();
+        Ok(())
+    }
+}
+
+/// The word for where a digest's signature was found.
+pub(crate) fn signature_word(s: SignatureSource) -> &'static str {
+    crate::sink::audit::signature_origin(s)
+}
