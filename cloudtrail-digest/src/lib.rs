@@ -91,6 +91,7 @@ pub use layout::{
     TrailLocation,
 };
 pub use plan::ChainFilter;
+pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
 pub use sink::text::{status_line, TextReport};
 #[cfg(feature = "s3")]
 pub use source::S3Source;
