@@ -1,7 +1,11 @@
 //! The reference's text output: the header, one status line per event (stdout for valid
 //! items in verbose mode, stderr for problems, with its blank-line rhythm), and the summary.
-//! Names and reasons are shown through [`escape_name`]: unchanged when printable, and
-//! then said once, on stderr after the summary ([`ESCAPE_NOTE`]), when any was escaped.
+//! Names that did not come from a validly signed digest (the key of an invalid digest,
+//! listed or named) and every reason (it may quote a link's target or a digest's field)
+//! are shown through [`escape_name`], which leaves printable text unchanged; when
+//! anything was escaped, [`ESCAPE_NOTE`] follows on stderr after the summary. The key of
+//! a valid digest and the log keys it lists are signed, and printed as the reference
+//! prints them.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -148,8 +152,10 @@ impl<O: Write, E: Write> TextReport<O, E> {
     }
 }
 
-/// An event's status line and whether it goes to stderr. Bucket, key and reason are
-/// shown through [`escape_name`].
+/// An event's status line and whether it goes to stderr. The bucket and key of an
+/// invalid digest, and every reason, are shown through [`escape_name`]; the names of a
+/// valid digest and of the log files it lists came from its signed content and are
+/// shown as they are.
 pub fn status_line(event: &Event) -> (String, bool) {
     let (line, is_error, _) = line_of(event);
     (line, is_error)
@@ -176,12 +182,7 @@ fn status_of(event: &Event, show: &mut dyn FnMut(&str) -> String) -> (String, bo
         Event::DigestValid {
             pass, bucket, key, ..
         } => (
-            format!(
-                "{}Digest file\ts3://{}/{}\tvalid",
-                tag(pass),
-                show(bucket),
-                show(key)
-            ),
+            format!("{}Digest file\ts3://{bucket}/{key}\tvalid", tag(pass)),
             false,
         ),
         Event::DigestInvalid {
@@ -209,13 +210,84 @@ fn status_of(event: &Event, show: &mut dyn FnMut(&str) -> String) -> (String, bo
             true,
         ),
         Event::Log { bucket, key, verdict } => (
-            format!(
-                "Log file\ts3://{}/{}\t{}",
-                show(bucket),
-                show(key),
-                show(&verdict.to_string())
-            ),
+            format!("Log file\ts3://{bucket}/{key}\t{}", show(&verdict.to_string())),
             !verdict.is_valid(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::{DigestVerdict, LogVerdict};
+
+    fn invalid_digest(key: &str, verdict: DigestVerdict) -> Event {
+        Event::DigestInvalid {
+            pass: Pass::Standard,
+            bucket: "b".into(),
+            key: key.into(),
+            verdict,
+        }
+    }
+
+    fn report(events: &[Event]) -> (String, String) {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut r = TextReport::new(&mut out, &mut err, false);
+        for e in events {
+            r.event(e).unwrap();
+        }
+        r.summary(Utc::now(), Utc::now(), &Summary::default()).unwrap();
+        (String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    }
+
+    #[test]
+    fn unsigned_names_and_reasons_are_escaped_and_noted_once() {
+        let (_, err) = report(&[
+            invalid_digest("d/\u{1b}[1A\u{1b}[2K.json.gz", DigestVerdict::InvalidFormat),
+            invalid_digest(
+                "d/x.json.gz",
+                DigestVerdict::UnknownFingerprint {
+                    region: "us-east-1".into(),
+                    fingerprint: "ab\r\u{202e}".into(),
+                },
+            ),
+        ]);
+        assert_eq!(
+            err,
+            format!(
+                "Digest file\ts3://b/d/\\x1b[1A\\x1b[2K.json.gz\tINVALID: invalid format\n\n\
+                 Digest file\ts3://b/d/x.json.gz\tINVALID: public key not found in region us-east-1 \
+                 for fingerprint ab\\x0d\\u{{202e}}\n\n\n{ESCAPE_NOTE}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn signed_and_printable_names_are_printed_as_they_are() {
+        // A log key a valid digest lists is signed: printed as the reference prints it.
+        let log = Event::Log {
+            bucket: "b".into(),
+            key: "l/log\0.json.gz".into(),
+            verdict: LogVerdict::Refused("key refused: contains a NUL byte".into()),
+        };
+        let printable = invalid_digest(r"d/a\b/é/日本.json.gz", DigestVerdict::NotFound);
+        let (_, err) = report(&[log, printable]);
+        assert_eq!(
+            err,
+            "Log file\ts3://b/l/log\0.json.gz\tINVALID: key refused: contains a NUL byte\n\n\
+             Digest file\ts3://b/d/a\\b/é/日本.json.gz\tINVALID: not found\n\n"
+        );
+    }
+
+    #[test]
+    fn a_fatal_message_is_escaped_keeping_its_lines() {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        TextReport::new(&mut out, &mut err, false)
+            .fatal("s3://b/k\u{1b}]0;t\u{7}: gone\n  next")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            format!("\ns3://b/k\\x1b]0;t\\x07: gone\n  next\n\n{ESCAPE_NOTE}\n")
+        );
     }
 }
