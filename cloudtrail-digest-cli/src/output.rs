@@ -3,8 +3,11 @@
 //! goes through here or through [`Stop::output`], which turn that into a quiet stop
 //! ([`Exit::ClosedPipe`]) instead of a panic or an error message.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
+
+use cloudtrail_digest::{escape_text, ESCAPE_NOTE};
 
 use crate::exit::Exit;
 
@@ -78,9 +81,16 @@ pub fn clap_message(e: &clap::Error) -> Exit {
     }
 }
 
-/// The result of a command: its verdict, or why it stopped, printed with `say`.
+/// The result of a command: its verdict, or why it stopped, printed with `say`. A name
+/// in the message is shown escaped ([`escape_text`]: its lines are kept), and then
+/// [`ESCAPE_NOTE`] follows it after a blank line.
 pub fn finish(outcome: Result<Exit, Stop>, say: impl FnOnce(&str)) -> Exit {
-    outcome.unwrap_or_else(|stop| stop.report(say))
+    outcome.unwrap_or_else(|stop| {
+        stop.report(|message| match escape_text(message) {
+            Cow::Borrowed(m) => say(m),
+            Cow::Owned(m) => say(&format!("{m}\n\n{ESCAPE_NOTE}")),
+        })
+    })
 }
 
 #[cfg(test)]
@@ -94,6 +104,23 @@ mod tests {
         let mut said = false;
         assert_eq!(stop.report(|_| said = true), Exit::ClosedPipe);
         assert!(!said);
+    }
+
+    #[test]
+    fn names_in_a_message_are_escaped_and_noted() {
+        let fatal = |m: &str| {
+            let mut said = String::new();
+            finish(Err(Stop::Fatal(m.to_string())), |m| said = m.to_string());
+            said
+        };
+        assert_eq!(
+            fatal("s3://b/a\\b: gone\nnext line"),
+            "s3://b/a\\b: gone\nnext line"
+        );
+        assert_eq!(
+            fatal("s3://b/\u{1b}[2K\r\u{202e}: gone"),
+            format!("s3://b/\\x1b[2K\\x0d\\u{{202e}}: gone\n\n{ESCAPE_NOTE}")
+        );
     }
 
     #[test]

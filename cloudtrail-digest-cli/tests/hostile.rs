@@ -101,6 +101,19 @@ impl Copy {
     fn run(&self) -> Run {
         run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(self.args()))
     }
+
+    /// Moves the us-east-1 digest folder to `outside/NAME` and leaves a link to it in its
+    /// place; gives the folder and where it went.
+    fn link_digest_folder_outside(&self, name: &str) -> (PathBuf, PathBuf) {
+        let folder = self
+            .mirror()
+            .join(BUCKET)
+            .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1");
+        let outside = self.outside().join(name);
+        fs::rename(&folder, &outside).unwrap();
+        symlink(&outside, &folder).unwrap();
+        (folder, outside)
+    }
 }
 
 impl Drop for Copy {
@@ -368,13 +381,7 @@ fn a_digest_whose_json_would_swell_in_memory_is_refused_undecoded() {
 #[test]
 fn a_digest_folder_linked_outside_stops_validate_and_audit_naming_the_link() {
     let c = Copy::new("link-digests");
-    let folder = c
-        .mirror()
-        .join(BUCKET)
-        .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1");
-    let outside = c.outside().join("digests");
-    fs::rename(&folder, &outside).unwrap();
-    symlink(&outside, &folder).unwrap();
+    let (folder, outside) = c.link_digest_folder_outside("digests");
     let expected = format!(
         "listing refused: a link leads outside the mirror root: {} -> {}",
         folder.display(),
@@ -463,4 +470,299 @@ fn audit_reports_unreadable_objects_and_everything_else() {
         .map(|c| c["logs_valid"].as_u64().unwrap() + c["logs_invalid"].as_u64().unwrap())
         .sum();
     assert!(logs > 0 && count("log", "invalid") >= 1, "{}", r.stdout);
+}
+
+/// Names planted in the digest and log folders that a terminal would act on: ANSI
+/// sequences that erase the line above, a terminal title, a carriage return, a
+/// right-to-left override; beside each, a name that is not UTF-8. Each planted digest
+/// parses as one of the trail's (its odd part sits before the stamp), so validate-logs
+/// lists it and, newest of all, reports it.
+struct Planted {
+    copy: Copy,
+    /// Digest file names as planted, and as the text output shows them.
+    digests: Vec<(String, &'static str)>,
+    /// Log file names as planted, and as the text output shows them.
+    logs: Vec<(String, &'static str)>,
+}
+
+const NEXT_DIGEST_DAY: &str = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/02";
+const HEAD: &str = "111122223333_CloudTrail-Digest_us-east-1_sample-trail_us-east-1_";
+
+impl Planted {
+    fn new(tag: &str) -> Planted {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let copy = Copy::new(tag);
+        let digests: Vec<(String, &'static str)> = [
+            (
+                "a\u{1b}[1A\u{1b}[2K_20260302T004742Z",
+                r"a\x1b[1A\x1b[2K_20260302T004742Z",
+            ),
+            (
+                "b\u{1b}]0;title\u{7}_20260302T010742Z",
+                r"b\x1b]0;title\x07_20260302T010742Z",
+            ),
+            ("c\rfake_20260302T013742Z", r"c\x0dfake_20260302T013742Z"),
+            (
+                "d\u{202e}zg.nosj_20260302T015742Z",
+                r"d\u{202e}zg.nosj_20260302T015742Z",
+            ),
+        ]
+        .into_iter()
+        .map(|(odd, shown)| (format!("{HEAD}{odd}.json.gz"), shown))
+        .collect();
+        for (name, _) in &digests {
+            fs::write(copy.object(NEXT_DIGEST_DAY, name), b"not a digest").unwrap();
+        }
+        let logs: Vec<(String, &'static str)> = [
+            (
+                "0340Z_\u{1b}[2K\u{1b}[1AAAAAAAAAAA",
+                r"0340Z_\x1b[2K\x1b[1AAAAAAAAAAA",
+            ),
+            ("0350Z_BBBBBBBBBBBBBBB\r", r"0350Z_BBBBBBBBBBBBBBB\x0d"),
+            ("0410Z_\u{202e}CCCCCCCCCCCCCCC", r"0410Z_\u{202e}CCCCCCCCCCCCCCC"),
+        ]
+        .into_iter()
+        .map(|(odd, shown)| {
+            (
+                format!("111122223333_CloudTrail_us-east-1_20260301T{odd}.json.gz"),
+                shown,
+            )
+        })
+        .collect();
+        for (name, _) in &logs {
+            fs::write(copy.object(DAY, name), b"not a log").unwrap();
+        }
+        for (folder, name) in [
+            (
+                NEXT_DIGEST_DAY,
+                [
+                    format!("{HEAD}b\u{1b}[2K").as_bytes(),
+                    b"\xff_20260302T011742Z.json.gz",
+                ]
+                .concat(),
+            ),
+            (
+                DAY,
+                b"111122223333_CloudTrail_us-east-1_20260301T0340Z_\x1b[2K\xfeDDDDDDDDDDDD.json.gz".to_vec(),
+            ),
+        ] {
+            let path = copy
+                .mirror()
+                .join(BUCKET)
+                .join(folder)
+                .join(OsStr::from_bytes(&name));
+            if fs::write(path, b"not UTF-8").is_err() {
+                eprintln!("this filesystem refuses names that are not UTF-8; planting UTF-8 names only");
+            }
+        }
+        Planted { copy, digests, logs }
+    }
+
+    fn run(&self, args: Vec<String>, extra: &[&str]) -> Run {
+        run_bounded(
+            Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
+                .args(args)
+                .args(extra),
+        )
+    }
+}
+
+const NOTE: &str = "Note: names above hold control, format or bidirectional characters; they are shown \
+                    escaped, as \\xHH (below 0x80) or \\u{HHHH}. `audit --output json` gives them exactly.";
+
+/// Nothing a terminal acts on, or that hides or reorders text, is written raw.
+fn assert_no_raw_controls(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|&c| c != '\n' && c != '\t' && cloudtrail_digest::is_unprintable(c))
+        .collect();
+    assert!(raw.is_empty(), "{what} holds {raw:?}:\n{text}");
+    for c in ['\u{1b}', '\r', '\u{7}', '\u{202e}', '\u{fffd}'] {
+        assert!(!text.contains(c), "{what} holds {c:?}:\n{text}");
+    }
+}
+
+#[test]
+fn validate_logs_shows_planted_names_escaped_and_every_verdict() {
+    let p = Planted::new("escape-validate");
+    for verbose in [false, true] {
+        let mut extra = vec![];
+        if verbose {
+            extra.push("--verbose");
+        }
+        let r = p.run(p.copy.args(), &extra);
+        assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+        assert_no_raw_controls("stdout", &r.stdout);
+        assert_no_raw_controls("stderr", &r.stderr);
+        // Newest first, each planted digest is reported, escaped, on its own line.
+        let invalid: Vec<&str> = r.stderr.lines().filter(|l| l.contains("\tINVALID: ")).collect();
+        let expected: Vec<String> = p
+            .digests
+            .iter()
+            .rev()
+            .map(|(_, shown)| {
+                format!("Digest file\ts3://{BUCKET}/{NEXT_DIGEST_DAY}/{HEAD}{shown}.json.gz\tINVALID: invalid format")
+            })
+            .collect();
+        assert_eq!(invalid, expected, "{}", r.stderr);
+        assert!(
+            r.stdout.ends_with(
+                "Results found for 2026-03-01T00:17:42Z to 2026-03-02T00:17:42Z:\n\n\
+                 24/28 digest files valid, 4/28 digest files INVALID\n56/56 log files valid\n"
+            ),
+            "{}",
+            r.stdout
+        );
+        // Said once, after the report.
+        assert!(r.stderr.ends_with(&format!("\n\n{NOTE}\n")), "{}", r.stderr);
+        assert_eq!(r.stderr.matches("Note: ").count(), 1, "{}", r.stderr);
+        if verbose {
+            let valid = r.stdout.lines().filter(|l| l.ends_with("\tvalid")).count();
+            assert_eq!(valid, 24 + 56, "{}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn audit_text_shows_planted_names_escaped_and_json_keeps_them_exact() {
+    let p = Planted::new("escape-audit");
+    let now = ["--now", "2026-03-03T00:00:00Z"];
+    let text = p.run(p.copy.audit_args(), &now);
+    assert_eq!(text.code, 1, "{}\n{}", text.stdout, text.stderr);
+    assert_eq!(text.stderr, "");
+    assert_no_raw_controls("audit text", &text.stdout);
+    let ndjson = p.run(p.copy.audit_args(), &[&now[..], &["--output", "ndjson"]].concat());
+    assert_eq!(ndjson.code, 1, "{}", ndjson.stderr);
+    let findings: Vec<serde_json::Value> = ndjson
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys = |kind: &str, status: &str| -> Vec<String> {
+        let mut keys: Vec<String> = findings
+            .iter()
+            .filter(|f| f["kind"] == kind && f["status"] == status)
+            .map(|f| f["key"].as_str().unwrap().rsplit('/').next().unwrap().to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+    // JSON keeps the names exact; the names that are not UTF-8 are passed over.
+    let planted = |names: &[(String, &str)]| {
+        let mut v: Vec<String> = names.iter().map(|(n, _)| n.clone()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(keys("digest", "invalid"), planted(&p.digests));
+    assert_eq!(keys("unreferenced_log", "invalid"), planted(&p.logs));
+    assert_eq!(keys("digest", "valid").len(), 48, "{}", ndjson.stdout);
+    let json = p.run(p.copy.audit_args(), &[&now[..], &["--output", "json"]].concat());
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let as_ndjson: Vec<&serde_json::Value> =
+        findings.iter().filter(|f| f["kind"] != "chain_summary").collect();
+    assert_eq!(
+        doc["findings"].as_array().unwrap().iter().collect::<Vec<_>>(),
+        as_ndjson
+    );
+
+    // Every finding that is not valid has its line, names and reason escaped.
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    let assert_line = |line: &str| assert!(lines.contains(&line), "no line {line:?} in\n{}", text.stdout);
+    let shown: Vec<&serde_json::Value> = as_ndjson.into_iter().filter(|f| f["status"] != "valid").collect();
+    let finding_lines = lines
+        .iter()
+        .filter(|l| {
+            ["INVALID ", "WARNING ", "MISSING ", "INFO "]
+                .iter()
+                .any(|s| l.starts_with(s))
+        })
+        .count();
+    assert_eq!(finding_lines, shown.len(), "{}", text.stdout);
+    for f in &shown {
+        let what = match (f["bucket"].as_str(), f["key"].as_str()) {
+            (Some(b), Some(k)) => format!(
+                "s3://{}/{}",
+                cloudtrail_digest::escape_name(b),
+                cloudtrail_digest::escape_name(k)
+            ),
+            _ => cloudtrail_digest::escape_name(f["chain"].as_str().unwrap()).into_owned(),
+        };
+        let line = format!(
+            "{:<8} {:<16} {what}\t{}",
+            f["status"].as_str().unwrap().to_uppercase(),
+            f["kind"].as_str().unwrap(),
+            cloudtrail_digest::escape_name(f["reason"].as_str().unwrap())
+        );
+        assert_line(&line);
+    }
+    for (_, escaped) in &p.digests {
+        assert_line(&format!(
+            "INVALID  digest           s3://{BUCKET}/{NEXT_DIGEST_DAY}/{HEAD}{escaped}.json.gz\tinvalid format"
+        ));
+    }
+    for (name, escaped) in &p.logs {
+        let start = format!(
+            "INVALID  unreferenced_log s3://{BUCKET}/{DAY}/111122223333_CloudTrail_us-east-1_20260301T{escaped}.json.gz\t"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&start) && l.ends_with(": injected or forged")),
+            "no line for {name:?} in\n{}",
+            text.stdout
+        );
+    }
+    // Chains named after a planted digest are escaped in the table too.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(r"111122223333/us-east-1/sample-trail_us-east-1@d\u{202e}zg.nosj ")),
+        "{}",
+        text.stdout
+    );
+    // Said once, above the verdict.
+    let at = lines.iter().position(|l| *l == NOTE).expect("the note");
+    assert!(
+        lines[at + 1].starts_with("Verdict: INTEGRITY FAILURE"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(text.stdout.matches("Note: ").count(), 1);
+}
+
+/// A fatal error names the object or file escaped, keeps its own lines, and says so.
+#[test]
+fn a_fatal_error_shows_a_planted_link_target_escaped() {
+    let c = Copy::new("escape-fatal");
+    let (folder, _) = c.link_digest_folder_outside("\u{1b}[1A\u{1b}[2K\rdigests\u{202e}");
+    // The escaped name, as the message shows it, within the real path of the folder.
+    let target = format!(
+        "{}/{}",
+        c.outside().canonicalize().unwrap().display(),
+        r"\x1b[1A\x1b[2K\x0ddigests\u{202e}"
+    );
+    let expected = format!(
+        "listing refused: a link leads outside the mirror root: {} -> {target}",
+        folder.display()
+    );
+    let validate = c.run();
+    assert_eq!(validate.code, 255, "{}", validate.stdout);
+    assert_no_raw_controls("stderr", &validate.stderr);
+    assert!(validate.stderr.contains(&expected), "{}", validate.stderr);
+    assert!(
+        validate.stderr.ends_with(&format!("\n\n{NOTE}\n")),
+        "{}",
+        validate.stderr
+    );
+    let audit = run_bounded(Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest")).args(c.audit_args()));
+    assert_eq!(audit.code, 255, "{}", audit.stdout);
+    assert_no_raw_controls("stderr", &audit.stderr);
+    assert!(audit.stderr.contains(&expected), "{}", audit.stderr);
+    assert!(
+        audit.stderr.ends_with(&format!("\n\n{NOTE}\n")),
+        "{}",
+        audit.stderr
+    );
 }

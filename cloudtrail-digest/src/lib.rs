@@ -95,6 +95,7 @@ pub use sink::export::{
     records, EventFields, Export, ExportRecord, ExportSummary, NdjsonOutput, NdjsonWriter, Partition,
     Provenance, Record, RecordWriter, RecordsError, MAX_EXPORTED_LOG,
 };
+pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
 pub use sink::text::{status_line, TextReport};
 #[cfg(feature = "s3")]
 pub use source::S3Source;

@@ -6,11 +6,14 @@ mod words;
 
 pub(crate) use words::signature_origin;
 
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
 use crate::audit::{AuditReport, Finding, Status};
+use crate::sink::names::{escape_name, ESCAPE_NOTE};
 use crate::time::display;
 
 impl AuditReport {
@@ -57,8 +60,16 @@ impl AuditReport {
     }
 
     /// Human text: one line per finding (valid digests and logs only when `verbose`),
-    /// a table of chains, and the verdict.
+    /// a table of chains, and the verdict. Names, reasons and chain names are shown
+    /// through [`escape_name`](crate::escape_name), and [`ESCAPE_NOTE`] is a line above
+    /// the verdict when any was escaped; JSON and NDJSON keep them exact.
     pub fn write_text(&self, out: &mut dyn Write, verbose: bool) -> io::Result<()> {
+        let escaped = Cell::new(false);
+        let show = |text: &str| {
+            let shown = escape_name(text);
+            escaped.set(escaped.get() | matches!(shown, Cow::Owned(_)));
+            shown.into_owned()
+        };
         writeln!(
             out,
             "Audit of {} to {} (now {}, delivery allowance {} min): {} chain(s)",
@@ -76,15 +87,15 @@ impl AuditReport {
             }
             shown += 1;
             let what = match f.object() {
-                Some((b, k)) => format!("s3://{b}/{k}"),
-                None => f.chain().to_string(),
+                Some((b, k)) => format!("s3://{}/{}", show(b), show(k)),
+                None => show(f.chain()),
             };
             writeln!(
                 out,
                 "{:<8} {:<16} {what}\t{}",
                 f.status().as_str().to_uppercase(),
                 f.kind(),
-                f.reason()
+                show(&f.reason())
             )?;
         }
         if shown > 0 {
@@ -99,7 +110,7 @@ impl AuditReport {
                     _ => "-".into(),
                 };
                 [
-                    c.chain.clone(),
+                    show(&c.chain),
                     c.status.unwrap_or(Status::Valid).as_str().to_string(),
                     format!(
                         "{}/{}",
@@ -146,6 +157,9 @@ impl AuditReport {
             writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
         }
         writeln!(out)?;
+        if escaped.get() {
+            writeln!(out, "{ESCAPE_NOTE}")?;
+        }
         let archived = self.archived();
         if archived > 0 {
             writeln!(

@@ -98,13 +98,13 @@ pub enum NdjsonOutput {
 /// write the gzip trailer is an error, not lost in a drop).
 enum Out {
     Plain(Box<dyn Write>),
-    Gzip(GzEncoder<Box<dyn Write>>),
+    Gzip(Box<GzEncoder<Box<dyn Write>>>),
 }
 
 impl Out {
     fn new(w: Box<dyn Write>, gzip: bool) -> Out {
         if gzip {
-            Out::Gzip(GzEncoder::new(w, Compression::default()))
+            Out::Gzip(Box::new(GzEncoder::new(w, Compression::default())))
         } else {
             Out::Plain(w)
         }
