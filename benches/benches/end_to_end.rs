@@ -118,6 +118,26 @@ fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command 
     cmd
 }
 
+/// `export` of the whole bench trail into partition folders under `out`.
+fn export_command(binary: &Path, root: &Path, hours: u32, jobs: usize, out: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg("export")
+        .arg("--local-dir")
+        .arg(root.join("mirror"))
+        .arg("--public-keys")
+        .arg(root.join("public-keys.json"))
+        .args([
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            &end_time(hours),
+        ])
+        .args(["--jobs", &jobs.to_string()])
+        .arg("--out")
+        .arg(out);
+    cmd
+}
+
 /// `N` of the `N/N log files valid` summary line; panics on anything but a clean run.
 fn valid_logs(stdout: &[u8]) -> usize {
     let text = String::from_utf8_lossy(stdout);
@@ -240,6 +260,35 @@ fn main() {
     println!(
         "throughput ratio tool/floor: {:.3}",
         f.as_secs_f64() / t.as_secs_f64()
+    );
+
+    // export: the same trail's records out as partitioned NDJSON, in the same pass as
+    // the audit's verification, against plain validate-logs of this run.
+    let out = repo().join("target/bench-data/export-out");
+    let (mut exports, mut export_rss) = (Vec::new(), 0);
+    for _ in 0..o.rounds {
+        let _ = std::fs::remove_dir_all(&out);
+        let m = measure(export_command(&binary, &root, hours, o.jobs, &out)).unwrap();
+        let stderr = String::from_utf8_lossy(&m.output.stderr);
+        assert!(m.status.success(), "{stderr}");
+        assert!(
+            stderr.contains(&format!(" records from {} logs", logs.len())),
+            "{stderr}"
+        );
+        export_rss = export_rss.max(m.max_rss_kib);
+        exports.push(m.elapsed);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let e = median(exports);
+    println!(
+        "export --out DIR (NDJSON):  {:>8.1} files/s {:>8.1} MB/s inflated, peak RSS {:.1} MiB",
+        logs.len() as f64 / e.as_secs_f64(),
+        mbs(e),
+        export_rss as f64 / 1024.0
+    );
+    println!(
+        "throughput ratio export/validate-logs: {:.3}",
+        t.as_secs_f64() / e.as_secs_f64()
     );
 
     // Linearity: the same tool on 1/4, 1/2 and all of the trail.

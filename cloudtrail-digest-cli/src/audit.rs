@@ -4,11 +4,11 @@
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use cloudtrail_digest::audit::{Audit, AuditReport};
-use cloudtrail_digest::{ChainFilter, LocalDir, PublicKeySet, TrailArn};
+use cloudtrail_digest::{ChainFilter, LocalDir, ObjectSource, PublicKeySet, TrailArn};
 
-use crate::cli::{AuditArgs, AuditOutput};
+use crate::cli::{AuditArgs, AuditOutput, AuditScope};
 use crate::exit::Exit;
 use crate::online::Online;
 use crate::output::{self, Stop};
@@ -22,6 +22,54 @@ pub fn run(args: &AuditArgs, region: Option<&str>) -> Exit {
 }
 
 fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
+    let prepared = prepare(&args.scope, region)?;
+    let progress = AuditProgress::new();
+    let report = prepared.audit(progress.as_ref())?.run();
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
+    let report = report.map_err(Stop::fatal)?;
+    write(&report, args).map_err(Stop::output)?;
+    Ok(Exit::of_audit(report.exit_code()))
+}
+
+/// Everything an audit needs, from the command line: shared by `audit` and `export`.
+pub struct Prepared {
+    source: Arc<dyn ObjectSource>,
+    keys: PublicKeySet,
+    buckets: Vec<String>,
+    window: (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    allowance: Duration,
+    filter: ChainFilter,
+    jobs: Option<u16>,
+}
+
+impl Prepared {
+    /// The audit, reporting to `progress`.
+    pub fn audit<'a>(&'a self, progress: Option<&'a AuditProgress>) -> Result<Audit<'a>, Stop> {
+        let mut audit = Audit::new(
+            self.source.as_ref(),
+            &self.keys,
+            self.buckets.clone(),
+            self.window,
+            self.now,
+        )
+        .map_err(|e| Stop::Usage(e.to_string()))?
+        .delivery_allowance(self.allowance)
+        .filter(self.filter.clone());
+        if let Some(progress) = progress {
+            audit = audit.progress(progress);
+        }
+        if let Some(jobs) = self.jobs {
+            audit = audit.jobs(jobs.into());
+        }
+        Ok(audit)
+    }
+}
+
+/// Checks the scope options in order and sets up the source and keys.
+pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop> {
     let usage = Stop::Usage;
     let now = match &args.now {
         Some(t) => window::time("--now", t, Wording::Options).map_err(usage)?,
@@ -117,24 +165,16 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         filter.trail_names.push(arn.trail_name);
         filter.home_regions.push(arn.home_region);
     }
-    let progress = AuditProgress::new();
-    let mut audit = Audit::new(source.as_ref(), &keys, buckets, (start, end), now)
-        .map_err(|e| usage(e.to_string()))?
-        .delivery_allowance(allowance)
-        .filter(filter);
-    if let Some(progress) = &progress {
-        audit = audit.progress(progress);
-    }
-    if let Some(jobs) = args.jobs {
-        audit = audit.jobs(jobs.into());
-    }
-    let report = audit.run();
-    if let Some(progress) = &progress {
-        progress.finish();
-    }
-    let report = report.map_err(Stop::fatal)?;
-    write(&report, args).map_err(Stop::output)?;
-    Ok(Exit::of_audit(report.exit_code()))
+    Ok(Prepared {
+        source,
+        keys,
+        buckets,
+        window: (start, end),
+        now,
+        allowance,
+        filter,
+        jobs: args.jobs,
+    })
 }
 
 fn write(report: &AuditReport, args: &AuditArgs) -> io::Result<()> {

@@ -31,6 +31,9 @@ pub enum Command {
     /// Copy a trail's digests (with their signature metadata) and log files from S3
     /// into a local mirror DEST/BUCKET/KEY, resumably.
     Mirror(MirrorArgs),
+    /// Write every record of every verified log, with its provenance (the log, its
+    /// verified hash, the digest and key that vouch for it), as NDJSON for query engines.
+    Export(ExportArgs),
 }
 
 /// `validate-logs` words the window, the source and the key files as the AWS CLI's
@@ -306,7 +309,8 @@ pub enum AuditOutput {
          Without it, the buckets --s3-bucket names are read in S3"),
     ("public_keys", "Public keys as printed by `aws cloudtrail list-public-keys`, for every region audited (repeatable)"),
 ])))]
-pub struct AuditArgs {
+/// What `audit` and `export` look at: the source, keys, window and which chains.
+pub struct AuditScope {
     #[command(flatten)]
     pub source: SourceArgs,
 
@@ -353,6 +357,16 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DURATION", default_value = "90m")]
     pub delivery_allowance: String,
 
+    /// Objects read at once (default: one per core). Findings are the same for any value.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub scope: AuditScope,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub output: AuditOutput,
@@ -360,10 +374,26 @@ pub struct AuditArgs {
     /// Text output: list valid digests and log files too.
     #[arg(long)]
     pub verbose: bool,
+}
 
-    /// Objects read at once (default: one per core). Findings are the same for any value.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub jobs: Option<u16>,
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub scope: AuditScope,
+
+    /// Where the records go: - for standard output, or a directory (empty or new) for
+    /// Hive-style partition folders account=A/region=R/date=D.
+    #[arg(long, value_name = "DIR", default_value = "-")]
+    pub out: String,
+
+    /// Gzip the NDJSON (the stream, or each part file).
+    #[arg(long)]
+    pub gzip: bool,
+
+    /// Also the records of logs that did not verify (invalid, or listed by no valid
+    /// digest), each with its status.
+    #[arg(long)]
+    pub include_unverified: bool,
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 mod audit;
 mod cli;
 mod exit;
+mod export;
 mod keys;
 mod locate;
 mod mirror;
@@ -36,5 +37,6 @@ fn run(cli: Cli) -> Exit {
         Command::Audit(args) => audit::run(args, region),
         Command::Keys(args) => keys::run(args, region),
         Command::Mirror(args) => mirror::run(args),
+        Command::Export(args) => export::run(args, region),
     }
 }

@@ -48,7 +48,7 @@ use crate::keys::PublicKeyProvider;
 use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
-use crate::sink::export::{signature_word, Export, Provenance, MAX_EXPORTED_LOG};
+use crate::sink::export::{prepare, signature_word, Export, Provenance, MAX_EXPORTED_LOG};
 use crate::source::ObjectSource;
 use crate::verdict::LogVerdict;
 
@@ -296,27 +296,33 @@ impl<'a> Audit<'a> {
             .collect();
         self.progress.planned(jobs.len() as u64);
         let keep = export.is_some();
+        let include = export.as_ref().is_some_and(|ex| ex.wants_unverified());
         let mut verdicts: Vec<Result<LogVerdict, Error>> = Vec::with_capacity(jobs.len());
         let mut export_failure: Option<std::io::Error> = None;
         pool::for_each_in_order(
             &jobs,
             self.jobs,
             self.jobs * 2,
-            |(_, _, job)| {
+            |(g, member, job)| {
                 let mut kept = keep.then(|| Kept::new(MAX_EXPORTED_LOG));
-                let r = check_log_keeping(source, job, true, kept.as_mut());
+                let r = check_log_keeping(source, job, true, kept.as_mut())
+                    .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
+                // The records are split and encoded here, on the thread that read them.
+                let prepared = match (&r, kept) {
+                    (Ok(verdict), Some(kept)) => {
+                        let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
+                        let status = finding::log_status(verdict, misplaced.is_some());
+                        let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
+                        Some(prepare(include, &provenance, Some(&kept.bytes), kept.overflowed))
+                    }
+                    _ => None,
+                };
                 metered.tick(self.progress);
-                (r, kept)
+                (r, prepared)
             },
-            |i, (r, kept)| {
-                let r = r.or_else(|e| members::unread(e).map(members::Unread::log_verdict));
-                if let (Some(ex), Ok(verdict), None) = (export.as_deref_mut(), &r, &export_failure) {
-                    let (g, member, job) = &jobs[i];
-                    let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
-                    let status = finding::log_status(verdict, misplaced.is_some());
-                    let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
-                    let kept = kept.unwrap_or_default();
-                    if let Err(e) = ex.log(&provenance, Some(&kept.bytes), kept.overflowed) {
+            |_, (r, prepared)| {
+                if let (Some(ex), Some(p), None) = (export.as_deref_mut(), prepared, &export_failure) {
+                    if let Err(e) = ex.take(p) {
                         export_failure = Some(e);
                     }
                 }
@@ -357,7 +363,7 @@ impl<'a> Audit<'a> {
         }
 
         self.unreferenced(&mut groups, &referenced)?;
-        if let Some(ex) = export.filter(|ex| ex.wants_unverified()) {
+        if let Some(ex) = export {
             export_unreferenced(ex, &groups, source)?;
         }
         self.explain(&mut groups, &valid_logs, source);
@@ -445,8 +451,8 @@ fn listed_provenance(chain: &str, member: &Member, job: &LogJob, status: &'stati
     }
 }
 
-/// Reads the logs no valid digest lists and hands them to `export` as `unreferenced`,
-/// one at a time in the order of the findings.
+/// Hands the logs no valid digest lists to `export` as `unreferenced`, one at a time in
+/// the order of the findings, read only when the export wants unverified records.
 fn export_unreferenced(
     export: &mut Export<'_>,
     groups: &[Group],
@@ -461,11 +467,11 @@ fn export_unreferenced(
                 continue;
             };
             let mut kept = Kept::new(MAX_EXPORTED_LOG);
-            let content = match source.open(bucket, key) {
-                Ok(reader) => inflate_and_hash_log_keeping(reader, Some(&mut kept))
+            let content = match export.wants_unverified().then(|| source.open(bucket, key)) {
+                Some(Ok(reader)) => inflate_and_hash_log_keeping(reader, Some(&mut kept))
                     .ok()
                     .map(|_| &kept.bytes[..]),
-                Err(_) => None,
+                _ => None,
             };
             let provenance = Provenance {
                 chain: chain.clone(),
@@ -478,9 +484,8 @@ fn export_unreferenced(
                 signature_source: None,
                 status: "unreferenced",
             };
-            export
-                .log(&provenance, content, kept.overflowed)
-                .map_err(Error::Export)?;
+            let prepared = prepare(export.wants_unverified(), &provenance, content, kept.overflowed);
+            export.take(prepared).map_err(Error::Export)?;
         }
     }
     Ok(())

@@ -4,10 +4,11 @@
 //!
 //! The audit hands each log it reads to an [`Export`] in a fixed order (see
 //! [`crate::audit::Audit::run_exporting`]), with the content it hashed: a log is read
-//! once for its verdict and its records. The export splits the content into records
-//! ([`records`]), leaves out those of logs that did not verify unless asked, counts
-//! everything in an [`ExportSummary`], and gives each record to a [`RecordWriter`]
-//! ([`NdjsonWriter`], streaming to any writer or into partitioned files).
+//! once for its verdict and its records. Each log's content is split into records
+//! ([`records`]) and encoded ([`encode_ndjson`]) on the thread that read it, unless the
+//! log did not verify and unverified records are not wanted; the export then hands the
+//! encoded logs, in order, to a [`RecordWriter`] ([`NdjsonWriter`], streaming to any
+//! writer or into partitioned files) and counts everything in an [`ExportSummary`].
 
 use std::collections::BTreeMap;
 use std::io;
@@ -17,7 +18,7 @@ use crate::verdict::SignatureSource;
 mod ndjson;
 mod records;
 
-pub use ndjson::{NdjsonOutput, NdjsonWriter};
+pub use ndjson::{encode_ndjson, NdjsonOutput, NdjsonWriter};
 pub use records::{records, EventFields, Record, RecordsError};
 
 /// Where a log's records come from and what vouches for them.
@@ -95,12 +96,23 @@ pub struct ExportRecord<'a> {
     pub record: &'a Record<'a>,
 }
 
-/// Writes exported records somewhere (a format and a place).
+/// Writes exported records somewhere, a log at a time: the records of one log arrive
+/// encoded (as NDJSON lines, see [`encode_ndjson`]), in the export's order.
 pub trait RecordWriter {
-    /// Writes one record. Records come in the export's order.
-    fn write(&mut self, record: &ExportRecord<'_>) -> io::Result<()>;
+    /// Writes the encoded records of one log of `partition`.
+    fn write_log(&mut self, partition: &Partition, encoded: &[u8]) -> io::Result<()>;
     /// Writes what is still buffered and closes every file.
     fn finish(&mut self) -> io::Result<()>;
+}
+
+/// One log made ready for the writer (on a worker thread): its records encoded, or why
+/// they are left out.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    /// Written: the partition, the encoded records, how many.
+    Records(Partition, Vec<u8>, usize),
+    /// Left out, and why.
+    LeftOut(String),
 }
 
 /// What an export wrote and what it left out.
@@ -160,50 +172,54 @@ impl<'w> Export<'w> {
         Ok(self.summary)
     }
 
-    fn leave_out(&mut self, why: &str) {
-        *self.summary.left_out.entry(why.to_string()).or_default() += 1;
-    }
-
-    /// One log, with its status and (when it was read) its content; `overflowed` when
-    /// its content was too large to keep.
-    pub(crate) fn log(
-        &mut self,
-        provenance: &Provenance,
-        content: Option<&[u8]>,
-        overflowed: bool,
-    ) -> io::Result<()> {
-        let verified = provenance.status == "valid";
-        if !verified && !self.include_unverified {
-            self.leave_out(provenance.status);
-            return Ok(());
-        }
-        if overflowed {
-            self.leave_out("too large");
-            return Ok(());
-        }
-        let Some(content) = content else {
-            self.leave_out(provenance.status);
-            return Ok(());
-        };
-        let records = match records(content) {
-            Ok(r) => r,
-            Err(_) => {
-                self.leave_out("unreadable content");
-                return Ok(());
+    /// Takes one prepared log, in the export's order.
+    pub(crate) fn take(&mut self, prepared: Prepared) -> io::Result<()> {
+        match prepared {
+            Prepared::Records(partition, encoded, n) => {
+                self.writer.write_log(&partition, &encoded)?;
+                self.summary.logs += 1;
+                self.summary.records += n;
             }
-        };
-        let partition = Partition::of_key(&provenance.log_key);
-        for record in &records {
-            self.writer.write(&ExportRecord {
+            Prepared::LeftOut(why) => *self.summary.left_out.entry(why).or_default() += 1,
+        }
+        Ok(())
+    }
+}
+
+/// Makes one log ready for the writer: its status, its content when it was read
+/// (`overflowed` when that was too large to keep). Pure, so that workers can do it.
+pub(crate) fn prepare(
+    include_unverified: bool,
+    provenance: &Provenance,
+    content: Option<&[u8]>,
+    overflowed: bool,
+) -> Prepared {
+    let verified = provenance.status == "valid";
+    if !verified && !include_unverified {
+        return Prepared::LeftOut(provenance.status.to_string());
+    }
+    if overflowed {
+        return Prepared::LeftOut("too large".into());
+    }
+    let Some(content) = content else {
+        return Prepared::LeftOut(provenance.status.to_string());
+    };
+    let Ok(records) = records(content) else {
+        return Prepared::LeftOut("unreadable content".into());
+    };
+    let partition = Partition::of_key(&provenance.log_key);
+    let mut encoded = Vec::with_capacity(content.len() + content.len() / 4);
+    for record in &records {
+        encode_ndjson(
+            &ExportRecord {
                 provenance,
                 partition: &partition,
                 record,
-            })?;
-        }
-        self.summary.logs += 1;
-        self.summary.records += records.len();
-        Ok(())
+            },
+            &mut encoded,
+        );
     }
+    Prepared::Records(partition, encoded, records.len())
 }
 
 /// The word for where a digest's signature was found.

@@ -53,6 +53,12 @@ struct Line<'a> {
     raw: &'a str,
 }
 
+/// Appends `record` to `out` as one NDJSON line.
+pub fn encode_ndjson(record: &ExportRecord<'_>, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, &line(record)).expect("a line serialises to memory");
+    out.push(b'\n');
+}
+
 fn line<'a>(r: &'a ExportRecord<'a>) -> Line<'a> {
     let (p, rec, f) = (r.provenance, r.record, &r.record.fields);
     Line {
@@ -178,34 +184,35 @@ pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
 }
 
 impl RecordWriter for NdjsonWriter {
-    fn write(&mut self, record: &ExportRecord<'_>) -> io::Result<()> {
-        let mut text = serde_json::to_vec(&line(record)).map_err(io::Error::other)?;
-        text.push(b'\n');
+    fn write_log(&mut self, partition: &Partition, text: &[u8]) -> io::Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
         match &mut self.target {
             Target::Stream(w) => w
                 .as_mut()
                 .ok_or_else(|| io::Error::other("the export is finished"))?
-                .write_all(&text),
+                .write_all(text),
             Target::Partitioned { dir, open, parts } => {
                 let switch = match open {
-                    Some((p, _, written)) => p != record.partition || *written >= PART_BYTES,
+                    Some((p, _, written)) => p != partition || *written >= PART_BYTES,
                     None => true,
                 };
                 if switch {
                     if let Some((_, w, _)) = open.take() {
                         w.finish()?;
                     }
-                    let n = parts.entry(record.partition.clone()).or_default();
-                    let folder = dir.join(record.partition.folder());
+                    let n = parts.entry(partition.clone()).or_default();
+                    let folder = dir.join(partition.folder());
                     fs::create_dir_all(&folder)?;
                     let name = format!("part-{n:05}.ndjson{}", if self.gzip { ".gz" } else { "" });
                     *n += 1;
                     let file = BufWriter::new(fs::File::create(folder.join(name))?);
-                    *open = Some((record.partition.clone(), Out::new(Box::new(file), self.gzip), 0));
+                    *open = Some((partition.clone(), Out::new(Box::new(file), self.gzip), 0));
                 }
                 let (_, w, written) = open.as_mut().expect("a part file is open");
                 *written += text.len() as u64;
-                w.write_all(&text)
+                w.write_all(text)
             }
         }
     }
