@@ -119,7 +119,7 @@ fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command 
 }
 
 /// `export` of the whole bench trail into partition folders under `out`.
-fn export_command(binary: &Path, root: &Path, hours: u32, jobs: usize, out: &Path) -> Command {
+fn export_command(binary: &Path, root: &Path, hours: u32, jobs: usize, out: &Path, format: &str) -> Command {
     let mut cmd = Command::new(binary);
     cmd.arg("export")
         .arg("--local-dir")
@@ -132,7 +132,7 @@ fn export_command(binary: &Path, root: &Path, hours: u32, jobs: usize, out: &Pat
             "--end-time",
             &end_time(hours),
         ])
-        .args(["--jobs", &jobs.to_string()])
+        .args(["--jobs", &jobs.to_string(), "--format", format])
         .arg("--out")
         .arg(out);
     cmd
@@ -262,34 +262,36 @@ fn main() {
         f.as_secs_f64() / t.as_secs_f64()
     );
 
-    // export: the same trail's records out as partitioned NDJSON, in the same pass as
-    // the audit's verification, against plain validate-logs of this run.
+    // export: the same trail's records out as partitioned NDJSON and Parquet, in the
+    // same pass as the audit's verification, against plain validate-logs of this run.
     let out = repo().join("target/bench-data/export-out");
-    let (mut exports, mut export_rss) = (Vec::new(), 0);
-    for _ in 0..o.rounds {
+    for format in ["ndjson", "parquet"] {
+        let (mut exports, mut export_rss) = (Vec::new(), 0);
+        for _ in 0..o.rounds {
+            let _ = std::fs::remove_dir_all(&out);
+            let m = measure(export_command(&binary, &root, hours, o.jobs, &out, format)).unwrap();
+            let stderr = String::from_utf8_lossy(&m.output.stderr);
+            assert!(m.status.success(), "{stderr}");
+            assert!(
+                stderr.contains(&format!(" records from {} logs", logs.len())),
+                "{stderr}"
+            );
+            export_rss = export_rss.max(m.max_rss_kib);
+            exports.push(m.elapsed);
+        }
         let _ = std::fs::remove_dir_all(&out);
-        let m = measure(export_command(&binary, &root, hours, o.jobs, &out)).unwrap();
-        let stderr = String::from_utf8_lossy(&m.output.stderr);
-        assert!(m.status.success(), "{stderr}");
-        assert!(
-            stderr.contains(&format!(" records from {} logs", logs.len())),
-            "{stderr}"
+        let e = median(exports);
+        println!(
+            "export --format {format:<8} {:>8.1} files/s {:>8.1} MB/s inflated, peak RSS {:.1} MiB",
+            logs.len() as f64 / e.as_secs_f64(),
+            mbs(e),
+            export_rss as f64 / 1024.0
         );
-        export_rss = export_rss.max(m.max_rss_kib);
-        exports.push(m.elapsed);
+        println!(
+            "throughput ratio export ({format})/validate-logs: {:.3}",
+            t.as_secs_f64() / e.as_secs_f64()
+        );
     }
-    let _ = std::fs::remove_dir_all(&out);
-    let e = median(exports);
-    println!(
-        "export --out DIR (NDJSON):  {:>8.1} files/s {:>8.1} MB/s inflated, peak RSS {:.1} MiB",
-        logs.len() as f64 / e.as_secs_f64(),
-        mbs(e),
-        export_rss as f64 / 1024.0
-    );
-    println!(
-        "throughput ratio export/validate-logs: {:.3}",
-        t.as_secs_f64() / e.as_secs_f64()
-    );
 
     // Linearity: the same tool on 1/4, 1/2 and all of the trail.
     let mut per_file = Vec::new();

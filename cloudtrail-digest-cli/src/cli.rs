@@ -376,10 +376,23 @@ pub struct AuditArgs {
     pub verbose: bool,
 }
 
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// One JSON object a line.
+    Ndjson,
+    /// Parquet files, Snappy-compressed.
+    Parquet,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub scope: AuditScope,
+
+    /// Output format: NDJSON (one record a line) or Parquet (Snappy; needs --out DIR).
+    #[arg(long, value_enum, default_value = "ndjson")]
+    pub format: ExportFormat,
 
     /// Where the records go: - for standard output, or a directory (empty or new) for
     /// Hive-style partition folders account=A/region=R/date=D.

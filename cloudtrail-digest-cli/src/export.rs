@@ -5,10 +5,10 @@
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
-use cloudtrail_digest::{Export, ExportSummary, NdjsonOutput, NdjsonWriter};
+use cloudtrail_digest::{Export, ExportSummary, NdjsonOutput, NdjsonWriter, ParquetWriter, RecordWriter};
 
 use crate::audit::prepare;
-use crate::cli::ExportArgs;
+use crate::cli::{ExportArgs, ExportFormat};
 use crate::exit::Exit;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
@@ -26,17 +26,42 @@ fn export(args: &ExportArgs, region: Option<&str>) -> Result<Exit, Stop> {
             "--gzip to a terminal: redirect standard output, or give --out DIR".into(),
         ));
     }
-    let prepared = prepare(&args.scope, region)?;
-    let output = if to_stdout {
-        NdjsonOutput::Stream(Box::new(io::BufWriter::new(io::stdout())))
-    } else {
-        NdjsonOutput::Partitioned {
-            dir: PathBuf::from(&args.out),
+    if args.format == ExportFormat::Parquet {
+        if to_stdout {
+            return Err(Stop::Usage(
+                "--format parquet writes partition folders: give --out DIR".into(),
+            ));
         }
+        if args.gzip {
+            return Err(Stop::Usage(
+                "--gzip is for NDJSON: Parquet files are compressed with Snappy".into(),
+            ));
+        }
+    }
+    let prepared = prepare(&args.scope, region)?;
+    let out_error = |e: io::Error| Stop::Usage(format!("--out {}: {e}", args.out));
+    let mut writer: Box<dyn RecordWriter> = match (args.format, to_stdout) {
+        (ExportFormat::Parquet, _) => {
+            Box::new(ParquetWriter::new(PathBuf::from(&args.out)).map_err(out_error)?)
+        }
+        (ExportFormat::Ndjson, true) => Box::new(
+            NdjsonWriter::new(
+                NdjsonOutput::Stream(Box::new(io::BufWriter::new(io::stdout()))),
+                args.gzip,
+            )
+            .map_err(out_error)?,
+        ),
+        (ExportFormat::Ndjson, false) => Box::new(
+            NdjsonWriter::new(
+                NdjsonOutput::Partitioned {
+                    dir: PathBuf::from(&args.out),
+                },
+                args.gzip,
+            )
+            .map_err(out_error)?,
+        ),
     };
-    let mut writer =
-        NdjsonWriter::new(output, args.gzip).map_err(|e| Stop::Usage(format!("--out {}: {e}", args.out)))?;
-    let mut export = Export::new(&mut writer).include_unverified(args.include_unverified);
+    let mut export = Export::new(writer.as_mut()).include_unverified(args.include_unverified);
     let progress = AuditProgress::new();
     let report = prepared.audit(progress.as_ref())?.run_exporting(&mut export);
     if let Some(progress) = &progress {

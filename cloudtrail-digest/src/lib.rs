@@ -92,8 +92,9 @@ pub use layout::{
 };
 pub use plan::ChainFilter;
 pub use sink::export::{
-    records, EventFields, Export, ExportRecord, ExportSummary, NdjsonOutput, NdjsonWriter, Partition,
-    Provenance, Record, RecordWriter, RecordsError, MAX_EXPORTED_LOG,
+    encode_ndjson, parquet_batch, parquet_schema, records, Encoded, EventFields, Export, ExportRecord,
+    ExportSummary, Format, NdjsonOutput, NdjsonWriter, ParquetWriter, Partition, Provenance, Record,
+    RecordWriter, RecordsError, MAX_EXPORTED_LOG,
 };
 pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
 pub use sink::text::{status_line, TextReport};

@@ -3,8 +3,10 @@
 
     duckdb_counts.py PATH_OR_GLOB [--hive]
 
-PATH_OR_GLOB is an NDJSON file (plain or gzip'd) or a glob over partition files;
---hive reads the account=/region=/date= folders as columns. Prints one JSON object:
+PATH_OR_GLOB is an NDJSON file (plain or gzip'd), or a glob over NDJSON or Parquet
+partition files (Parquet when it ends in .parquet); --hive reads the account=/region=/
+date= folders as columns (account and region as text, so that an account id keeps its
+leading zeros). Prints one JSON object:
 the column types DuckDB inferred, the number of records, counts by eventName, by
 log_key and by status, the distinct (log_key, account, region, date) partitions when
 --hive is given, and the smallest and largest eventTime.
@@ -22,9 +24,13 @@ def main():
     con = duckdb.connect()
     # A view cannot take parameters: the path goes in as a quoted SQL string.
     quoted = "'" + path.replace("'", "''") + "'"
-    con.execute(
-        f"CREATE VIEW events AS SELECT * FROM read_json({quoted}, format='newline_delimited', "
-        f"hive_partitioning={'true' if hive else 'false'})")
+    partitions = (", hive_partitioning=true, hive_types={'account': 'VARCHAR', 'region': 'VARCHAR', "
+                  "'date': 'DATE'}") if hive else ""
+    if path.endswith('.parquet'):
+        source = f"read_parquet({quoted}{partitions})"
+    else:
+        source = f"read_json({quoted}, format='newline_delimited'{partitions})"
+    con.execute(f"CREATE VIEW events AS SELECT * FROM {source}")
     types = {name: str(kind) for name, kind in con.execute(
         "SELECT column_name, column_type FROM (DESCRIBE events)").fetchall()}
 
@@ -39,11 +45,11 @@ def main():
         'by_log': counts('log_key'),
         'by_status': counts('status'),
         'time_range': [str(t) for t in con.execute(
-            "SELECT min(eventTime), max(eventTime) FROM events").fetchone()],
+            "SELECT min(eventTime)::VARCHAR, max(eventTime)::VARCHAR FROM events").fetchone()],
     }
     if hive:
         out['partitions'] = [list(r) for r in con.execute(
-            "SELECT DISTINCT log_key, account, region, date FROM events ORDER BY log_key").fetchall()]
+            "SELECT DISTINCT log_key, account, region, date::VARCHAR FROM events ORDER BY log_key").fetchall()]
     print(json.dumps(out, default=str))
 
 

@@ -48,7 +48,7 @@ use crate::keys::PublicKeyProvider;
 use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
-use crate::sink::export::{prepare, signature_word, Export, Provenance, MAX_EXPORTED_LOG};
+use crate::sink::export::{prepare, signature_word, Export, Format, Provenance, MAX_EXPORTED_LOG};
 use crate::source::ObjectSource;
 use crate::verdict::LogVerdict;
 
@@ -297,6 +297,7 @@ impl<'a> Audit<'a> {
         self.progress.planned(jobs.len() as u64);
         let keep = export.is_some();
         let include = export.as_ref().is_some_and(|ex| ex.wants_unverified());
+        let format = export.as_ref().map_or(Format::Ndjson, |ex| ex.format());
         let mut verdicts: Vec<Result<LogVerdict, Error>> = Vec::with_capacity(jobs.len());
         let mut export_failure: Option<std::io::Error> = None;
         pool::for_each_in_order(
@@ -313,7 +314,13 @@ impl<'a> Audit<'a> {
                         let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
                         let status = finding::log_status(verdict, misplaced.is_some());
                         let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
-                        Some(prepare(include, &provenance, Some(&kept.bytes), kept.overflowed))
+                        Some(prepare(
+                            include,
+                            format,
+                            &provenance,
+                            Some(&kept.bytes),
+                            kept.overflowed,
+                        ))
                     }
                     _ => None,
                 };
@@ -484,7 +491,13 @@ fn export_unreferenced(
                 signature_source: None,
                 status: "unreferenced",
             };
-            let prepared = prepare(export.wants_unverified(), &provenance, content, kept.overflowed);
+            let prepared = prepare(
+                export.wants_unverified(),
+                export.format(),
+                &provenance,
+                content,
+                kept.overflowed,
+            );
             export.take(prepared).map_err(Error::Export)?;
         }
     }

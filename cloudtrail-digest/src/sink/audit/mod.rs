@@ -61,7 +61,7 @@ impl AuditReport {
 
     /// Human text: one line per finding (valid digests and logs only when `verbose`),
     /// a table of chains, and the verdict. Names, reasons and chain names are shown
-    /// through [`escape_name`](crate::escape_name), and [`ESCAPE_NOTE`] is a line above
+    /// through [`escape_name`], and [`ESCAPE_NOTE`] is a line above
     /// the verdict when any was escaped; JSON and NDJSON keep them exact.
     pub fn write_text(&self, out: &mut dyn Write, verbose: bool) -> io::Result<()> {
         let escaped = Cell::new(false);

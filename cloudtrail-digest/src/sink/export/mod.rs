@@ -8,7 +8,8 @@
 //! ([`records`]) and encoded ([`encode_ndjson`]) on the thread that read it, unless the
 //! log did not verify and unverified records are not wanted; the export then hands the
 //! encoded logs, in order, to a [`RecordWriter`] ([`NdjsonWriter`], streaming to any
-//! writer or into partitioned files) and counts everything in an [`ExportSummary`].
+//! writer or into partitioned files; [`ParquetWriter`], partitioned files) and counts
+//! everything in an [`ExportSummary`].
 
 use std::collections::BTreeMap;
 use std::io;
@@ -16,8 +17,10 @@ use std::io;
 use crate::verdict::SignatureSource;
 
 mod ndjson;
+mod parquet;
 mod records;
 
+pub use self::parquet::{batch as parquet_batch, schema as parquet_schema, ParquetWriter};
 pub use ndjson::{encode_ndjson, NdjsonOutput, NdjsonWriter};
 pub use records::{records, EventFields, Record, RecordsError};
 
@@ -96,11 +99,33 @@ pub struct ExportRecord<'a> {
     pub record: &'a Record<'a>,
 }
 
+/// How a writer wants records encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// NDJSON lines ([`encode_ndjson`]).
+    Ndjson,
+    /// An Arrow batch for Parquet ([`parquet_batch`], schema [`parquet_schema`]).
+    Parquet,
+}
+
+/// One log's records, encoded for the writer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Encoded {
+    /// NDJSON lines.
+    Ndjson(Vec<u8>),
+    /// One Arrow batch.
+    Batch(arrow_array::RecordBatch),
+}
+
 /// Writes exported records somewhere, a log at a time: the records of one log arrive
-/// encoded (as NDJSON lines, see [`encode_ndjson`]), in the export's order.
+/// encoded as [`RecordWriter::format`] asks, in the export's order.
 pub trait RecordWriter {
+    /// The encoding this writer takes.
+    fn format(&self) -> Format;
     /// Writes the encoded records of one log of `partition`.
-    fn write_log(&mut self, partition: &Partition, encoded: &[u8]) -> io::Result<()>;
+    fn write_log(&mut self, partition: &Partition, encoded: &Encoded) -> io::Result<()>;
     /// Writes what is still buffered and closes every file.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -110,7 +135,7 @@ pub trait RecordWriter {
 #[derive(Debug)]
 pub(crate) enum Prepared {
     /// Written: the partition, the encoded records, how many.
-    Records(Partition, Vec<u8>, usize),
+    Records(Partition, Encoded, usize),
     /// Left out, and why.
     LeftOut(String),
 }
@@ -161,6 +186,11 @@ impl<'w> Export<'w> {
         self.include_unverified
     }
 
+    /// The encoding the writer takes.
+    pub fn format(&self) -> Format {
+        self.writer.format()
+    }
+
     /// The counts so far.
     pub fn summary(&self) -> &ExportSummary {
         &self.summary
@@ -186,10 +216,12 @@ impl<'w> Export<'w> {
     }
 }
 
-/// Makes one log ready for the writer: its status, its content when it was read
-/// (`overflowed` when that was too large to keep). Pure, so that workers can do it.
+/// Makes one log ready for a writer taking `format`: its status, its content when it
+/// was read (`overflowed` when that was too large to keep). Pure, so that workers can do
+/// it.
 pub(crate) fn prepare(
     include_unverified: bool,
+    format: Format,
     provenance: &Provenance,
     content: Option<&[u8]>,
     overflowed: bool,
@@ -208,21 +240,45 @@ pub(crate) fn prepare(
         return Prepared::LeftOut("unreadable content".into());
     };
     let partition = Partition::of_key(&provenance.log_key);
-    let mut encoded = Vec::with_capacity(content.len() + content.len() / 4);
-    for record in &records {
-        encode_ndjson(
-            &ExportRecord {
-                provenance,
-                partition: &partition,
-                record,
-            },
-            &mut encoded,
-        );
-    }
-    Prepared::Records(partition, encoded, records.len())
+    let exported: Vec<ExportRecord<'_>> = records
+        .iter()
+        .map(|record| ExportRecord {
+            provenance,
+            partition: &partition,
+            record,
+        })
+        .collect();
+    let encoded = match format {
+        Format::Ndjson => {
+            let mut lines = Vec::with_capacity(content.len() + content.len() / 4);
+            for r in &exported {
+                encode_ndjson(r, &mut lines);
+            }
+            Encoded::Ndjson(lines)
+        }
+        Format::Parquet => Encoded::Batch(parquet_batch(&exported)),
+    };
+    Prepared::Records(partition.clone(), encoded, records.len())
 }
 
 /// The word for where a digest's signature was found.
 pub(crate) fn signature_word(s: SignatureSource) -> &'static str {
     crate::sink::audit::signature_origin(s)
+}
+
+impl RecordWriter for ParquetWriter {
+    fn format(&self) -> Format {
+        Format::Parquet
+    }
+
+    fn write_log(&mut self, partition: &Partition, encoded: &Encoded) -> io::Result<()> {
+        match encoded {
+            Encoded::Batch(b) => self.write_batch(partition, b),
+            Encoded::Ndjson(_) => Err(io::Error::other("a Parquet writer takes Arrow batches")),
+        }
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        ParquetWriter::finish(self)
+    }
 }

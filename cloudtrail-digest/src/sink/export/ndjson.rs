@@ -11,7 +11,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde::Serialize;
 
-use super::{ExportRecord, Partition, RecordWriter};
+use super::{Encoded, ExportRecord, Format, Partition, RecordWriter};
 
 /// A part file is closed, and the next one of its partition begun, past this many bytes.
 const PART_BYTES: u64 = 128 << 20;
@@ -184,7 +184,14 @@ pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
 }
 
 impl RecordWriter for NdjsonWriter {
-    fn write_log(&mut self, partition: &Partition, text: &[u8]) -> io::Result<()> {
+    fn format(&self) -> Format {
+        Format::Ndjson
+    }
+
+    fn write_log(&mut self, partition: &Partition, encoded: &Encoded) -> io::Result<()> {
+        let Encoded::Ndjson(text) = encoded else {
+            return Err(io::Error::other("an NDJSON writer takes NDJSON lines"));
+        };
         if text.is_empty() {
             return Ok(());
         }
