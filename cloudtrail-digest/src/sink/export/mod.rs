@@ -153,8 +153,9 @@ pub struct ExportSummary {
     pub left_out: BTreeMap<String, usize>,
 }
 
-/// The largest inflated log whose records are exported (it is held in memory while its
-/// hash is checked, one per worker); a larger one is counted as `too large`.
+/// The largest inflated log whose records are exported: its content is held in memory
+/// from its read until its records are encoded (at most two logs per worker wait to be
+/// written); a larger one is counted as `too large`.
 pub const MAX_EXPORTED_LOG: usize = 256 << 20;
 
 /// An export in progress: the writer, whether unverified logs are wanted, the counts.
