@@ -32,7 +32,8 @@ pub enum Command {
     /// into a local mirror DEST/BUCKET/KEY, resumably.
     Mirror(MirrorArgs),
     /// Write every record of every verified log, with its provenance (the log, its
-    /// verified hash, the digest and key that vouch for it), as NDJSON for query engines.
+    /// verified hash, the digest and key that vouch for it), as NDJSON or Parquet for query
+    /// engines.
     Export(ExportArgs),
 }
 
