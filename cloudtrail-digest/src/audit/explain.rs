@@ -7,18 +7,17 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{Finding, Side, TrailEvent};
 use super::members::Member;
-use super::{events, Audit, Group, Span};
+use super::{Audit, Group, Span, TrailEvents};
 use crate::layout::{chain_label, ChainScope};
-use crate::source::ObjectSource;
 
 impl Audit<'_> {
-    /// Fills in the trail events near each gap and truncation, and marks gaps that
-    /// backfill digests cover.
+    /// Fills in the trail events near each gap and truncation (each log's, from
+    /// `recorded`), and marks gaps that backfill digests cover.
     pub(super) fn explain(
         &self,
         groups: &mut [Group],
         valid_logs: &[(usize, String, String, DateTime<Utc>)],
-        source: &dyn ObjectSource,
+        recorded: &TrailEvents<'_>,
     ) {
         const NEAR: usize = 2;
         let backfill_spans: HashMap<String, Vec<Span>> = groups
@@ -71,7 +70,7 @@ impl Audit<'_> {
                 let mut events: Vec<TrailEvent> = picked
                     .into_iter()
                     .filter(|l| seen.insert((&l.1, &l.2)))
-                    .flat_map(|l| events::trail_events(source, &l.1, &l.2, &scope.trail_name))
+                    .flat_map(|l| recorded(&l.1, &l.2, &scope.trail_name))
                     .collect();
                 events.sort_by(|a, b| (&a.time, &a.log_key).cmp(&(&b.time, &b.log_key)));
                 events.dedup();

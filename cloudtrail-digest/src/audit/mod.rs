@@ -38,6 +38,7 @@ pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, T
 
 use self::chain::{rank, Analysis, Context};
 use self::members::{Keys, Member};
+use self::placement::FolderListing;
 use crate::check::digest::LogJob;
 use crate::error::Error;
 use crate::fetch::log::check_log_keeping;
@@ -152,8 +153,23 @@ struct Group {
     /// Listed digest keys: `(bucket, key, end)`.
     listed: Vec<(String, String, DateTime<Utc>)>,
     members: Vec<Member>,
+    /// The logs its valid members list, as read, in their order.
+    logs: Vec<ReadLog>,
     analysis: Analysis,
 }
+
+/// A log a valid digest lists, as read.
+struct ReadLog {
+    /// The digest that lists it, and that digest's end (the time its finding sorts by).
+    digest_key: String,
+    end: DateTime<Utc>,
+    job: LogJob,
+    verdict: LogVerdict,
+}
+
+/// Where the trail events recorded in a log come from: `(bucket, key, trail)` to the
+/// events of that trail in that log.
+type TrailEvents<'e> = dyn Fn(&str, &str, &str) -> Vec<TrailEvent> + 'e;
 
 impl<'a> Audit<'a> {
     /// An audit of `buckets` in `source` for `window` (inclusive), taking `now` as the
@@ -270,19 +286,30 @@ impl<'a> Audit<'a> {
             group
                 .members
                 .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
-            let ctx = Context {
-                label: &group.label,
-                scope: &group.scope,
-                backfill: group.backfill,
-                window: self.window,
-                now: self.now,
-                allowance: self.allowance,
-            };
-            group.analysis = ctx.analyse(&group.members);
         }
 
-        // Every log a valid digest lists, read in parallel and taken in order (with its
-        // content, for an export).
+        self.read_logs(&mut groups, source, &metered, export.as_deref_mut())?;
+        let listings = self.list_log_folders(&groups)?;
+
+        // Everything read: from here on the audit only judges, except for the trail
+        // events it looks up near gaps.
+        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
+        self.judge(&mut groups, &listings, &events);
+        if let Some(ex) = export {
+            export_unreferenced(ex, &groups, source)?;
+        }
+        Ok(self.assemble(groups))
+    }
+
+    /// Reads every log a valid digest lists, in parallel, and takes the verdicts in
+    /// order (handing each log's content to `export`, when there is one).
+    fn read_logs(
+        &self,
+        groups: &mut [Group],
+        source: &dyn ObjectSource,
+        metered: &Metered<'_>,
+        mut export: Option<&mut Export<'_>>,
+    ) -> Result<(), Error> {
         let jobs: Vec<(usize, &Member, LogJob)> = groups
             .iter()
             .enumerate()
@@ -339,42 +366,73 @@ impl<'a> Audit<'a> {
         if let Some(e) = export_failure {
             return Err(Error::Export(e));
         }
-        let jobs: Vec<(usize, String, DateTime<Utc>, LogJob)> = jobs
+        let read: Vec<(usize, ReadLog)> = jobs
             .into_iter()
-            .map(|(g, m, j)| (g, m.key.clone(), m.end, j))
-            .collect();
+            .zip(verdicts)
+            .map(|((g, m, job), verdict)| {
+                Ok((
+                    g,
+                    ReadLog {
+                        digest_key: m.key.clone(),
+                        end: m.end,
+                        job,
+                        verdict: verdict?,
+                    },
+                ))
+            })
+            .collect::<Result<_, Error>>()?;
+        for (g, log) in read {
+            groups[g].logs.push(log);
+        }
+        Ok(())
+    }
+
+    /// Judges what was read: each chain's analysis, the verdict of every log, the
+    /// objects no valid digest lists, and the trail events (from `events`) that explain
+    /// gaps and truncations. Reads nothing itself.
+    fn judge(&self, groups: &mut [Group], listings: &[FolderListing], events: &TrailEvents<'_>) {
         let mut referenced: HashSet<(String, String)> = HashSet::new();
         let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
-        for ((g, digest_key, end, job), verdict) in jobs.into_iter().zip(verdicts) {
-            let verdict = verdict?;
-            let group = &mut groups[g];
-            let misplaced = placement::misplaced(&group.scope, &job.key);
-            referenced.insert((job.bucket.clone(), job.key.clone()));
-            if verdict.is_valid() {
-                if let Some(name) = LogKeyName::parse(&job.key) {
-                    valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
-                }
-            }
-            group.analysis.findings.push((
-                end,
-                rank::LOG,
-                Finding::Log {
-                    chain: group.label.clone(),
-                    bucket: job.bucket,
-                    key: job.key,
+        for (g, group) in groups.iter_mut().enumerate() {
+            let ctx = Context {
+                label: &group.label,
+                scope: &group.scope,
+                backfill: group.backfill,
+                window: self.window,
+                now: self.now,
+                allowance: self.allowance,
+            };
+            group.analysis = ctx.analyse(&group.members);
+            for log in std::mem::take(&mut group.logs) {
+                let ReadLog {
                     digest_key,
+                    end,
+                    job,
                     verdict,
-                    misplaced,
-                },
-            ));
+                } = log;
+                let misplaced = placement::misplaced(&group.scope, &job.key);
+                referenced.insert((job.bucket.clone(), job.key.clone()));
+                if verdict.is_valid() {
+                    if let Some(name) = LogKeyName::parse(&job.key) {
+                        valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
+                    }
+                }
+                group.analysis.findings.push((
+                    end,
+                    rank::LOG,
+                    Finding::Log {
+                        chain: group.label.clone(),
+                        bucket: job.bucket,
+                        key: job.key,
+                        digest_key,
+                        verdict,
+                        misplaced,
+                    },
+                ));
+            }
         }
-
-        self.unreferenced(&mut groups, &referenced)?;
-        if let Some(ex) = export {
-            export_unreferenced(ex, &groups, source)?;
-        }
-        self.explain(&mut groups, &valid_logs, source);
-        Ok(self.assemble(groups))
+        self.unreferenced(groups, &referenced, listings);
+        self.explain(groups, &valid_logs, events);
     }
 
     fn group(&self, listed: Vec<Listed>) -> Vec<Group> {
@@ -387,6 +445,7 @@ impl<'a> Audit<'a> {
                 backfill: l.name.backfill,
                 listed: Vec::new(),
                 members: Vec::new(),
+                logs: Vec::new(),
                 analysis: Analysis::default(),
             });
             group.listed.push((l.bucket, l.key, l.end));

@@ -15,14 +15,19 @@ use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
 use crate::time::display;
 
+/// The keys of one chain log folder for the window's days, and the chains that write
+/// there (several trails of one account and region share a folder).
+pub(super) struct FolderListing {
+    pub bucket: String,
+    /// Indexes of the standard chains with members in this bucket that use the folder.
+    pub owners: Vec<usize>,
+    /// Every key of the window's day folders, day by day, in listing order.
+    pub keys: Vec<String>,
+}
+
 impl Audit<'_> {
-    /// Lists the log folders of every standard chain for the window's days and reports
-    /// the objects that no valid digest lists.
-    pub(super) fn unreferenced(
-        &self,
-        groups: &mut [Group],
-        referenced: &HashSet<(String, String)>,
-    ) -> Result<(), Error> {
+    /// Lists the log folders of every standard chain for the window's days.
+    pub(super) fn list_log_folders(&self, groups: &[Group]) -> Result<Vec<FolderListing>, Error> {
         let mut folders: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
         for (g, group) in groups.iter().enumerate() {
             if group.backfill {
@@ -36,6 +41,25 @@ impl Audit<'_> {
                     .push(g);
             }
         }
+        let reach = self.window.1.min(self.now);
+        let mut out = Vec::with_capacity(folders.len());
+        for ((bucket, folder), owners) in folders {
+            let mut keys = Vec::new();
+            for day_folder in day_folders(&folder, self.window.0.date_naive(), reach.date_naive()) {
+                keys.extend(self.source.list(&bucket, &day_folder, "")?);
+            }
+            out.push(FolderListing { bucket, owners, keys });
+        }
+        Ok(out)
+    }
+
+    /// Reports the objects of the log folders that no valid digest lists.
+    pub(super) fn unreferenced(
+        &self,
+        groups: &mut [Group],
+        referenced: &HashSet<(String, String)>,
+        listings: &[FolderListing],
+    ) {
         // Logs that only digests failing verification list.
         let mut unverified: HashMap<(String, String), String> = HashMap::new();
         for m in groups.iter().flat_map(|g| &g.members) {
@@ -43,59 +67,55 @@ impl Audit<'_> {
                 unverified.entry(id.clone()).or_insert_with(|| m.key.clone());
             }
         }
-        let reach = self.window.1.min(self.now);
         let first_minute = self
             .window
             .0
             .duration_trunc(Duration::minutes(1))
             .unwrap_or(self.window.0);
-        for ((bucket, folder), owners) in folders {
-            for day_folder in day_folders(&folder, self.window.0.date_naive(), reach.date_naive()) {
-                for key in self.source.list(&bucket, &day_folder, "")? {
-                    if referenced.contains(&(bucket.clone(), key.clone())) {
+        for FolderListing { bucket, owners, keys } in listings {
+            for key in keys {
+                if referenced.contains(&(bucket.clone(), key.clone())) {
+                    continue;
+                }
+                let name = LogKeyName::parse(key);
+                let time = name.as_ref().map(|n| n.delivered);
+                if let Some(t) = time {
+                    if t < first_minute || t > self.window.1 {
                         continue;
                     }
-                    let name = LogKeyName::parse(&key);
-                    let time = name.as_ref().map(|n| n.delivered);
-                    if let Some(t) = time {
-                        if t < first_minute || t > self.window.1 {
-                            continue;
-                        }
-                    }
-                    let listed_by = unverified.get(&(bucket.clone(), key.clone()));
-                    let (g, status, reason) = match (time, listed_by) {
-                        (_, Some(digest)) => (
-                            owners[0],
-                            Status::Invalid,
-                            format!(
-                                "listed only by {}, which failed verification: no valid digest lists this log file, so it cannot be verified",
-                                file_name(digest)
-                            ),
-                        ),
-                        (None, None) => (
-                            owners[0],
-                            Status::Invalid,
-                            "in the log folder, but its name is not a CloudTrail log file name (or its folders disagree with it), and no digest lists it".to_string(),
-                        ),
-                        (Some(t), None) => self.place(groups, &owners, t),
-                    };
-                    let group = &mut groups[g];
-                    group.analysis.findings.push((
-                        time.unwrap_or(self.window.1),
-                        rank::UNREFERENCED,
-                        Finding::UnreferencedLog {
-                            chain: group.label.clone(),
-                            bucket: bucket.clone(),
-                            key,
-                            time,
-                            status,
-                            reason,
-                        },
-                    ));
                 }
+                let listed_by = unverified.get(&(bucket.clone(), key.clone()));
+                let (g, status, reason) = match (time, listed_by) {
+                    (_, Some(digest)) => (
+                        owners[0],
+                        Status::Invalid,
+                        format!(
+                            "listed only by {}, which failed verification: no valid digest lists this log file, so it cannot be verified",
+                            file_name(digest)
+                        ),
+                    ),
+                    (None, None) => (
+                        owners[0],
+                        Status::Invalid,
+                        "in the log folder, but its name is not a CloudTrail log file name (or its folders disagree with it), and no digest lists it".to_string(),
+                    ),
+                    (Some(t), None) => self.place(groups, owners, t),
+                };
+                let group = &mut groups[g];
+                group.analysis.findings.push((
+                    time.unwrap_or(self.window.1),
+                    rank::UNREFERENCED,
+                    Finding::UnreferencedLog {
+                        chain: group.label.clone(),
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        time,
+                        status,
+                        reason,
+                    },
+                ));
             }
         }
-        Ok(())
     }
 
     /// Which chain a log delivered at `t` belongs to, and how its absence from every
