@@ -3,6 +3,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::digest::DigestParseError;
 use crate::source::{ArchiveClass, MetadataOrigin};
@@ -18,7 +19,7 @@ pub enum Pass {
 }
 
 /// Where a verified digest's signature came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum SignatureSource {
     /// The object's S3 user metadata (from the service, a sidecar file or xattrs).
@@ -28,7 +29,7 @@ pub enum SignatureSource {
 }
 
 /// Why a digest is not valid. `Display` gives the reference's words.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum DigestVerdict {
     /// No object at the key.
@@ -65,16 +66,18 @@ pub enum DigestVerdict {
     /// A time field holds something other than a string (its Python type name).
     DateNotAString {
         /// Python's name of the type found (`int`, `NoneType`, ...).
-        type_name: &'static str,
+        #[serde(deserialize_with = "python_type_name")]
+        type_name: Word,
     },
     /// The digest's JSON is not an object, so the reference cannot store the signature
     /// into it (its Python type name).
     NotAnObject {
         /// Python's name of the type found (`list`, `str`, ...).
-        type_name: &'static str,
+        #[serde(deserialize_with = "python_type_name")]
+        type_name: Word,
     },
     /// The signature is not hex (the reference's words for why).
-    BadSignatureHex(&'static str),
+    BadSignatureHex(#[serde(deserialize_with = "hex_error")] Word),
     /// The object could not be read (an I/O or transport failure, an unusable metadata
     /// sidecar): nothing about it can be verified. Only the audit reports this; for
     /// `validate-logs` such a failure is fatal, as in the reference.
@@ -86,6 +89,30 @@ pub enum DigestVerdict {
         /// End of the window looked up, display format.
         end: String,
     },
+}
+
+/// One of a fixed set of words (Python's type names, the reference's reasons). Named so
+/// that serde reads it through the functions below instead of borrowing it from the
+/// input, which a `'static` string could not be.
+type Word = &'static str;
+
+/// Reads back one of the fixed words a verdict holds by reference: a word outside
+/// `words` was not written by this crate.
+fn one_of<'de, D: Deserializer<'de>>(d: D, words: &[&'static str]) -> Result<&'static str, D::Error> {
+    let text = String::deserialize(d)?;
+    words
+        .iter()
+        .find(|w| **w == text)
+        .copied()
+        .ok_or_else(|| serde::de::Error::custom(format!("unknown word {text:?}")))
+}
+
+fn python_type_name<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    one_of(d, &crate::check::python::TYPE_NAMES)
+}
+
+fn hex_error<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    one_of(d, &crate::verify::HEX_ERRORS)
 }
 
 impl From<DigestParseError> for DigestVerdict {
@@ -141,7 +168,7 @@ impl fmt::Display for DigestVerdict {
 }
 
 /// A log file's verdict. `Display` gives the status text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum LogVerdict {
     /// Inflates to bytes whose SHA-256 is the recorded value.

@@ -123,16 +123,24 @@ pub fn string_to_sign(
     )
 }
 
+/// Every reason [`decode_signature_hex`] gives, in the reference's words (Python
+/// `binascii.unhexlify`).
+pub(crate) const HEX_ERRORS: [&str; 3] = [
+    "string argument should contain only ASCII characters",
+    "Odd-length string",
+    "Non-hexadecimal digit found",
+];
+
 /// Decodes a hex signature, failing with the reference's words
 /// (Python `binascii.unhexlify`) so that verdicts match it.
 pub fn decode_signature_hex(text: &str) -> Result<Vec<u8>, &'static str> {
     if !text.is_ascii() {
-        return Err("string argument should contain only ASCII characters");
+        return Err(HEX_ERRORS[0]);
     }
     if !text.len().is_multiple_of(2) {
-        return Err("Odd-length string");
+        return Err(HEX_ERRORS[1]);
     }
-    hex::decode(text).map_err(|_| "Non-hexadecimal digit found")
+    hex::decode(text).map_err(|_| HEX_ERRORS[2])
 }
 
 #[cfg(test)]

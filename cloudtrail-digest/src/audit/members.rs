@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::check::digest::{self, KeyRing, LogJob, Parsed, Profile, StoredMetadata};
 use crate::error::Error;
@@ -15,7 +16,7 @@ use crate::time::parse_recorded_converting;
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
 
 /// What a verified digest states.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Verified {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -29,18 +30,20 @@ pub(crate) struct Verified {
 }
 
 /// A digest as found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum State {
     Valid(Box<Verified>),
     Invalid(DigestVerdict),
     /// Parsed, but no stored signature: waits for the next digest's record of it.
+    /// Signatures are recovered before anything is handed on, so this is never written.
+    #[serde(skip)]
     Unsigned(Box<Parsed>),
     /// Archived and not restored: not read.
     Archived(ArchiveClass),
 }
 
 /// One digest object of a chain.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Member {
     pub bucket: String,
     pub key: String,

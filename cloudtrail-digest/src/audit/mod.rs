@@ -23,6 +23,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 
 mod chain;
 mod events;
@@ -145,7 +146,16 @@ impl AuditReport {
     }
 }
 
+/// Everything an audit reads before it judges: whatever read it, the same reads give
+/// the same report.
+#[derive(Serialize, Deserialize)]
+struct Reads {
+    groups: Vec<Group>,
+    listings: Vec<FolderListing>,
+}
+
 /// A chain being assembled.
+#[derive(Serialize, Deserialize)]
 struct Group {
     label: String,
     scope: ChainScope,
@@ -155,10 +165,12 @@ struct Group {
     members: Vec<Member>,
     /// The logs its valid members list, as read, in their order.
     logs: Vec<ReadLog>,
+    #[serde(skip)]
     analysis: Analysis,
 }
 
 /// A log a valid digest lists, as read.
+#[derive(Serialize, Deserialize)]
 struct ReadLog {
     /// The digest that lists it, and that digest's end (the time its finding sorts by).
     digest_key: String,
@@ -239,6 +251,25 @@ impl<'a> Audit<'a> {
     fn run_with(&self, mut export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
         let metered = Metered::new(self.source);
         let source: &dyn ObjectSource = &metered;
+        let mut reads = self.read(source, &metered, export.as_deref_mut())?;
+        // Everything read: from here on the audit only judges, except for the trail
+        // events it looks up near gaps.
+        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
+        self.judge(&mut reads.groups, &reads.listings, &events);
+        if let Some(ex) = export {
+            export_unreferenced(ex, &reads.groups, source)?;
+        }
+        Ok(self.assemble(reads.groups))
+    }
+
+    /// Reads what the audit judges: every digest of the window, every log the valid
+    /// ones list, and the log folders' listings.
+    fn read(
+        &self,
+        source: &dyn ObjectSource,
+        metered: &Metered<'_>,
+        export: Option<&mut Export<'_>>,
+    ) -> Result<Reads, Error> {
         let listed = window::digests_in_window(self.source, &self.buckets, &self.filter, self.window)?;
         let mut groups = self.group(listed);
         let keys = Keys::new(self.keys, self.window)?;
@@ -288,17 +319,9 @@ impl<'a> Audit<'a> {
                 .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
         }
 
-        self.read_logs(&mut groups, source, &metered, export.as_deref_mut())?;
+        self.read_logs(&mut groups, source, metered, export)?;
         let listings = self.list_log_folders(&groups)?;
-
-        // Everything read: from here on the audit only judges, except for the trail
-        // events it looks up near gaps.
-        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
-        self.judge(&mut groups, &listings, &events);
-        if let Some(ex) = export {
-            export_unreferenced(ex, &groups, source)?;
-        }
-        Ok(self.assemble(groups))
+        Ok(Reads { groups, listings })
     }
 
     /// Reads every log a valid digest lists, in parallel, and takes the verdicts in
@@ -561,4 +584,97 @@ fn export_unreferenced(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::{parse_utc, LocalDir, PublicKeySet};
+
+    /// Every audit and scenario tree, with its window and "now" (an audit tree's own, or
+    /// the standard one the audit tests use for scenario trees).
+    fn trees() -> Vec<(PathBuf, Span, DateTime<Utc>)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+        let mut out = Vec::new();
+        for kind in ["audit", "scenarios"] {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(kind))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.join("mirror").is_dir())
+                .collect();
+            dirs.sort();
+            for dir in dirs {
+                let mut args = vec![
+                    "--start-time".to_string(),
+                    "2026-03-01T00:00:00Z".into(),
+                    "--end-time".into(),
+                    "2026-03-01T08:00:00Z".into(),
+                    "--now".into(),
+                    "2026-03-02T00:00:00Z".into(),
+                ];
+                if let Ok(bytes) = std::fs::read(dir.join("audit.json")) {
+                    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    args = doc["args"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_string())
+                        .collect();
+                }
+                let option = |name: &str| {
+                    let at = args.iter().position(|a| a == name).unwrap();
+                    parse_utc(&args[at + 1]).unwrap()
+                };
+                out.push((
+                    dir,
+                    (option("--start-time"), option("--end-time")),
+                    option("--now"),
+                ));
+            }
+        }
+        assert!(out.len() > 20, "the trees are found");
+        out
+    }
+
+    /// What one process reads, written out and read back, judges to exactly the report
+    /// of a whole run, on every tree: the reads lose nothing a verdict depends on.
+    #[test]
+    fn reads_written_and_read_back_judge_to_the_same_report() {
+        for (dir, window, now) in trees() {
+            let mirror = LocalDir::new(dir.join("mirror")).unwrap();
+            let mut keys = PublicKeySet::new();
+            keys.add_file(&dir.join("public-keys.json")).unwrap();
+            let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+                .unwrap()
+                .jobs(2);
+            let whole = audit.run().unwrap();
+            assert!(!whole.findings.is_empty(), "{}", dir.display());
+
+            let metered = Metered::new(&mirror);
+            let written = serde_json::to_string(&audit.read(&metered, &metered, None).unwrap()).unwrap();
+            let mut back: Reads = serde_json::from_str(&written).unwrap();
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                written,
+                "{}",
+                dir.display()
+            );
+            let events =
+                |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
+            audit.judge(&mut back.groups, &back.listings, &events);
+            assert_eq!(audit.assemble(back.groups), whole, "{}", dir.display());
+        }
+    }
+
+    #[test]
+    fn a_fixed_word_that_this_crate_did_not_write_is_refused() {
+        let ok: crate::verdict::DigestVerdict =
+            serde_json::from_str(r#"{"NotAnObject":{"type_name":"list"}}"#).unwrap();
+        assert_eq!(ok.to_string(), "list indices must be integers or slices, not str");
+        let err = serde_json::from_str::<crate::verdict::DigestVerdict>(r#"{"BadSignatureHex":"made up"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown word \"made up\""), "{err}");
+    }
 }

@@ -17,6 +17,7 @@ use crate::time::display;
 
 /// The keys of one chain log folder for the window's days, and the chains that write
 /// there (several trails of one account and region share a folder).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct FolderListing {
     pub bucket: String,
     /// Indexes of the standard chains with members in this bucket that use the folder.

@@ -293,7 +293,7 @@ fn verify_signature<'k>(
 }
 
 /// A log file a valid digest names.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LogJob {
     /// Bucket the digest names.
     pub bucket: String,

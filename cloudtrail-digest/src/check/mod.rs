@@ -4,4 +4,4 @@
 
 pub(crate) mod digest;
 pub(crate) mod log;
-mod python;
+pub(crate) mod python;

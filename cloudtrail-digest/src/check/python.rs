@@ -15,16 +15,19 @@ pub(crate) fn falsy(v: &Value) -> bool {
     }
 }
 
+/// Every name [`type_name`] gives.
+pub(crate) const TYPE_NAMES: [&str; 7] = ["NoneType", "bool", "float", "int", "str", "list", "dict"];
+
 /// Python's type name of a decoded JSON value.
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
+        Value::Null => TYPE_NAMES[0],
+        Value::Bool(_) => TYPE_NAMES[1],
+        Value::Number(n) if n.is_f64() => TYPE_NAMES[2],
+        Value::Number(_) => TYPE_NAMES[3],
+        Value::String(_) => TYPE_NAMES[4],
+        Value::Array(_) => TYPE_NAMES[5],
+        Value::Object(_) => TYPE_NAMES[6],
     }
 }
 

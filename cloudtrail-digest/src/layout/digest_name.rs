@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::time::compact;
 
 /// Which digests belong to one chain: everything a digest key name encodes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChainScope {
     /// Key prefix of the trail (`S3KeyPrefix`), if any.
     pub prefix: Option<String>,

@@ -67,7 +67,7 @@ pub enum SourceErrorKind {
 /// Where an archived object sits: its storage class (`GLACIER`, `DEEP_ARCHIVE`,
 /// `INTELLIGENT_TIERING`) and, for Intelligent-Tiering, its archive access tier
 /// (`ARCHIVE_ACCESS`, `DEEP_ARCHIVE_ACCESS`), as S3 names them when it refuses a read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub struct ArchiveClass {
     /// The storage class, when the store named it.
     pub storage_class: Option<String>,
@@ -244,7 +244,7 @@ impl std::error::Error for SourceError {
 }
 
 /// Where an object's user metadata was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum MetadataOrigin {
     /// The object store itself (S3 `x-amz-meta-*` headers).
