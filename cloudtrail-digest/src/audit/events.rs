@@ -126,6 +126,31 @@ impl<'de> Visitor<'de> for Records<'_, '_> {
     }
 }
 
+/// Whether `content` may record one of [`TRAIL_EVENTS`]: it holds one of the names, or
+/// a `\u` escape (the names are letters only, so a name written with escapes shows one).
+fn may_record_trail_events(content: &[u8]) -> bool {
+    memchr::memmem::find(content, b"\\u").is_some()
+        || TRAIL_EVENTS
+            .iter()
+            .any(|name| memchr::memmem::find(content, name.as_bytes()).is_some())
+}
+
+/// [`trail_events`] of a log's content already read (inflated, or as stored when it
+/// was stored decompressed): the same events, without reading the log again.
+pub(crate) fn trail_events_in(content: &[u8], bucket: &str, key: &str, trail: &str) -> Vec<TrailEvent> {
+    let mut out = Vec::new();
+    if may_record_trail_events(content) {
+        let mut collect = Collect {
+            trail,
+            bucket,
+            key,
+            out: &mut out,
+        };
+        let _ = (&mut collect).deserialize(&mut serde_json::Deserializer::from_slice(content));
+    }
+    out
+}
+
 /// Events of `trail` ([`TRAIL_EVENTS`]) recorded in one log. A log that cannot be read
 /// or parsed yields what was found before the problem: the log's integrity is judged
 /// elsewhere.

@@ -53,7 +53,7 @@ pub enum Side {
 }
 
 /// A trail-control event found in a log near a gap or truncation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TrailEvent {
     /// `eventName` (`StopLogging`, `StartLogging`, `DeleteTrail`, `UpdateTrail`, `PutEventSelectors`).
     pub name: String,

@@ -88,6 +88,9 @@ pub struct Audit<'a> {
     filter: ChainFilter,
     jobs: usize,
     progress: &'a dyn Progress,
+    /// Whether reading a valid log also records its trail events, so that the reads
+    /// can be judged where the logs cannot be read.
+    record_events: bool,
 }
 
 /// Everything an audit found.
@@ -177,7 +180,13 @@ struct ReadLog {
     end: DateTime<Utc>,
     job: LogJob,
     verdict: LogVerdict,
+    /// Its trail events (for its chain's trail), when the run records them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<TrailEvent>>,
 }
+
+/// A log's verdict, and its trail events when the run records them.
+type LogRead = (LogVerdict, Option<Vec<TrailEvent>>);
 
 /// Where the trail events recorded in a log come from: `(bucket, key, trail)` to the
 /// events of that trail in that log.
@@ -206,6 +215,7 @@ impl<'a> Audit<'a> {
             filter: ChainFilter::default(),
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             progress: &NoProgress,
+            record_events: false,
         })
     }
 
@@ -346,21 +356,34 @@ impl<'a> Audit<'a> {
             .collect();
         self.progress.planned(jobs.len() as u64);
         let keep = export.is_some();
+        let keep_content = keep || self.record_events;
         let include = export.as_ref().is_some_and(|ex| ex.wants_unverified());
         let format = export.as_ref().map_or(Format::Ndjson, |ex| ex.format());
-        let mut verdicts: Vec<Result<LogVerdict, Error>> = Vec::with_capacity(jobs.len());
+        let mut verdicts: Vec<Result<LogRead, Error>> = Vec::with_capacity(jobs.len());
         let mut export_failure: Option<std::io::Error> = None;
         pool::for_each_in_order(
             &jobs,
             self.jobs,
             self.jobs * 2,
             |(g, member, job)| {
-                let mut kept = keep.then(|| Kept::new(MAX_EXPORTED_LOG));
+                let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));
                 let r = check_log_keeping(source, job, true, kept.as_mut())
                     .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
+                let recorded = match (&r, &kept) {
+                    (Ok(verdict), Some(kept)) if self.record_events && verdict.is_valid() => {
+                        let trail = &groups[*g].scope.trail_name;
+                        Some(if kept.overflowed {
+                            events::trail_events(source, &job.bucket, &job.key, trail)
+                        } else {
+                            events::trail_events_in(&kept.bytes, &job.bucket, &job.key, trail)
+                        })
+                    }
+                    (Ok(_), _) if self.record_events => Some(Vec::new()),
+                    _ => None,
+                };
                 // The records are split and encoded here, on the thread that read them.
                 let prepared = match (&r, kept) {
-                    (Ok(verdict), Some(kept)) => {
+                    (Ok(verdict), Some(kept)) if keep => {
                         let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
                         let status = finding::log_status(verdict, misplaced.is_some());
                         let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
@@ -375,7 +398,7 @@ impl<'a> Audit<'a> {
                     _ => None,
                 };
                 metered.tick(self.progress);
-                (r, prepared)
+                (r.map(|v| (v, recorded)), prepared)
             },
             |_, (r, prepared)| {
                 if let (Some(ex), Some(p), None) = (export.as_deref_mut(), prepared, &export_failure) {
@@ -392,14 +415,16 @@ impl<'a> Audit<'a> {
         let read: Vec<(usize, ReadLog)> = jobs
             .into_iter()
             .zip(verdicts)
-            .map(|((g, m, job), verdict)| {
+            .map(|((g, m, job), read)| {
+                let (verdict, events) = read?;
                 Ok((
                     g,
                     ReadLog {
                         digest_key: m.key.clone(),
                         end: m.end,
                         job,
-                        verdict: verdict?,
+                        verdict,
+                        events,
                     },
                 ))
             })
@@ -432,6 +457,7 @@ impl<'a> Audit<'a> {
                     end,
                     job,
                     verdict,
+                    ..
                 } = log;
                 let misplaced = placement::misplaced(&group.scope, &job.key);
                 referenced.insert((job.bucket.clone(), job.key.clone()));
@@ -638,6 +664,24 @@ mod tests {
         out
     }
 
+    /// The trail events recorded while the logs were read, by `(bucket, key, trail)`.
+    fn recorded_events(reads: &Reads) -> HashMap<(String, String, String), Vec<TrailEvent>> {
+        let mut out = HashMap::new();
+        for group in &reads.groups {
+            for log in &group.logs {
+                if let Some(events) = &log.events {
+                    let id = (
+                        log.job.bucket.clone(),
+                        log.job.key.clone(),
+                        group.scope.trail_name.clone(),
+                    );
+                    out.insert(id, events.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// What one process reads, written out and read back, judges to exactly the report
     /// of a whole run, on every tree: the reads lose nothing a verdict depends on.
     #[test]
@@ -665,7 +709,35 @@ mod tests {
                 |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
             audit.judge(&mut back.groups, &back.listings, &events);
             assert_eq!(audit.assemble(back.groups), whole, "{}", dir.display());
+
+            // Recording the trail events while reading: judged without the mirror.
+            let mut recording = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+                .unwrap()
+                .jobs(2);
+            recording.record_events = true;
+            let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
+            let mut back: Reads = serde_json::from_str(&written).unwrap();
+            let recorded = recorded_events(&back);
+            let events = |bucket: &str, key: &str, trail: &str| {
+                let id = (bucket.to_string(), key.to_string(), trail.to_string());
+                recorded
+                    .get(&id)
+                    .cloned()
+                    .expect("every valid log's events are recorded")
+            };
+            recording.judge(&mut back.groups, &back.listings, &events);
+            assert_eq!(recording.assemble(back.groups), whole, "{}", dir.display());
         }
+    }
+
+    #[test]
+    fn events_of_content_read_are_those_of_the_log() {
+        let content = br#"{"Records":[{"eventName":"\u0053topLogging","eventTime":"t","requestParameters":{"name":"t"}}]}"#;
+        let found = events::trail_events_in(content, "b", "k", "t");
+        assert_eq!(found.len(), 1, "an escaped name is still found");
+        assert_eq!(found[0].name, "StopLogging");
+        let plain = br#"{"Records":[{"eventName":"DescribeTrails","requestParameters":{"name":"t"}}]}"#;
+        assert!(events::trail_events_in(plain, "b", "k", "t").is_empty());
     }
 
     #[test]
