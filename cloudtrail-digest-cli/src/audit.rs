@@ -22,6 +22,14 @@ pub fn run(args: &AuditArgs, region: Option<&str>) -> Exit {
 }
 
 fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
+    if args.unit.is_some() || args.plan.is_some() {
+        return crate::plan::run_units(args);
+    }
+    if args.out.is_some() {
+        return Err(Stop::Usage(
+            "--out is for the part of --unit or --plan; the report goes to standard output".into(),
+        ));
+    }
     let prepared = prepare(&args.scope, region)?;
     let progress = AuditProgress::new();
     let report = prepared.audit(progress.as_ref())?.run();
@@ -82,6 +90,45 @@ pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop
             args.delivery_allowance
         ))
     })?;
+    let (source, buckets, keys) = open(args, true)?;
+    let split = |v: &str| {
+        v.split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let mut filter = ChainFilter {
+        accounts: args.account_id.clone(),
+        regions: region.map(split).unwrap_or_default(),
+        trail_names: args.trail_name.clone(),
+        prefix: args.s3_prefix.clone(),
+        organization_ids: args.organization_id.iter().cloned().collect(),
+        ..ChainFilter::default()
+    };
+    if let Some(arn) = &args.trail_arn {
+        let arn = TrailArn::parse(arn).map_err(|e| usage(e.to_string()))?;
+        filter.trail_names.push(arn.trail_name);
+        filter.home_regions.push(arn.home_region);
+    }
+    Ok(Prepared {
+        source,
+        keys,
+        buckets,
+        window: (start, end),
+        now,
+        allowance,
+        filter,
+        jobs: args.jobs,
+    })
+}
+
+/// Where an audit reads, the buckets it audits and the keys it checks with.
+pub type Opened = (Arc<dyn ObjectSource>, Vec<String>, PublicKeySet);
+
+/// The source and the keys of `args`, and the buckets to audit (`need_buckets`: S3 needs
+/// them named; a unit names its own).
+pub fn open(args: &AuditScope, need_buckets: bool) -> Result<Opened, Stop> {
+    let usage = Stop::Usage;
     if args.keys.public_keys.is_empty() {
         return Err(usage(
             "--public-keys FILE is required: save CloudTrail's keys for each region once with\n  \
@@ -127,7 +174,7 @@ pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop
         }
         None => {
             let buckets: Vec<String> = args.s3_bucket.iter().chain(&mapped).cloned().collect();
-            if buckets.is_empty() {
+            if buckets.is_empty() && need_buckets {
                 return Err(usage(
                     "name the buckets to audit with --s3-bucket (S3 has no folders to discover them from), \
                      or audit a local copy with --local-dir"
@@ -146,41 +193,18 @@ pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop
     for f in &args.keys.public_keys {
         keys.add_file(f).map_err(Stop::fatal)?;
     }
-    let split = |v: &str| {
-        v.split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    };
-    let mut filter = ChainFilter {
-        accounts: args.account_id.clone(),
-        regions: region.map(split).unwrap_or_default(),
-        trail_names: args.trail_name.clone(),
-        prefix: args.s3_prefix.clone(),
-        organization_ids: args.organization_id.iter().cloned().collect(),
-        ..ChainFilter::default()
-    };
-    if let Some(arn) = &args.trail_arn {
-        let arn = TrailArn::parse(arn).map_err(|e| usage(e.to_string()))?;
-        filter.trail_names.push(arn.trail_name);
-        filter.home_regions.push(arn.home_region);
-    }
-    Ok(Prepared {
-        source,
-        keys,
-        buckets,
-        window: (start, end),
-        now,
-        allowance,
-        filter,
-        jobs: args.jobs,
-    })
+    Ok((source, buckets, keys))
 }
 
 fn write(report: &AuditReport, args: &AuditArgs) -> io::Result<()> {
+    write_report(report, args.output, args.verbose)
+}
+
+/// Writes the report to standard output: the same for `audit` and `merge`.
+pub fn write_report(report: &AuditReport, output: AuditOutput, verbose: bool) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
-    match args.output {
-        AuditOutput::Text => report.write_text(&mut out, args.verbose),
+    match output {
+        AuditOutput::Text => report.write_text(&mut out, verbose),
         AuditOutput::Json => report.write_json(&mut out),
         AuditOutput::Ndjson => report.write_ndjson(&mut out),
     }?;

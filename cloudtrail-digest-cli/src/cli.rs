@@ -35,6 +35,12 @@ pub enum Command {
     /// verified hash, the digest and key that vouch for it), as NDJSON or Parquet for query
     /// engines.
     Export(ExportArgs),
+    /// Split an audit into units (one chain scope each) and print them as JSON lines, for
+    /// `audit --unit` or `audit --plan --shard` to run anywhere and `merge` to join.
+    Plan(PlanArgs),
+    /// Join the parts of a split audit into the report one `audit` over the whole scope
+    /// prints, with its exit code; refuses a missing, doubled or foreign part.
+    Merge(MergeArgs),
 }
 
 /// `validate-logs` words the window, the source and the key files as the AWS CLI's
@@ -100,8 +106,8 @@ fn reword(helps: &'static [(&'static str, &'static str)]) -> impl FnMut(Arg) -> 
 #[derive(Debug, Args, Clone)]
 pub struct WindowArgs {
     /// Start of the window (UTC unless an offset is given).
-    #[arg(long, value_name = "TIME")]
-    pub start_time: String,
+    #[arg(long, value_name = "TIME", required = true)]
+    pub start_time: Option<String>,
 
     /// End of the window (default: now).
     #[arg(long, value_name = "TIME")]
@@ -364,9 +370,52 @@ pub struct AuditScope {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("start_time", |a| a.required(false).required_unless_present_any(["unit", "plan"])))]
 pub struct AuditArgs {
     #[command(flatten)]
     pub scope: AuditScope,
+
+    /// Run one unit of a plan (a line `plan` printed) and write what it read to --out,
+    /// for `merge`. The unit names the window and the chains; give the source, keys and
+    /// S3 options again.
+    #[arg(long, value_name = "LINE", conflicts_with = "plan", requires = "out")]
+    pub unit: Option<String>,
+
+    /// Run units of this plan file (what `plan` printed): those --shard picks.
+    #[arg(long, value_name = "FILE", requires_all = ["shard", "out"])]
+    pub plan: Option<PathBuf>,
+
+    /// Which units of --plan: I/N runs units I, I+N, I+2N, ... (from 0); /N takes I from
+    /// AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "I/N", requires = "plan")]
+    pub shard: Option<String>,
+
+    /// Where a unit's or shard's part goes: a file (written whole or not at all), or -
+    /// for standard output.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub output: AuditOutput,
+
+    /// Text output: list valid digests and log files too.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scope: AuditScope,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The parts: files `audit --unit` or `audit --plan --shard` wrote, or directories
+    /// of them.
+    #[arg(required = true, value_name = "PARTS")]
+    pub parts: Vec<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]

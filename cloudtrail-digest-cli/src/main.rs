@@ -8,9 +8,11 @@ mod exit;
 mod export;
 mod keys;
 mod locate;
+mod merge;
 mod mirror;
 mod online;
 mod output;
+mod plan;
 mod progress;
 mod validate_logs;
 mod window;
@@ -38,5 +40,7 @@ fn run(cli: Cli) -> Exit {
         Command::Keys(args) => keys::run(args, region),
         Command::Mirror(args) => mirror::run(args),
         Command::Export(args) => export::run(args, region),
+        Command::Plan(args) => plan::run(args, region),
+        Command::Merge(args) => merge::run(args),
     }
 }

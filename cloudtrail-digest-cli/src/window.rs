@@ -35,7 +35,8 @@ pub fn window(
     now: DateTime<Utc>,
     wording: Wording,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
-    let start = time("--start-time", &args.start_time, wording)?;
+    let start = args.start_time.as_deref().ok_or("--start-time is required")?;
+    let start = time("--start-time", start, wording)?;
     let end = match args.end_time.as_deref() {
         None | Some("") => now,
         Some(text) => time("--end-time", text, wording)?,
@@ -55,7 +56,7 @@ mod tests {
 
     fn args(start: &str, end: Option<&str>) -> WindowArgs {
         WindowArgs {
-            start_time: start.to_string(),
+            start_time: Some(start.to_string()),
             end_time: end.map(str::to_string),
         }
     }

@@ -8,47 +8,12 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const WINDOW: [&str; 6] = [
-    "--start-time",
-    "2026-03-01T00:00:00Z",
-    "--end-time",
-    "2026-03-01T08:00:00Z",
-    "--now",
-    "2026-03-02T00:00:00Z",
-];
+mod tree;
 
-fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../testdata")
-        .join(rel)
-}
+use tree::{testdata, tree_args, WINDOW};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cloudtrail-digest"))
-        .arg("audit")
-        .arg("--local-dir")
-        .arg(dir.join("mirror"))
-        .arg("--public-keys")
-        .arg(dir.join("public-keys.json"))
-        .args(args)
-        .output()
-        .expect("run cloudtrail-digest")
-}
-
-/// The tree's own window (from audit.json), or the standard one.
-fn tree_args(dir: &Path) -> Vec<String> {
-    match std::fs::read(dir.join("audit.json")) {
-        Ok(bytes) => {
-            let doc: Value = serde_json::from_slice(&bytes).unwrap();
-            doc["args"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a.as_str().unwrap().to_string())
-                .collect()
-        }
-        Err(_) => WINDOW.iter().map(|s| s.to_string()).collect(),
-    }
+    tree::on_tree(dir, "audit", args)
 }
 
 struct Audit {

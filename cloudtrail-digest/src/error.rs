@@ -70,6 +70,11 @@ pub enum Error {
         #[source]
         cause: Option<Cause>,
     },
+    /// A plan, a unit or a part of a split audit that cannot be used: what is wrong
+    /// with it, naming the unit or file.
+    #[error("{0}")]
+    Split(String),
+
     /// Exported records could not be written.
     #[error("cannot write the export: {0}")]
     Export(#[source] std::io::Error),

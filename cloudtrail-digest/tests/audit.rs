@@ -187,3 +187,66 @@ fn a_reversed_window_is_refused_and_an_empty_one_finds_nothing() {
     assert_eq!(report.exit_code(), 3);
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// Two trails of one account and region share a log folder. A log no digest lists,
+/// delivered while only the second trail runs, is judged against that trail's digests;
+/// a split audit (one unit per trail) must fold the shared folder's listing back together
+/// to say the same.
+#[test]
+fn a_split_audit_judges_a_shared_log_folder_as_one_run_does() {
+    use cloudtrail_digest::audit::{merge, read_unit, Part};
+
+    let root = std::env::temp_dir().join(format!("ctd-lib-audit-{}-shared", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let keys = KeyRing::test_keys();
+    let mut first = TrailSpec::new("111122223333", "first-trail", BUCKET, utc(2026, 3, 1, 0, 17, 42));
+    first.hours = 3;
+    first.logs_per_hour = Count::Fixed(1);
+    let mut second = TrailSpec::new("111122223333", "second-trail", BUCKET, utc(2026, 3, 1, 4, 21, 7));
+    second.hours = 3;
+    second.logs_per_hour = Count::Fixed(1);
+    let (a, b) = (first.plan(), second.plan());
+    a.seal(&keys).write_to(&root.join("mirror")).unwrap();
+    b.seal(&keys).write_to(&root.join("mirror")).unwrap();
+    // Planted in the shared folder at 05:30, inside the second trail's hours only.
+    let planted = root.join(format!(
+        "mirror/{BUCKET}/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/111122223333_CloudTrail_us-east-1_20260301T0530Z_PlantedPlantedPl.json.gz"
+    ));
+    std::fs::write(&planted, b"not even gzip").unwrap();
+    let (start, _) = a.time_span().unwrap();
+    let (_, end) = b.time_span().unwrap();
+    let mut set = PublicKeySet::new();
+    set.add_json("keys", key1_covering(&keys, start, end).as_bytes())
+        .unwrap();
+
+    let local = LocalDir::new(root.join("mirror")).unwrap();
+    let window = (t("2026-03-01T00:00:00Z"), t("2026-03-01T08:00:00Z"));
+    let now = t("2026-03-02T00:00:00Z");
+    let audit = Audit::new(&local, &set, local.buckets(), window, now).unwrap();
+    let whole = audit.run().unwrap();
+    let injected = whole
+        .findings
+        .iter()
+        .find_map(|f| match f {
+            Finding::UnreferencedLog {
+                chain, key, reason, ..
+            } if key.contains("Planted") => Some((chain.clone(), reason.clone())),
+            _ => None,
+        })
+        .expect("the planted log is found");
+    assert!(injected.0.contains("second-trail"), "{injected:?}");
+    assert!(injected.1.contains("injected or forged"), "{injected:?}");
+
+    let plan = audit.plan().unwrap();
+    assert_eq!(plan.len(), 2, "one unit per trail");
+    let mut written = Vec::new();
+    for unit in &plan {
+        read_unit(&local, &set, unit, 2, None)
+            .unwrap()
+            .write_to(&mut written)
+            .unwrap();
+    }
+    let parts = Part::read_all(&mut &written[..], "parts").unwrap();
+    assert_eq!(merge(parts).unwrap(), whole);
+    std::fs::remove_dir_all(&root).unwrap();
+}

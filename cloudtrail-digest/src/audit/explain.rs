@@ -7,10 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::finding::{Finding, Side, TrailEvent};
 use super::members::Member;
-use super::{Audit, Group, Span, TrailEvents};
+use super::{Group, Judge, Span, TrailEvents};
 use crate::layout::{chain_label, ChainScope};
 
-impl Audit<'_> {
+impl Judge {
     /// Fills in the trail events near each gap and truncation (each log's, from
     /// `recorded`), and marks gaps that backfill digests cover.
     pub(super) fn explain(

@@ -31,11 +31,13 @@ mod explain;
 mod finding;
 mod members;
 mod placement;
+mod split;
 
 mod summary;
 
 pub use crate::fetch::metered::Progress;
 pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, TrailEvent};
+pub use split::{merge, read_unit, Part, Unit};
 
 use self::chain::{rank, Analysis, Context};
 use self::members::{Keys, Member};
@@ -91,6 +93,8 @@ pub struct Audit<'a> {
     /// Whether reading a valid log also records its trail events, so that the reads
     /// can be judged where the logs cannot be read.
     record_events: bool,
+    /// Read only the chains of this scope (a unit of a split run).
+    only_scope: Option<ChainScope>,
 }
 
 /// Everything an audit found.
@@ -157,6 +161,66 @@ struct Reads {
     listings: Vec<FolderListing>,
 }
 
+/// What judging needs of an audit: its window, "now" and delivery allowance. Judging
+/// reads nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Judge {
+    window: Span,
+    now: DateTime<Utc>,
+    allowance: Duration,
+}
+
+impl Judge {
+    /// Judges what was read: each chain's analysis, the verdict of every log, the
+    /// objects no valid digest lists, and the trail events (from `events`) that explain
+    /// gaps and truncations. Reads nothing itself.
+    fn judge(&self, groups: &mut [Group], listings: &[FolderListing], events: &TrailEvents<'_>) {
+        let mut referenced: HashSet<(String, String)> = HashSet::new();
+        let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
+        for (g, group) in groups.iter_mut().enumerate() {
+            let ctx = Context {
+                label: &group.label,
+                scope: &group.scope,
+                backfill: group.backfill,
+                window: self.window,
+                now: self.now,
+                allowance: self.allowance,
+            };
+            group.analysis = ctx.analyse(&group.members);
+            for log in std::mem::take(&mut group.logs) {
+                let ReadLog {
+                    digest_key,
+                    end,
+                    job,
+                    verdict,
+                    ..
+                } = log;
+                let misplaced = placement::misplaced(&group.scope, &job.key);
+                referenced.insert((job.bucket.clone(), job.key.clone()));
+                if verdict.is_valid() {
+                    if let Some(name) = LogKeyName::parse(&job.key) {
+                        valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
+                    }
+                }
+                group.analysis.findings.push((
+                    end,
+                    rank::LOG,
+                    Finding::Log {
+                        chain: group.label.clone(),
+                        bucket: job.bucket,
+                        key: job.key,
+                        digest_key,
+                        verdict,
+                        misplaced,
+                    },
+                ));
+            }
+        }
+        self.unreferenced(groups, &referenced, listings);
+        self.explain(groups, &valid_logs, events);
+    }
+}
+
 /// A chain being assembled.
 #[derive(Serialize, Deserialize)]
 struct Group {
@@ -216,6 +280,7 @@ impl<'a> Audit<'a> {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             progress: &NoProgress,
             record_events: false,
+            only_scope: None,
         })
     }
 
@@ -265,11 +330,21 @@ impl<'a> Audit<'a> {
         // Everything read: from here on the audit only judges, except for the trail
         // events it looks up near gaps.
         let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
-        self.judge(&mut reads.groups, &reads.listings, &events);
+        let judge = self.judge();
+        judge.judge(&mut reads.groups, &reads.listings, &events);
         if let Some(ex) = export {
             export_unreferenced(ex, &reads.groups, source)?;
         }
-        Ok(self.assemble(reads.groups))
+        Ok(judge.assemble(reads.groups))
+    }
+
+    /// What judging this audit's reads takes.
+    fn judge(&self) -> Judge {
+        Judge {
+            window: self.window,
+            now: self.now,
+            allowance: self.allowance,
+        }
     }
 
     /// Reads what the audit judges: every digest of the window, every log the valid
@@ -282,6 +357,9 @@ impl<'a> Audit<'a> {
     ) -> Result<Reads, Error> {
         let listed = window::digests_in_window(self.source, &self.buckets, &self.filter, self.window)?;
         let mut groups = self.group(listed);
+        if let Some(only) = &self.only_scope {
+            groups.retain(|g| g.scope == *only);
+        }
         let keys = Keys::new(self.keys, self.window)?;
 
         // Every digest, fetched and (when it carries a signature) verified in parallel.
@@ -316,14 +394,21 @@ impl<'a> Audit<'a> {
         }
 
         // Signatures recorded by successors, then links to digests outside the listing.
-        let mut recovered: HashMap<(String, String), String> = HashMap::new();
-        for m in groups.iter().flat_map(|g| &g.members) {
-            if let Some((b, k, sig)) = &m.records_previous {
-                recovered.insert((b.clone(), k.clone()), sig.clone());
+        // A signature is taken from digests of the same chain scope only, so that what
+        // a scope's digests are found to be depends on that scope alone (a split run
+        // reads each scope apart).
+        let mut recovered: HashMap<String, HashMap<(String, String), String>> = HashMap::new();
+        for group in &groups {
+            let scope = recovered.entry(chain_label(&group.scope, false)).or_default();
+            for m in &group.members {
+                if let Some((b, k, sig)) = &m.records_previous {
+                    scope.insert((b.clone(), k.clone()), sig.clone());
+                }
             }
         }
         for group in &mut groups {
-            self.complete(group, source, &keys, &mut recovered)?;
+            let scope = recovered.entry(chain_label(&group.scope, false)).or_default();
+            self.complete(group, source, &keys, scope)?;
             group
                 .members
                 .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
@@ -433,55 +518,6 @@ impl<'a> Audit<'a> {
             groups[g].logs.push(log);
         }
         Ok(())
-    }
-
-    /// Judges what was read: each chain's analysis, the verdict of every log, the
-    /// objects no valid digest lists, and the trail events (from `events`) that explain
-    /// gaps and truncations. Reads nothing itself.
-    fn judge(&self, groups: &mut [Group], listings: &[FolderListing], events: &TrailEvents<'_>) {
-        let mut referenced: HashSet<(String, String)> = HashSet::new();
-        let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
-        for (g, group) in groups.iter_mut().enumerate() {
-            let ctx = Context {
-                label: &group.label,
-                scope: &group.scope,
-                backfill: group.backfill,
-                window: self.window,
-                now: self.now,
-                allowance: self.allowance,
-            };
-            group.analysis = ctx.analyse(&group.members);
-            for log in std::mem::take(&mut group.logs) {
-                let ReadLog {
-                    digest_key,
-                    end,
-                    job,
-                    verdict,
-                    ..
-                } = log;
-                let misplaced = placement::misplaced(&group.scope, &job.key);
-                referenced.insert((job.bucket.clone(), job.key.clone()));
-                if verdict.is_valid() {
-                    if let Some(name) = LogKeyName::parse(&job.key) {
-                        valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
-                    }
-                }
-                group.analysis.findings.push((
-                    end,
-                    rank::LOG,
-                    Finding::Log {
-                        chain: group.label.clone(),
-                        bucket: job.bucket,
-                        key: job.key,
-                        digest_key,
-                        verdict,
-                        misplaced,
-                    },
-                ));
-            }
-        }
-        self.unreferenced(groups, &referenced, listings);
-        self.explain(groups, &valid_logs, events);
     }
 
     fn group(&self, listed: Vec<Listed>) -> Vec<Group> {
@@ -621,7 +657,7 @@ mod tests {
 
     /// Every audit and scenario tree, with its window and "now" (an audit tree's own, or
     /// the standard one the audit tests use for scenario trees).
-    fn trees() -> Vec<(PathBuf, Span, DateTime<Utc>)> {
+    pub(super) fn trees() -> Vec<(PathBuf, Span, DateTime<Utc>)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
         let mut out = Vec::new();
         for kind in ["audit", "scenarios"] {
@@ -664,22 +700,12 @@ mod tests {
         out
     }
 
-    /// The trail events recorded while the logs were read, by `(bucket, key, trail)`.
-    fn recorded_events(reads: &Reads) -> HashMap<(String, String, String), Vec<TrailEvent>> {
-        let mut out = HashMap::new();
-        for group in &reads.groups {
-            for log in &group.logs {
-                if let Some(events) = &log.events {
-                    let id = (
-                        log.job.bucket.clone(),
-                        log.job.key.clone(),
-                        group.scope.trail_name.clone(),
-                    );
-                    out.insert(id, events.clone());
-                }
-            }
-        }
-        out
+    /// A tree's mirror and keys.
+    pub(super) fn tree_source(dir: &Path) -> (LocalDir, PublicKeySet) {
+        let mirror = LocalDir::new(dir.join("mirror")).unwrap();
+        let mut keys = PublicKeySet::new();
+        keys.add_file(&dir.join("public-keys.json")).unwrap();
+        (mirror, keys)
     }
 
     /// What one process reads, written out and read back, judges to exactly the report
@@ -687,9 +713,7 @@ mod tests {
     #[test]
     fn reads_written_and_read_back_judge_to_the_same_report() {
         for (dir, window, now) in trees() {
-            let mirror = LocalDir::new(dir.join("mirror")).unwrap();
-            let mut keys = PublicKeySet::new();
-            keys.add_file(&dir.join("public-keys.json")).unwrap();
+            let (mirror, keys) = tree_source(&dir);
             let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
                 .unwrap()
                 .jobs(2);
@@ -707,8 +731,8 @@ mod tests {
             );
             let events =
                 |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
-            audit.judge(&mut back.groups, &back.listings, &events);
-            assert_eq!(audit.assemble(back.groups), whole, "{}", dir.display());
+            audit.judge().judge(&mut back.groups, &back.listings, &events);
+            assert_eq!(audit.judge().assemble(back.groups), whole, "{}", dir.display());
 
             // Recording the trail events while reading: judged without the mirror.
             let mut recording = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
@@ -717,7 +741,7 @@ mod tests {
             recording.record_events = true;
             let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
             let mut back: Reads = serde_json::from_str(&written).unwrap();
-            let recorded = recorded_events(&back);
+            let recorded = split::recorded_events(&back);
             let events = |bucket: &str, key: &str, trail: &str| {
                 let id = (bucket.to_string(), key.to_string(), trail.to_string());
                 recorded
@@ -725,8 +749,13 @@ mod tests {
                     .cloned()
                     .expect("every valid log's events are recorded")
             };
-            recording.judge(&mut back.groups, &back.listings, &events);
-            assert_eq!(recording.assemble(back.groups), whole, "{}", dir.display());
+            recording.judge().judge(&mut back.groups, &back.listings, &events);
+            assert_eq!(
+                recording.judge().assemble(back.groups),
+                whole,
+                "{}",
+                dir.display()
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::chain::{self, Cover};
 use super::finding::{Finding, Status};
 use super::members::Member;
-use super::{rank, Audit, Group, Span};
+use super::{rank, Audit, Group, Judge, Span};
 use crate::error::Error;
 use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
@@ -20,6 +20,8 @@ use crate::time::display;
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(super) struct FolderListing {
     pub bucket: String,
+    /// The chain log folder (`[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/`).
+    pub folder: String,
     /// Indexes of the standard chains with members in this bucket that use the folder.
     pub owners: Vec<usize>,
     /// Every key of the window's day folders, day by day, in listing order.
@@ -49,11 +51,18 @@ impl Audit<'_> {
             for day_folder in day_folders(&folder, self.window.0.date_naive(), reach.date_naive()) {
                 keys.extend(self.source.list(&bucket, &day_folder, "")?);
             }
-            out.push(FolderListing { bucket, owners, keys });
+            out.push(FolderListing {
+                bucket,
+                folder,
+                owners,
+                keys,
+            });
         }
         Ok(out)
     }
+}
 
+impl Judge {
     /// Reports the objects of the log folders that no valid digest lists.
     pub(super) fn unreferenced(
         &self,
@@ -73,7 +82,10 @@ impl Audit<'_> {
             .0
             .duration_trunc(Duration::minutes(1))
             .unwrap_or(self.window.0);
-        for FolderListing { bucket, owners, keys } in listings {
+        for FolderListing {
+            bucket, owners, keys, ..
+        } in listings
+        {
             for key in keys {
                 if referenced.contains(&(bucket.clone(), key.clone())) {
                     continue;

@@ -1,9 +1,9 @@
 //! The audit's report: findings in order, one summary per chain, and the verdict.
 
 use super::finding::{ChainSummary, DigestState, Finding, Status};
-use super::{Audit, AuditReport, Group};
+use super::{AuditReport, Group, Judge};
 
-impl Audit<'_> {
+impl Judge {
     pub(super) fn assemble(&self, groups: Vec<Group>) -> AuditReport {
         let mut findings = Vec::new();
         let mut chains = Vec::new();

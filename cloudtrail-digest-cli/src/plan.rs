@@ -1,0 +1,199 @@
+//! `plan`, and `audit --unit` / `audit --plan --shard`: an audit split into units that
+//! run anywhere, each writing what it read as a part for `merge`.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use cloudtrail_digest::audit::{read_unit, Part, Unit};
+
+use crate::audit::{open, prepare};
+use crate::cli::{AuditArgs, PlanArgs};
+use crate::exit::Exit;
+use crate::output::{self, Stop};
+use crate::progress::AuditProgress;
+
+pub fn run(args: &PlanArgs, region: Option<&str>) -> Exit {
+    output::finish(plan(args, region), |m| {
+        output::eprint(format_args!("cloudtrail-digest plan: {m}\n"))
+    })
+}
+
+fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
+    let prepared = prepare(&args.scope, region)?;
+    let units = prepared.audit(None)?.plan().map_err(Stop::fatal)?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    for u in &units {
+        writeln!(out, "{}", u.to_line()).map_err(Stop::output)?;
+    }
+    out.flush().map_err(Stop::output)?;
+    Ok(Exit::Success)
+}
+
+/// Runs the units `--unit` or `--plan` and `--shard` pick, writing their parts to `--out`.
+pub fn run_units(args: &AuditArgs) -> Result<Exit, Stop> {
+    let usage = Stop::Usage;
+    let scope = &args.scope;
+    // A unit names its window and chains: options that would choose others are refused
+    // rather than silently ignored.
+    let chosen = [
+        ("--start-time", scope.window.start_time.is_some()),
+        ("--end-time", scope.window.end_time.is_some()),
+        ("--now", scope.now.is_some()),
+        ("--s3-bucket", !scope.s3_bucket.is_empty()),
+        ("--s3-prefix", scope.s3_prefix.is_some()),
+        ("--account-id", !scope.account_id.is_empty()),
+        ("--trail-name", !scope.trail_name.is_empty()),
+        ("--trail-arn", scope.trail_arn.is_some()),
+        ("--organization-id", scope.organization_id.is_some()),
+        ("--delivery-allowance", scope.delivery_allowance != "90m"),
+    ];
+    if let Some((option, _)) = chosen.iter().find(|(_, given)| *given) {
+        return Err(usage(format!(
+            "{option}: not with --unit or --plan (the plan names the window and the chains)"
+        )));
+    }
+    let units = match (&args.unit, &args.plan) {
+        (Some(line), _) => vec![Unit::parse(line).map_err(|e| usage(format!("--unit: {e}")))?],
+        (None, Some(file)) => {
+            let shard = args.shard.as_deref().unwrap_or_default();
+            let (index, count) = shard_of(shard, |name| std::env::var(name).ok())
+                .map_err(|e| usage(format!("--shard {shard}: {e}")))?;
+            let plan = read_plan(file).map_err(usage)?;
+            plan.into_iter().skip(index).step_by(count).collect()
+        }
+        (None, None) => unreachable!("only called with --unit or --plan"),
+    };
+    let out = args.out.as_deref().expect("clap requires --out");
+    let (source, _, keys) = open(scope, false)?;
+    let jobs = scope.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let progress = AuditProgress::new();
+    let mut parts = Vec::with_capacity(units.len());
+    for u in &units {
+        let shown = progress
+            .as_ref()
+            .map(|p| p as &dyn cloudtrail_digest::audit::Progress);
+        let part = read_unit(source.as_ref(), &keys, u, jobs, shown);
+        parts.push(part.map_err(|e| Stop::fatal(format!("unit {} ({}): {e}", u.unit, u.chain)))?);
+    }
+    if let Some(p) = &progress {
+        p.finish();
+    }
+    write_parts(&parts, out)?;
+    Ok(Exit::Success)
+}
+
+/// `I/N`, or `/N` with I from AWS Batch's or Kubernetes' array index.
+fn shard_of(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<(usize, usize), String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or("not I/N (unit I, I+N, ... of the plan) or /N")?;
+    let count: usize = count
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or("N must be a whole number above 0")?;
+    let index = if index.is_empty() {
+        let from = ["AWS_BATCH_JOB_ARRAY_INDEX", "JOB_COMPLETION_INDEX"]
+            .iter()
+            .find_map(|name| env(name).map(|v| (*name, v)))
+            .ok_or("no shard index: give I/N, or set AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX")?;
+        from.1
+            .trim()
+            .parse()
+            .map_err(|_| format!("{} is not a whole number: {}", from.0, from.1))?
+    } else {
+        index
+            .parse()
+            .map_err(|_| "I must be a whole number".to_string())?
+    };
+    if index >= count {
+        return Err(format!("shard {index} of {count}: I must be below N"));
+    }
+    Ok((index, count))
+}
+
+/// Every unit of a plan file, checked to be of one plan.
+fn read_plan(file: &Path) -> Result<Vec<Unit>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("--plan {}: cannot be read ({e})", file.display()))?;
+    let mut units = Vec::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let unit =
+            Unit::parse(line).map_err(|e| format!("--plan {}, line {}: {e}", file.display(), n + 1))?;
+        if let Some(first) = units.first() {
+            let first: &Unit = first;
+            if first.plan != unit.plan {
+                return Err(format!(
+                    "--plan {}, line {}: a unit of another plan ({} and {})",
+                    file.display(),
+                    n + 1,
+                    first.plan,
+                    unit.plan
+                ));
+            }
+        }
+        units.push(unit);
+    }
+    Ok(units)
+}
+
+/// Writes the parts to `out`: standard output, or a file written whole under a temporary
+/// name and renamed into place, so that a part is there whole or not at all.
+fn write_parts(parts: &[Part], out: &str) -> Result<(), Stop> {
+    if out == "-" {
+        let mut w = BufWriter::new(io::stdout().lock());
+        for p in parts {
+            p.write_to(&mut w).map_err(Stop::output)?;
+        }
+        return w.flush().map_err(Stop::output);
+    }
+    let path = Path::new(out);
+    let fail = |e: io::Error| Stop::Fatal(format!("--out {out}: cannot be written ({e})"));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Stop::Usage(format!("--out {out}: not a file name")))?;
+    let temporary = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let written = (|| -> io::Result<()> {
+        let mut w = BufWriter::new(std::fs::File::create(&temporary)?);
+        for p in parts {
+            p.write_to(&mut w)?;
+        }
+        w.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(fail(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_name_their_index_or_take_it_from_the_array_job() {
+        let none = |_: &str| None;
+        assert_eq!(shard_of("2/7", none), Ok((2, 7)));
+        assert!(shard_of("7/7", none).unwrap_err().contains("below N"));
+        assert!(shard_of("1/0", none).is_err());
+        assert!(shard_of("3", none).is_err());
+        assert!(shard_of("/4", none)
+            .unwrap_err()
+            .contains("AWS_BATCH_JOB_ARRAY_INDEX"));
+        let batch = |name: &str| (name == "AWS_BATCH_JOB_ARRAY_INDEX").then(|| "3".to_string());
+        assert_eq!(shard_of("/4", batch), Ok((3, 4)));
+        let k8s = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| "0".to_string());
+        assert_eq!(shard_of("/2", k8s), Ok((0, 2)));
+        let bad = |name: &str| (name == "JOB_COMPLETION_INDEX").then(|| "x".to_string());
+        assert!(shard_of("/2", bad)
+            .unwrap_err()
+            .contains("JOB_COMPLETION_INDEX is not a whole number"));
+    }
+}
