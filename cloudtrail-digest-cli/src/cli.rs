@@ -390,8 +390,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "I/N", requires = "plan")]
     pub shard: Option<String>,
 
-    /// Where a unit's or shard's part goes: a file (written whole or not at all), or -
-    /// for standard output.
+    /// Where a unit's or shard's part goes: a file (written whole or not at all), an
+    /// s3://BUCKET/KEY (one PUT: whole or not at all), or - for standard output.
     #[arg(long, value_name = "PATH")]
     pub out: Option<String>,
 
@@ -412,10 +412,13 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The parts: files `audit --unit` or `audit --plan --shard` wrote, or directories
-    /// of them.
+    /// The parts: files `audit --unit` or `audit --plan --shard` wrote, directories of
+    /// them, or s3://BUCKET/PREFIX (every object under it).
     #[arg(required = true, value_name = "PARTS")]
-    pub parts: Vec<PathBuf>,
+    pub parts: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]

@@ -5,10 +5,12 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use cloudtrail_digest::audit::{merge, Part};
+use cloudtrail_digest::{ObjectSource, SourceError};
 
 use crate::audit::write_report;
 use crate::cli::MergeArgs;
 use crate::exit::Exit;
+use crate::online::{s3_url, Online};
 use crate::output::{self, Stop};
 
 pub fn run(args: &MergeArgs) -> Exit {
@@ -19,36 +21,56 @@ pub fn run(args: &MergeArgs) -> Exit {
 
 fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
     let mut parts = Vec::new();
-    for file in files(&args.parts)? {
-        let name = file.display().to_string();
-        let f =
-            std::fs::File::open(&file).map_err(|e| Stop::Fatal(format!("{name}: cannot be read ({e})")))?;
-        parts.extend(Part::read_all(&mut BufReader::new(f), &name).map_err(Stop::fatal)?);
+    let mut online = Online::new(&args.aws);
+    for given in &args.parts {
+        if let Some((bucket, prefix)) = s3_url(given) {
+            let s3 = online.s3().map_err(Stop::Fatal)?;
+            for key in objects(s3.as_ref(), bucket, prefix).map_err(Stop::fatal)? {
+                let name = format!("s3://{bucket}/{key}");
+                let reader = s3.open(bucket, &key).map_err(Stop::fatal)?;
+                parts.extend(Part::read_all(&mut BufReader::new(reader), &name).map_err(Stop::fatal)?);
+            }
+            continue;
+        }
+        for file in files(Path::new(given))? {
+            let name = file.display().to_string();
+            let f = std::fs::File::open(&file)
+                .map_err(|e| Stop::Fatal(format!("{name}: cannot be read ({e})")))?;
+            parts.extend(Part::read_all(&mut BufReader::new(f), &name).map_err(Stop::fatal)?);
+        }
     }
     let report = merge(parts).map_err(Stop::fatal)?;
     write_report(&report, args.output, args.verbose).map_err(Stop::output)?;
     Ok(Exit::of_audit(report.exit_code()))
 }
 
-/// The files given, and the files of the directories given (in name order; names that
-/// start with a dot, such as a part still being written, are left out).
-fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Stop> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Stop::Fatal(format!("{}: cannot be listed ({e})", p.display())))?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|f| f.is_file() && !hidden(f))
-                .collect();
-            inside.sort();
-            out.extend(inside);
-        } else {
-            out.push(p.clone());
-        }
+/// The object `prefix` names, or else every object under it (names of a last segment
+/// starting with a dot left out, as in a directory).
+fn objects(s3: &dyn ObjectSource, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+    let keys = s3.list(bucket, prefix, "")?;
+    if keys.iter().any(|k| k == prefix) {
+        return Ok(vec![prefix.to_string()]);
     }
-    Ok(out)
+    Ok(keys
+        .into_iter()
+        .filter(|k| !k.rsplit('/').next().unwrap_or_default().starts_with('.'))
+        .collect())
+}
+
+/// The file given, or the files of the directory given (in name order; names that start
+/// with a dot, such as a part still being written, are left out).
+fn files(p: &Path) -> Result<Vec<PathBuf>, Stop> {
+    if !p.is_dir() {
+        return Ok(vec![p.to_path_buf()]);
+    }
+    let mut inside: Vec<PathBuf> = std::fs::read_dir(p)
+        .map_err(|e| Stop::Fatal(format!("{}: cannot be listed ({e})", p.display())))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|f| f.is_file() && !hidden(f))
+        .collect();
+    inside.sort();
+    Ok(inside)
 }
 
 fn hidden(path: &Path) -> bool {

@@ -182,6 +182,23 @@ impl Online {
         })
     }
 
+    /// Stores `body` at `s3://BUCKET/KEY` (`url`) in one PUT, through the same session
+    /// (credentials, endpoint, retries) as every read.
+    #[cfg(feature = "s3")]
+    pub fn put(&mut self, url: &str, body: Vec<u8>) -> Result<(), String> {
+        let (bucket, key) = s3_url(url)
+            .filter(|(_, k)| !k.is_empty() && !k.ends_with('/'))
+            .ok_or_else(|| format!("{url}: not s3://BUCKET/KEY"))?;
+        cloudtrail_digest::S3Source::new(self.session()?)
+            .put(bucket, key, body)
+            .map_err(|e| format!("{url}: cannot be written ({e})"))
+    }
+
+    #[cfg(not(feature = "s3"))]
+    pub fn put(&mut self, _url: &str, _body: Vec<u8>) -> Result<(), String> {
+        Err(NO_S3.to_string())
+    }
+
     /// Parses `--bucket-map ORIGINAL=TARGET` options.
     pub fn bucket_map(&mut self, specs: &[String]) -> Result<BucketMap, String> {
         let mut map = BucketMap::new();
@@ -211,4 +228,11 @@ impl Online {
         }
         Ok(map)
     }
+}
+
+/// `s3://BUCKET/KEY` as `(BUCKET, KEY)` (the key may be empty or a prefix).
+pub fn s3_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then_some((bucket, key))
 }

@@ -9,6 +9,7 @@ use cloudtrail_digest::audit::{read_unit, Part, Unit};
 use crate::audit::{open, prepare};
 use crate::cli::{AuditArgs, PlanArgs};
 use crate::exit::Exit;
+use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
 
@@ -81,7 +82,17 @@ pub fn run_units(args: &AuditArgs) -> Result<Exit, Stop> {
     if let Some(p) = &progress {
         p.finish();
     }
-    write_parts(&parts, out)?;
+    if out.starts_with("s3://") {
+        let mut body = Vec::new();
+        for p in &parts {
+            p.write_to(&mut body).map_err(Stop::output)?;
+        }
+        Online::new(&scope.aws)
+            .put(out, body)
+            .map_err(|e| Stop::Fatal(format!("--out {e}")))?;
+    } else {
+        write_parts(&parts, out)?;
+    }
     Ok(Exit::Success)
 }
 

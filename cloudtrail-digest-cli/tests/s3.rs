@@ -1120,3 +1120,91 @@ fn archived_objects_are_reported_restored_and_then_copied() {
 fn json_str(s: &str) -> Value {
     Value::String(s.to_string())
 }
+
+/// A split audit in S3: plan, shards that write their parts into a bucket through the
+/// same S3 client, and a merge that reads them from the bucket, equal one audit in S3.
+#[test]
+fn a_split_audit_writes_and_merges_its_parts_in_s3() {
+    let Some(m) = moto() else { return };
+    let name = "multi-region";
+    ensure_uploaded(m, name);
+    create_bucket(m, "ctd-split-parts");
+    let keys = scenarios()
+        .join(name)
+        .join("public-keys.json")
+        .display()
+        .to_string();
+    let s3 = |command: &str, extra: &[&str]| {
+        let mut args: Vec<String> = vec![command.into(), "--endpoint-url".into(), m.endpoint()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run_cli(&args, &[])
+    };
+    let window = [
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--now",
+        "2026-03-02T00:00:00Z",
+    ];
+    let mut scope: Vec<&str> = vec!["--public-keys", &keys, "--s3-bucket", "ctd-multi-region-bucket"];
+    scope.extend(window);
+    let whole = outcome(&s3("audit", &scope));
+    assert_eq!(whole.2, "0\n", "{}", whole.1);
+
+    let plan = s3("plan", &scope);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    assert_eq!(text(&plan.stdout).lines().count(), 2, "a unit for each region");
+    let scratch = temp_dir("split");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let plan_file = scratch.join("plan.jsonl");
+    std::fs::write(&plan_file, &plan.stdout).unwrap();
+    let shard = |i: usize, out: &str| {
+        let shard = format!("{i}/2");
+        let plan = plan_file.to_str().unwrap();
+        outcome(&s3(
+            "audit",
+            &[
+                "--public-keys",
+                &keys,
+                "--plan",
+                plan,
+                "--shard",
+                &shard,
+                "--out",
+                out,
+            ],
+        ))
+    };
+    for i in 0..2 {
+        let run = shard(i, &format!("s3://ctd-split-parts/run/part-{i}.jsonl"));
+        assert_eq!(run.2, "0\n", "{}", run.1);
+    }
+    assert_eq!(outcome(&s3("merge", &["s3://ctd-split-parts/run/"])), whole);
+    // One object named exactly is that part alone: the other unit is missing.
+    let alone = outcome(&s3("merge", &["s3://ctd-split-parts/run/part-0.jsonl"]));
+    assert_eq!(alone.2, "255\n");
+    assert!(
+        alone.1.contains("1 of the plan's 2 units missing: 1"),
+        "{}",
+        alone.1
+    );
+    // Parts from S3 and from a file merge alike.
+    let local = scratch.join("part-1.jsonl");
+    let run = shard(1, local.to_str().unwrap());
+    assert_eq!(run.2, "0\n", "{}", run.1);
+    let mixed = outcome(&s3(
+        "merge",
+        &["s3://ctd-split-parts/run/part-0.jsonl", local.to_str().unwrap()],
+    ));
+    assert_eq!(mixed, whole);
+    // An unwritable destination is fatal and says where.
+    let refused = shard(0, "s3://ctd-no-such-bucket/p.jsonl");
+    assert_eq!(refused.2, "255\n");
+    assert!(
+        refused.1.contains("s3://ctd-no-such-bucket/p.jsonl"),
+        "{}",
+        refused.1
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}

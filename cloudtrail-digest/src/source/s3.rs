@@ -15,7 +15,7 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path;
 use object_store::{
-    Attribute, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, RetryConfig,
+    Attribute, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
 };
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -67,6 +67,20 @@ impl S3Source {
     /// The session this source reads through.
     pub fn session(&self) -> &Arc<AwsSession> {
         &self.session
+    }
+
+    /// Stores `body` at `key` in one PUT: S3 keeps the whole object or none of it (for
+    /// the parts of a split audit; the tool writes nothing else to S3).
+    pub fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), SourceError> {
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        self.session.block_on(async {
+            b.store
+                .put(&path, PutPayload::from(body))
+                .await
+                .map(|_| ())
+                .map_err(|e| map_error(e, bucket, key))
+        })
     }
 
     /// The region of `bucket` (looked up once).
