@@ -23,7 +23,7 @@ pub fn run(args: &AuditArgs, region: Option<&str>) -> Exit {
 
 fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     if args.unit.is_some() || args.plan.is_some() {
-        return crate::plan::run_units(args);
+        return crate::plan::run_units(args, region);
     }
     if args.out.is_some() {
         return Err(Stop::Usage(

@@ -31,12 +31,13 @@ fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
 }
 
 /// Runs the units `--unit` or `--plan` and `--shard` pick, writing their parts to `--out`.
-pub fn run_units(args: &AuditArgs) -> Result<Exit, Stop> {
+pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let usage = Stop::Usage;
     let scope = &args.scope;
     // A unit names its window and chains: options that would choose others are refused
     // rather than silently ignored.
     let chosen = [
+        ("--region", region.is_some()),
         ("--start-time", scope.window.start_time.is_some()),
         ("--end-time", scope.window.end_time.is_some()),
         ("--now", scope.now.is_some()),

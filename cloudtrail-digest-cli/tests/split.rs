@@ -241,5 +241,22 @@ fn a_missing_doubled_cut_or_foreign_part_is_refused_by_name() {
     );
     assert_eq!(again.status.code(), Some(2));
     assert!(stderr(&again).contains("--account-id: not with --unit or --plan"));
+    let line = std::fs::read_to_string(&plan_file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let region = on_tree(
+        &dir,
+        "audit",
+        &["--unit", &line, "--out", "-", "--region", "eu-west-1"],
+    );
+    assert_eq!(region.status.code(), Some(2));
+    assert!(
+        stderr(&region).contains("--region: not with --unit or --plan"),
+        "{}",
+        stderr(&region)
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
