@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use cloudtrail_digest::{Export, ExportSummary, NdjsonOutput, NdjsonWriter, ParquetWriter, RecordWriter};
 
-use crate::audit::prepare;
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::exit::Exit;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
+use crate::scope::prepare;
 
 pub fn run(args: &ExportArgs, region: Option<&str>) -> Exit {
     output::finish(export(args, region), |m| {

@@ -14,6 +14,7 @@ mod online;
 mod output;
 mod plan;
 mod progress;
+mod scope;
 mod validate_logs;
 mod window;
 

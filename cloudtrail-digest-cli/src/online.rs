@@ -211,16 +211,13 @@ impl Online {
                     "--bucket-map {spec}: ORIGINAL must be a bucket name and TARGET s3://BUCKET[/PREFIX] or a directory"
                 ));
             }
-            let t = match target.strip_prefix("s3://") {
-                Some(rest) => {
-                    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-                    if bucket.is_empty() {
-                        return Err(format!("--bucket-map {spec}: no bucket in {target}"));
-                    }
-                    MapTarget::bucket(self.s3()?, bucket, prefix)
-                }
-                None => MapTarget::directory(Path::new(target))
-                    .map_err(|e| format!("--bucket-map {spec}: {target} is not a usable directory ({e})"))?,
+            let t = if target.starts_with("s3://") {
+                let (bucket, prefix) =
+                    s3_url(target).ok_or_else(|| format!("--bucket-map {spec}: no bucket in {target}"))?;
+                MapTarget::bucket(self.s3()?, bucket, prefix)
+            } else {
+                MapTarget::directory(Path::new(target))
+                    .map_err(|e| format!("--bucket-map {spec}: {target} is not a usable directory ({e})"))?
             };
             if map.insert(original.to_string(), t).is_some() {
                 return Err(format!("--bucket-map: {original} is mapped twice"));

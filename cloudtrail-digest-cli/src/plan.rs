@@ -6,12 +6,12 @@ use std::path::Path;
 
 use cloudtrail_digest::audit::{read_unit, Part, Unit};
 
-use crate::audit::{open, prepare};
 use crate::cli::{AuditArgs, PlanArgs};
 use crate::exit::Exit;
 use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
+use crate::scope::{open, prepare};
 
 pub fn run(args: &PlanArgs, region: Option<&str>) -> Exit {
     output::finish(plan(args, region), |m| {

@@ -28,6 +28,19 @@ pub enum SignatureSource {
     RecoveredFromSuccessor,
 }
 
+impl SignatureSource {
+    /// Its name in the audit's reports and in exports: `s3-metadata`, `sidecar`,
+    /// `xattr`, `next-digest`.
+    pub fn word(self) -> &'static str {
+        match self {
+            SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
+            SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",
+            SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
+            SignatureSource::RecoveredFromSuccessor => "next-digest",
+        }
+    }
+}
+
 /// Why a digest is not valid. `Display` gives the reference's words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

@@ -18,7 +18,9 @@
 //! The driver only orders the stages: `plan` lists the digests, `members`
 //! fetches and checks them through `check`, `chain` analyses each chain,
 //! `placement` accounts for log files, `explain` finds the trail events behind gaps, and
-//! `summary` assembles the report.
+//! `summary` assembles the report. Everything is read first; `judge` then runs the
+//! analysis, placement, explanations and summary without reading, so the reads of a
+//! split run (`split`) can be judged together elsewhere.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -29,6 +31,7 @@ mod chain;
 mod events;
 mod explain;
 mod finding;
+mod judge;
 mod members;
 mod placement;
 mod split;
@@ -39,7 +42,8 @@ pub use crate::fetch::metered::Progress;
 pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, TrailEvent};
 pub use split::{merge, read_unit, Part, Unit};
 
-use self::chain::{rank, Analysis, Context};
+use self::chain::{rank, Analysis};
+use self::judge::Judge;
 use self::members::{Keys, Member};
 use self::placement::FolderListing;
 use crate::check::digest::LogJob;
@@ -49,10 +53,10 @@ use crate::fetch::metered::{Metered, NoProgress};
 use crate::fetch::pool;
 use crate::gzip::{inflate_and_hash_log_keeping, Kept};
 use crate::keys::PublicKeyProvider;
-use crate::layout::{chain_label, key_stamp, ChainScope, LogKeyName};
+use crate::layout::{chain_label, key_stamp, ChainScope};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
-use crate::sink::export::{prepare, signature_word, Export, Format, Provenance, MAX_EXPORTED_LOG};
+use crate::sink::export::{prepare, Export, Format, Provenance, MAX_EXPORTED_LOG};
 use crate::source::ObjectSource;
 use crate::verdict::LogVerdict;
 
@@ -159,66 +163,6 @@ impl AuditReport {
 struct Reads {
     groups: Vec<Group>,
     listings: Vec<FolderListing>,
-}
-
-/// What judging needs of an audit: its window, "now" and delivery allowance. Judging
-/// reads nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Judge {
-    window: Span,
-    now: DateTime<Utc>,
-    allowance: Duration,
-}
-
-impl Judge {
-    /// Judges what was read: each chain's analysis, the verdict of every log, the
-    /// objects no valid digest lists, and the trail events (from `events`) that explain
-    /// gaps and truncations. Reads nothing itself.
-    fn judge(&self, groups: &mut [Group], listings: &[FolderListing], events: &TrailEvents<'_>) {
-        let mut referenced: HashSet<(String, String)> = HashSet::new();
-        let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
-        for (g, group) in groups.iter_mut().enumerate() {
-            let ctx = Context {
-                label: &group.label,
-                scope: &group.scope,
-                backfill: group.backfill,
-                window: self.window,
-                now: self.now,
-                allowance: self.allowance,
-            };
-            group.analysis = ctx.analyse(&group.members);
-            for log in std::mem::take(&mut group.logs) {
-                let ReadLog {
-                    digest_key,
-                    end,
-                    job,
-                    verdict,
-                    ..
-                } = log;
-                let misplaced = placement::misplaced(&group.scope, &job.key);
-                referenced.insert((job.bucket.clone(), job.key.clone()));
-                if verdict.is_valid() {
-                    if let Some(name) = LogKeyName::parse(&job.key) {
-                        valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
-                    }
-                }
-                group.analysis.findings.push((
-                    end,
-                    rank::LOG,
-                    Finding::Log {
-                        chain: group.label.clone(),
-                        bucket: job.bucket,
-                        key: job.key,
-                        digest_key,
-                        verdict,
-                        misplaced,
-                    },
-                ));
-            }
-        }
-        self.unreferenced(groups, &referenced, listings);
-        self.explain(groups, &valid_logs, events);
-    }
 }
 
 /// A chain being assembled.
@@ -597,7 +541,7 @@ fn listed_provenance(chain: &str, member: &Member, job: &LogJob, status: &'stati
         digest_bucket: Some(member.bucket.clone()),
         digest_key: Some(member.key.clone()),
         digest_fingerprint: verified.map(|v| v.fingerprint.clone()),
-        signature_source: verified.map(|v| signature_word(v.signature_source)),
+        signature_source: verified.map(|v| v.signature_source.word()),
         status,
     }
 }
@@ -649,133 +593,4 @@ fn export_unreferenced(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::{Path, PathBuf};
-
-    use super::*;
-    use crate::{parse_utc, LocalDir, PublicKeySet};
-
-    /// Every audit and scenario tree, with its window and "now" (an audit tree's own, or
-    /// the standard one the audit tests use for scenario trees).
-    pub(super) fn trees() -> Vec<(PathBuf, Span, DateTime<Utc>)> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
-        let mut out = Vec::new();
-        for kind in ["audit", "scenarios"] {
-            let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(kind))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.join("mirror").is_dir())
-                .collect();
-            dirs.sort();
-            for dir in dirs {
-                let mut args = vec![
-                    "--start-time".to_string(),
-                    "2026-03-01T00:00:00Z".into(),
-                    "--end-time".into(),
-                    "2026-03-01T08:00:00Z".into(),
-                    "--now".into(),
-                    "2026-03-02T00:00:00Z".into(),
-                ];
-                if let Ok(bytes) = std::fs::read(dir.join("audit.json")) {
-                    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-                    args = doc["args"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|a| a.as_str().unwrap().to_string())
-                        .collect();
-                }
-                let option = |name: &str| {
-                    let at = args.iter().position(|a| a == name).unwrap();
-                    parse_utc(&args[at + 1]).unwrap()
-                };
-                out.push((
-                    dir,
-                    (option("--start-time"), option("--end-time")),
-                    option("--now"),
-                ));
-            }
-        }
-        assert!(out.len() > 20, "the trees are found");
-        out
-    }
-
-    /// A tree's mirror and keys.
-    pub(super) fn tree_source(dir: &Path) -> (LocalDir, PublicKeySet) {
-        let mirror = LocalDir::new(dir.join("mirror")).unwrap();
-        let mut keys = PublicKeySet::new();
-        keys.add_file(&dir.join("public-keys.json")).unwrap();
-        (mirror, keys)
-    }
-
-    /// What one process reads, written out and read back, judges to exactly the report
-    /// of a whole run, on every tree: the reads lose nothing a verdict depends on.
-    #[test]
-    fn reads_written_and_read_back_judge_to_the_same_report() {
-        for (dir, window, now) in trees() {
-            let (mirror, keys) = tree_source(&dir);
-            let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
-                .unwrap()
-                .jobs(2);
-            let whole = audit.run().unwrap();
-            assert!(!whole.findings.is_empty(), "{}", dir.display());
-
-            let metered = Metered::new(&mirror);
-            let written = serde_json::to_string(&audit.read(&metered, &metered, None).unwrap()).unwrap();
-            let mut back: Reads = serde_json::from_str(&written).unwrap();
-            assert_eq!(
-                serde_json::to_string(&back).unwrap(),
-                written,
-                "{}",
-                dir.display()
-            );
-            let events =
-                |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
-            audit.judge().judge(&mut back.groups, &back.listings, &events);
-            assert_eq!(audit.judge().assemble(back.groups), whole, "{}", dir.display());
-
-            // Recording the trail events while reading: judged without the mirror.
-            let mut recording = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
-                .unwrap()
-                .jobs(2);
-            recording.record_events = true;
-            let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
-            let mut back: Reads = serde_json::from_str(&written).unwrap();
-            let recorded = split::recorded_events(&back);
-            let events = |bucket: &str, key: &str, trail: &str| {
-                let id = (bucket.to_string(), key.to_string(), trail.to_string());
-                recorded
-                    .get(&id)
-                    .cloned()
-                    .expect("every valid log's events are recorded")
-            };
-            recording.judge().judge(&mut back.groups, &back.listings, &events);
-            assert_eq!(
-                recording.judge().assemble(back.groups),
-                whole,
-                "{}",
-                dir.display()
-            );
-        }
-    }
-
-    #[test]
-    fn events_of_content_read_are_those_of_the_log() {
-        let content = br#"{"Records":[{"eventName":"\u0053topLogging","eventTime":"t","requestParameters":{"name":"t"}}]}"#;
-        let found = events::trail_events_in(content, "b", "k", "t");
-        assert_eq!(found.len(), 1, "an escaped name is still found");
-        assert_eq!(found[0].name, "StopLogging");
-        let plain = br#"{"Records":[{"eventName":"DescribeTrails","requestParameters":{"name":"t"}}]}"#;
-        assert!(events::trail_events_in(plain, "b", "k", "t").is_empty());
-    }
-
-    #[test]
-    fn a_fixed_word_that_this_crate_did_not_write_is_refused() {
-        let ok: crate::verdict::DigestVerdict =
-            serde_json::from_str(r#"{"NotAnObject":{"type_name":"list"}}"#).unwrap();
-        assert_eq!(ok.to_string(), "list indices must be integers or slices, not str");
-        let err = serde_json::from_str::<crate::verdict::DigestVerdict>(r#"{"BadSignatureHex":"made up"}"#)
-            .unwrap_err();
-        assert!(err.to_string().contains("unknown word \"made up\""), "{err}");
-    }
-}
+mod tests;

@@ -4,7 +4,6 @@ use serde_json::{json, Map, Value};
 
 use chrono::{DateTime, Utc};
 
-use super::words::signature_origin;
 use crate::audit::{DigestState, Finding, Side, TrailEvent};
 use crate::source::ArchiveClass;
 use crate::time::display;
@@ -38,7 +37,7 @@ impl Finding {
                     o.insert("from".into(), t(start));
                     o.insert("to".into(), t(end));
                     o.insert("fingerprint".into(), json!(fingerprint));
-                    o.insert("signature_source".into(), json!(signature_origin(*signature)));
+                    o.insert("signature_source".into(), json!(signature.word()));
                 }
             }
             Finding::Log {

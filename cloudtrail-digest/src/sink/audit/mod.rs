@@ -4,8 +4,6 @@
 mod json;
 mod words;
 
-pub(crate) use words::signature_origin;
-
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::io::{self, Write};

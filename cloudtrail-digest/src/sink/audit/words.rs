@@ -2,9 +2,9 @@
 
 use crate::audit::{DigestState, Finding, LinkCheck, Side, TrailEvent};
 use crate::layout::file_name;
-use crate::source::{ArchiveClass, MetadataOrigin};
+use crate::source::ArchiveClass;
 use crate::time::display;
-use crate::verdict::{LogVerdict, SignatureSource};
+use crate::verdict::LogVerdict;
 
 impl Finding {
     /// What it means, in words.
@@ -13,7 +13,7 @@ impl Finding {
             Finding::Digest { state, .. } => match state {
                 DigestState::Valid { fingerprint, signature, .. } => format!(
                     "signature verified with key {fingerprint} (signature from {})",
-                    signature_origin(*signature)
+                    signature.word()
                 ),
                 DigestState::Invalid(v) => v.to_string(),
                 DigestState::Missing { reason } => reason.clone(),
@@ -153,15 +153,6 @@ impl Finding {
                 parts.join(", ")
             }
         }
-    }
-}
-
-pub(crate) fn signature_origin(s: SignatureSource) -> &'static str {
-    match s {
-        SignatureSource::Metadata(MetadataOrigin::Service) => "s3-metadata",
-        SignatureSource::Metadata(MetadataOrigin::Sidecar) => "sidecar",
-        SignatureSource::Metadata(MetadataOrigin::Xattr) => "xattr",
-        SignatureSource::RecoveredFromSuccessor => "next-digest",
     }
 }
 

@@ -14,8 +14,6 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use crate::verdict::SignatureSource;
-
 mod ndjson;
 mod parquet;
 mod records;
@@ -263,10 +261,6 @@ pub(crate) fn prepare(
 }
 
 /// The word for where a digest's signature was found.
-pub(crate) fn signature_word(s: SignatureSource) -> &'static str {
-    crate::sink::audit::signature_origin(s)
-}
-
 impl RecordWriter for ParquetWriter {
     fn format(&self) -> Format {
         Format::Parquet

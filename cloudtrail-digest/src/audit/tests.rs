@@ -1,0 +1,130 @@
+//! The audit's reads, written out and read back, judge to the whole run's report.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+use crate::{parse_utc, LocalDir, PublicKeySet};
+
+/// Every audit and scenario tree, with its window and "now" (an audit tree's own, or
+/// the standard one the audit tests use for scenario trees).
+pub(super) fn trees() -> Vec<(PathBuf, Span, DateTime<Utc>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata");
+    let mut out = Vec::new();
+    for kind in ["audit", "scenarios"] {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(kind))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("mirror").is_dir())
+            .collect();
+        dirs.sort();
+        for dir in dirs {
+            let mut args = vec![
+                "--start-time".to_string(),
+                "2026-03-01T00:00:00Z".into(),
+                "--end-time".into(),
+                "2026-03-01T08:00:00Z".into(),
+                "--now".into(),
+                "2026-03-02T00:00:00Z".into(),
+            ];
+            if let Ok(bytes) = std::fs::read(dir.join("audit.json")) {
+                let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                args = doc["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect();
+            }
+            let option = |name: &str| {
+                let at = args.iter().position(|a| a == name).unwrap();
+                parse_utc(&args[at + 1]).unwrap()
+            };
+            out.push((
+                dir,
+                (option("--start-time"), option("--end-time")),
+                option("--now"),
+            ));
+        }
+    }
+    assert!(out.len() > 20, "the trees are found");
+    out
+}
+
+/// A tree's mirror and keys.
+pub(super) fn tree_source(dir: &Path) -> (LocalDir, PublicKeySet) {
+    let mirror = LocalDir::new(dir.join("mirror")).unwrap();
+    let mut keys = PublicKeySet::new();
+    keys.add_file(&dir.join("public-keys.json")).unwrap();
+    (mirror, keys)
+}
+
+/// What one process reads, written out and read back, judges to exactly the report
+/// of a whole run, on every tree: the reads lose nothing a verdict depends on.
+#[test]
+fn reads_written_and_read_back_judge_to_the_same_report() {
+    for (dir, window, now) in trees() {
+        let (mirror, keys) = tree_source(&dir);
+        let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+            .unwrap()
+            .jobs(2);
+        let whole = audit.run().unwrap();
+        assert!(!whole.findings.is_empty(), "{}", dir.display());
+
+        let metered = Metered::new(&mirror);
+        let written = serde_json::to_string(&audit.read(&metered, &metered, None).unwrap()).unwrap();
+        let mut back: Reads = serde_json::from_str(&written).unwrap();
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            written,
+            "{}",
+            dir.display()
+        );
+        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
+        audit.judge().judge(&mut back.groups, &back.listings, &events);
+        assert_eq!(audit.judge().assemble(back.groups), whole, "{}", dir.display());
+
+        // Recording the trail events while reading: judged without the mirror.
+        let mut recording = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+            .unwrap()
+            .jobs(2);
+        recording.record_events = true;
+        let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
+        let mut back: Reads = serde_json::from_str(&written).unwrap();
+        let recorded = split::recorded_events(&back);
+        let events = |bucket: &str, key: &str, trail: &str| {
+            let id = (bucket.to_string(), key.to_string(), trail.to_string());
+            recorded
+                .get(&id)
+                .cloned()
+                .expect("every valid log's events are recorded")
+        };
+        recording.judge().judge(&mut back.groups, &back.listings, &events);
+        assert_eq!(
+            recording.judge().assemble(back.groups),
+            whole,
+            "{}",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn events_of_content_read_are_those_of_the_log() {
+    let content =
+        br#"{"Records":[{"eventName":"\u0053topLogging","eventTime":"t","requestParameters":{"name":"t"}}]}"#;
+    let found = events::trail_events_in(content, "b", "k", "t");
+    assert_eq!(found.len(), 1, "an escaped name is still found");
+    assert_eq!(found[0].name, "StopLogging");
+    let plain = br#"{"Records":[{"eventName":"DescribeTrails","requestParameters":{"name":"t"}}]}"#;
+    assert!(events::trail_events_in(plain, "b", "k", "t").is_empty());
+}
+
+#[test]
+fn a_fixed_word_that_this_crate_did_not_write_is_refused() {
+    let ok: crate::verdict::DigestVerdict =
+        serde_json::from_str(r#"{"NotAnObject":{"type_name":"list"}}"#).unwrap();
+    assert_eq!(ok.to_string(), "list indices must be integers or slices, not str");
+    let err = serde_json::from_str::<crate::verdict::DigestVerdict>(r#"{"BadSignatureHex":"made up"}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown word \"made up\""), "{err}");
+}
