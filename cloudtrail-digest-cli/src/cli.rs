@@ -408,6 +408,12 @@ pub struct AuditArgs {
 pub struct PlanArgs {
     #[command(flatten)]
     pub scope: AuditScope,
+
+    /// The most hours of one chain in one unit: a longer chain is split into slices of
+    /// at most H hours, counted from --start-time (1 at the least; default a week).
+    #[arg(long, value_name = "H", default_value_t = cloudtrail_digest::audit::DEFAULT_UNIT_HOURS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub unit_hours: u32,
 }
 
 #[derive(Debug, Args)]

@@ -21,7 +21,7 @@ pub fn run(args: &PlanArgs, region: Option<&str>) -> Exit {
 
 fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let prepared = prepare(&args.scope, region)?;
-    let units = prepared.audit(None)?.plan().map_err(Stop::fatal)?;
+    let units = prepared.audit(None)?.plan(args.unit_hours).map_err(Stop::fatal)?;
     let mut out = BufWriter::new(io::stdout().lock());
     for u in &units {
         writeln!(out, "{}", u.to_line()).map_err(Stop::output)?;
@@ -78,7 +78,7 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
             .as_ref()
             .map(|p| p as &dyn cloudtrail_digest::audit::Progress);
         let part = read_unit(source.as_ref(), &keys, u, jobs, shown);
-        parts.push(part.map_err(|e| Stop::fatal(format!("unit {} ({}): {e}", u.unit, u.chain)))?);
+        parts.push(part.map_err(|e| Stop::fatal(format!("unit {}: {e}", u.title())))?);
     }
     if let Some(p) = &progress {
         p.finish();

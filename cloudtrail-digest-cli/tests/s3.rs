@@ -1206,5 +1206,30 @@ fn a_split_audit_writes_and_merges_its_parts_in_s3() {
         "{}",
         refused.1
     );
+
+    // In slices of two hours, three shards of the sliced plan merge to the same.
+    let mut sliced = scope.clone();
+    sliced.extend(["--unit-hours", "2"]);
+    let plan = s3("plan", &sliced);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stderr));
+    assert!(text(&plan.stdout).lines().count() > 2, "each region in slices");
+    std::fs::write(&plan_file, &plan.stdout).unwrap();
+    for i in 0..3 {
+        let run = outcome(&s3(
+            "audit",
+            &[
+                "--public-keys",
+                &keys,
+                "--plan",
+                plan_file.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/3"),
+                "--out",
+                &format!("s3://ctd-split-parts/sliced/part-{i}.jsonl"),
+            ],
+        ));
+        assert_eq!(run.2, "0\n", "{}", run.1);
+    }
+    assert_eq!(outcome(&s3("merge", &["s3://ctd-split-parts/sliced/"])), whole);
     let _ = std::fs::remove_dir_all(&scratch);
 }

@@ -57,24 +57,28 @@ fn same(what: &str, want: &Output, got: &Output) {
     assert_eq!(text(&got.stderr), text(&want.stderr), "{what}: stderr");
 }
 
-/// Plans the tree, runs `shards` shards (each into its own file) and returns the part
-/// files and the number of units.
-fn run_shards(dir: &Path, out: &Path, shards: usize) -> (Vec<PathBuf>, usize) {
-    let plan = on_tree(dir, "plan", &window_of(dir));
+/// Plans the tree (in units of `hours` hours, when given), runs `shards` shards (each
+/// into its own file) and returns the part files and the number of units.
+fn run_shards(dir: &Path, out: &Path, shards: usize, hours: Option<u32>) -> (Vec<PathBuf>, usize) {
+    let mut plan_args = window_of(dir);
+    if let Some(h) = hours {
+        plan_args.extend(["--unit-hours".to_string(), h.to_string()]);
+    }
+    let plan = on_tree(dir, "plan", &plan_args);
     assert_eq!(
         plan.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&plan.stderr)
     );
-    let plan_file = out.join("plan.jsonl");
+    let plan_file = out.join(format!("plan-{}.jsonl", hours.unwrap_or(0)));
     std::fs::write(&plan_file, &plan.stdout).unwrap();
     let units = plan
         .stdout
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .count();
-    let parts_dir = out.join(format!("parts-{shards}"));
+    let parts_dir = out.join(format!("parts-{shards}-{}", hours.unwrap_or(0)));
     std::fs::create_dir_all(&parts_dir).unwrap();
     let mut parts = Vec::new();
     for i in 0..shards {
@@ -114,10 +118,10 @@ fn every_shard_count_merges_to_the_single_run_on_every_tree() {
         let out = scratch(&name);
         let window = window_of(&dir);
         let whole = on_tree(&dir, "audit", &window);
-        let (_, units) = run_shards(&dir, &out, 1);
+        let (_, units) = run_shards(&dir, &out, 1, None);
         several += usize::from(units > 1);
         for shards in [1, 2, 3, 7, units + 2] {
-            let (parts, _) = run_shards(&dir, &out, shards);
+            let (parts, _) = run_shards(&dir, &out, shards, None);
             same(&format!("{name}, {shards} shards"), &whole, &merge(&parts, &[]));
             if shards == 3 {
                 for format in ["json", "ndjson"] {
@@ -138,7 +142,7 @@ fn every_shard_count_merges_to_the_single_run_on_every_tree() {
         }
         let mut verbose = window.clone();
         verbose.push("--verbose".into());
-        let (parts, _) = run_shards(&dir, &out, 2);
+        let (parts, _) = run_shards(&dir, &out, 2, None);
         same(
             &format!("{name}, verbose"),
             &on_tree(&dir, "audit", &verbose),
@@ -149,11 +153,46 @@ fn every_shard_count_merges_to_the_single_run_on_every_tree() {
     assert!(several >= 3, "trees with several units are among them");
 }
 
+/// Chains cut in time: in slices of one hour every link, missing run, gap and
+/// truncation sits at a slice edge; of three hours, edges fall between them. Merged,
+/// the shards print what one run prints.
+#[test]
+fn chains_split_in_time_merge_to_the_single_run_on_every_tree() {
+    let mut sliced = 0;
+    for dir in trees() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let out = scratch(&format!("{name}-hours"));
+        let window = window_of(&dir);
+        let whole = on_tree(&dir, "audit", &window);
+        let (_, chains) = run_shards(&dir, &out, 1, None);
+        for hours in [1, 3] {
+            let (_, units) = run_shards(&dir, &out, 1, Some(hours));
+            sliced += usize::from(units > chains);
+            for shards in [1, 3, units + 1] {
+                let (parts, _) = run_shards(&dir, &out, shards, Some(hours));
+                let what = format!("{name}, {hours}-hour units, {shards} shards");
+                same(&what, &whole, &merge(&parts, &[]));
+                if shards == 3 {
+                    let mut args = window.clone();
+                    args.extend(["--output".to_string(), "ndjson".to_string()]);
+                    same(
+                        &format!("{what}, ndjson"),
+                        &on_tree(&dir, "audit", &args),
+                        &merge(&parts, &["--output", "ndjson"]),
+                    );
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    assert!(sliced > 20, "chains were sliced in most trees ({sliced})");
+}
+
 #[test]
 fn a_missing_doubled_cut_or_foreign_part_is_refused_by_name() {
     let dir = testdata("audit/multi-account-multi-region");
     let out = scratch("refused");
-    let (parts, units) = run_shards(&dir, &out, 3);
+    let (parts, units) = run_shards(&dir, &out, 3, None);
     assert!(units >= 3);
     let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
 
@@ -223,7 +262,7 @@ fn a_missing_doubled_cut_or_foreign_part_is_refused_by_name() {
     );
 
     // What a unit names may not be chosen again on the command line.
-    let plan_file = out.join("plan.jsonl");
+    let plan_file = out.join("plan-0.jsonl");
     let again = on_tree(
         &dir,
         "audit",

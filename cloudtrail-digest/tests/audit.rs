@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
-use cloudtrail_digest::audit::{Audit, DigestState, Finding, Progress, Status};
+use cloudtrail_digest::audit::{
+    Audit, AuditReport, DigestState, Finding, Progress, Status, DEFAULT_UNIT_HOURS,
+};
 use cloudtrail_digest::Object;
 use cloudtrail_digest::{parse_utc, LocalDir, ObjectSource, PublicKeySet, SourceError};
 use testgen::scenarios::key1_covering;
@@ -188,23 +190,63 @@ fn a_reversed_window_is_refused_and_an_empty_one_finds_nothing() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// A fresh scratch folder for one test.
+fn scratch(tag: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("ctd-lib-audit-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    root
+}
+
+/// A trail of account 111122223333 in `BUCKET` with one log an hour.
+fn hourly(trail: &str, start: DateTime<Utc>, hours: u32) -> TrailSpec {
+    let mut spec = TrailSpec::new("111122223333", trail, BUCKET, start);
+    spec.hours = hours;
+    spec.logs_per_hour = Count::Fixed(1);
+    spec
+}
+
+/// The test key, valid from `start` to `end`.
+fn key_between(keys: &KeyRing, start: DateTime<Utc>, end: DateTime<Utc>) -> PublicKeySet {
+    let mut set = PublicKeySet::new();
+    set.add_json("keys", key1_covering(keys, start, end).as_bytes())
+        .unwrap();
+    set
+}
+
+/// Runs every unit of the audit's plan in units of each of `hours`, writes the parts
+/// out, reads them back and merges them: each time, the whole run's report.
+fn split_merges_to(
+    audit: &Audit<'_>,
+    source: &LocalDir,
+    keys: &PublicKeySet,
+    whole: &AuditReport,
+    hours: &[u32],
+) {
+    use cloudtrail_digest::audit::{merge, read_unit, Part};
+    for hours in hours {
+        let plan = audit.plan(*hours).unwrap();
+        let mut written = Vec::new();
+        for unit in &plan {
+            read_unit(source, keys, unit, 2, None)
+                .unwrap()
+                .write_to(&mut written)
+                .unwrap();
+        }
+        let parts = Part::read_all(&mut &written[..], "parts").unwrap();
+        assert_eq!(&merge(parts).unwrap(), whole, "in units of {hours} hours");
+    }
+}
+
 /// Two trails of one account and region share a log folder. A log no digest lists,
 /// delivered while only the second trail runs, is judged against that trail's digests;
 /// a split audit (one unit per trail) must fold the shared folder's listing back together
 /// to say the same.
 #[test]
 fn a_split_audit_judges_a_shared_log_folder_as_one_run_does() {
-    use cloudtrail_digest::audit::{merge, read_unit, Part};
-
-    let root = std::env::temp_dir().join(format!("ctd-lib-audit-{}-shared", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let root = scratch("shared");
     let keys = KeyRing::test_keys();
-    let mut first = TrailSpec::new("111122223333", "first-trail", BUCKET, utc(2026, 3, 1, 0, 17, 42));
-    first.hours = 3;
-    first.logs_per_hour = Count::Fixed(1);
-    let mut second = TrailSpec::new("111122223333", "second-trail", BUCKET, utc(2026, 3, 1, 4, 21, 7));
-    second.hours = 3;
-    second.logs_per_hour = Count::Fixed(1);
+    let first = hourly("first-trail", utc(2026, 3, 1, 0, 17, 42), 3);
+    let second = hourly("second-trail", utc(2026, 3, 1, 4, 21, 7), 3);
     let (a, b) = (first.plan(), second.plan());
     a.seal(&keys).write_to(&root.join("mirror")).unwrap();
     b.seal(&keys).write_to(&root.join("mirror")).unwrap();
@@ -215,9 +257,7 @@ fn a_split_audit_judges_a_shared_log_folder_as_one_run_does() {
     std::fs::write(&planted, b"not even gzip").unwrap();
     let (start, _) = a.time_span().unwrap();
     let (_, end) = b.time_span().unwrap();
-    let mut set = PublicKeySet::new();
-    set.add_json("keys", key1_covering(&keys, start, end).as_bytes())
-        .unwrap();
+    let set = key_between(&keys, start, end);
 
     let local = LocalDir::new(root.join("mirror")).unwrap();
     let window = (t("2026-03-01T00:00:00Z"), t("2026-03-01T08:00:00Z"));
@@ -237,16 +277,67 @@ fn a_split_audit_judges_a_shared_log_folder_as_one_run_does() {
     assert!(injected.0.contains("second-trail"), "{injected:?}");
     assert!(injected.1.contains("injected or forged"), "{injected:?}");
 
-    let plan = audit.plan().unwrap();
-    assert_eq!(plan.len(), 2, "one unit per trail");
-    let mut written = Vec::new();
-    for unit in &plan {
-        read_unit(&local, &set, unit, 2, None)
-            .unwrap()
-            .write_to(&mut written)
-            .unwrap();
+    assert_eq!(
+        audit.plan(DEFAULT_UNIT_HOURS).unwrap().len(),
+        2,
+        "one unit per trail"
+    );
+    // Whole chains, and chains in slices of an hour and of five.
+    split_merges_to(&audit, &local, &set, &whole, &[DEFAULT_UNIT_HOURS, 1, 5]);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// A chain over three days whose first digests sit in a bucket the audit is not given
+/// (the trail's bucket changed), with logs no digest lists planted on two days. Split
+/// in slices of an hour, five hours and a day, the parts merge to the whole run's
+/// report: the slice that holds the first digest of the audited bucket fetches its
+/// predecessors from the other bucket as the whole run does, the slices after it do not
+/// (their predecessors are other slices' digests), and each day of the log folder is
+/// listed by one unit.
+#[test]
+fn a_chain_split_in_time_merges_to_the_whole_run() {
+    let root = scratch("sliced");
+    let keys = KeyRing::test_keys();
+    let mut plan = hourly("long-trail", utc(2026, 3, 1, 20, 17, 42), 30).plan();
+    for d in &mut plan.digests[..4] {
+        d.set_bucket("ctd-lib-audit-old-bucket");
     }
-    let parts = Part::read_all(&mut &written[..], "parts").unwrap();
-    assert_eq!(merge(parts).unwrap(), whole);
+    let trail = plan.seal(&keys);
+    trail.write_to(&root.join("mirror")).unwrap();
+    let folder = root.join(format!(
+        "mirror/{BUCKET}/AWSLogs/111122223333/CloudTrail/us-east-1"
+    ));
+    for (day, stamp) in [("02", "20260302T1130Z"), ("03", "20260303T0105Z")] {
+        let dir = folder.join(format!("2026/03/{day}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = format!("111122223333_CloudTrail_us-east-1_{stamp}_PlantedPlantedPl.json.gz");
+        std::fs::write(dir.join(name), b"not even gzip").unwrap();
+    }
+    let (start, end) = plan.time_span().unwrap();
+    let set = key_between(&keys, start, end);
+
+    let local = LocalDir::new(root.join("mirror")).unwrap();
+    let window = (t("2026-03-01T00:00:00Z"), t("2026-03-03T06:00:00Z"));
+    let now = t("2026-03-04T00:00:00Z");
+    let audit = Audit::new(&local, &set, vec![BUCKET.to_string()], window, now).unwrap();
+    let whole = audit.run().unwrap();
+    let from_old = whole
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::Digest { bucket, .. } if bucket == "ctd-lib-audit-old-bucket"))
+        .count();
+    assert_eq!(from_old, 4, "the predecessors in the other bucket are read");
+    let planted = whole
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::UnreferencedLog { key, .. } if key.contains("Planted")))
+        .count();
+    assert_eq!(planted, 2, "both planted logs are found");
+
+    assert_eq!(audit.plan(DEFAULT_UNIT_HOURS).unwrap().len(), 1);
+    for hours in [1, 5, 24] {
+        assert!(audit.plan(hours).unwrap().len() > 1, "{hours} hours");
+    }
+    split_merges_to(&audit, &local, &set, &whole, &[1, 5, 24]);
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 mod chain;
@@ -40,7 +40,7 @@ mod summary;
 
 pub use crate::fetch::metered::Progress;
 pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, TrailEvent};
-pub use split::{merge, read_unit, Part, Unit};
+pub use split::{merge, read_unit, Part, Unit, DEFAULT_UNIT_HOURS};
 
 use self::chain::{rank, Analysis};
 use self::judge::Judge;
@@ -97,8 +97,18 @@ pub struct Audit<'a> {
     /// Whether reading a valid log also records its trail events, so that the reads
     /// can be judged where the logs cannot be read.
     record_events: bool,
-    /// Read only the chains of this scope (a unit of a split run).
-    only_scope: Option<ChainScope>,
+    /// Read only one slice of one chain scope (a unit of a split run).
+    slice: Option<Slice>,
+}
+
+/// What one unit of a split run reads: one chain scope's digests whose stamps lie in a
+/// span (`(after, until]`), and the days of the scope's log folder that are the unit's
+/// to list (each day of the window is one unit's).
+#[derive(Debug, Clone)]
+struct Slice {
+    scope: ChainScope,
+    stamps: Span,
+    log_days: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// Everything an audit found.
@@ -184,6 +194,7 @@ struct Group {
 #[derive(Serialize, Deserialize)]
 struct ReadLog {
     /// The digest that lists it, and that digest's end (the time its finding sorts by).
+    digest_bucket: String,
     digest_key: String,
     end: DateTime<Utc>,
     job: LogJob,
@@ -224,7 +235,7 @@ impl<'a> Audit<'a> {
             jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
             progress: &NoProgress,
             record_events: false,
-            only_scope: None,
+            slice: None,
         })
     }
 
@@ -299,10 +310,14 @@ impl<'a> Audit<'a> {
         metered: &Metered<'_>,
         export: Option<&mut Export<'_>>,
     ) -> Result<Reads, Error> {
-        let listed = window::digests_in_window(self.source, &self.buckets, &self.filter, self.window)?;
+        let stamps = self
+            .slice
+            .as_ref()
+            .map_or(window::stamps_of(self.window), |s| s.stamps);
+        let listed = window::digests_between(self.source, &self.buckets, &self.filter, stamps)?;
         let mut groups = self.group(listed);
-        if let Some(only) = &self.only_scope {
-            groups.retain(|g| g.scope == *only);
+        if let Some(slice) = &self.slice {
+            groups.retain(|g| g.scope == slice.scope);
         }
         let keys = Keys::new(self.keys, self.window)?;
 
@@ -338,28 +353,28 @@ impl<'a> Audit<'a> {
         }
 
         // Signatures recorded by successors, then links to digests outside the listing.
-        // A signature is taken from digests of the same chain scope only, so that what
-        // a scope's digests are found to be depends on that scope alone (a split run
-        // reads each scope apart).
-        let mut recovered: HashMap<String, HashMap<(String, String), String>> = HashMap::new();
-        for group in &groups {
-            let scope = recovered.entry(chain_label(&group.scope, false)).or_default();
-            for m in &group.members {
-                if let Some((b, k, sig)) = &m.records_previous {
-                    scope.insert((b.clone(), k.clone()), sig.clone());
-                }
-            }
+        // A signature is taken from digests of the same chain scope only, the earliest
+        // record of it first, so that what a scope's digests are found to be depends on
+        // that scope alone, and a slice of it finds the same by reading on past its end
+        // only as far as the records it lacks.
+        let mut recovered = recorded_signatures(&groups);
+        let mut listed_days = HashMap::new();
+        if let Some(slice) = &self.slice {
+            self.read_on(slice, &groups, source, &keys, &mut recovered)?;
         }
         for group in &mut groups {
             let scope = recovered.entry(chain_label(&group.scope, false)).or_default();
-            self.complete(group, source, &keys, scope)?;
+            self.complete(group, source, &keys, scope, &mut listed_days)?;
             group
                 .members
                 .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
         }
 
         self.read_logs(&mut groups, source, metered, export)?;
-        let listings = self.list_log_folders(&groups)?;
+        let listings = match &self.slice {
+            Some(slice) => self.list_log_days(slice)?,
+            None => self.list_log_folders(&groups)?,
+        };
         Ok(Reads { groups, listings })
     }
 
@@ -449,6 +464,7 @@ impl<'a> Audit<'a> {
                 Ok((
                     g,
                     ReadLog {
+                        digest_bucket: m.bucket.clone(),
                         digest_key: m.key.clone(),
                         end: m.end,
                         job,
@@ -491,6 +507,7 @@ impl<'a> Audit<'a> {
         source: &dyn ObjectSource,
         keys: &Keys<'_>,
         recovered: &mut HashMap<(String, String), String>,
+        listed_days: &mut HashMap<NaiveDate, Vec<Listed>>,
     ) -> Result<(), Error> {
         let region = group.scope.source_region.clone();
         let mut tried: HashSet<(String, String)> = HashSet::new();
@@ -514,6 +531,13 @@ impl<'a> Audit<'a> {
                     (end > self.window.0).then_some((b, k, end))
                 })
                 .collect();
+            let mut unlisted = Vec::with_capacity(wanted.len());
+            for w in wanted {
+                if !self.listed_outside_slice(&group.label, &w, listed_days)? {
+                    unlisted.push(w);
+                }
+            }
+            let wanted = unlisted;
             if wanted.is_empty() {
                 return Ok(());
             }
@@ -521,13 +545,34 @@ impl<'a> Audit<'a> {
                 tried.insert((b.clone(), k.clone()));
                 if let Some(m) = members::fetch(source, keys, &b, &k, end, group.backfill, &region)? {
                     if let Some((pb, pk, sig)) = &m.records_previous {
-                        recovered.insert((pb.clone(), pk.clone()), sig.clone());
+                        recovered
+                            .entry((pb.clone(), pk.clone()))
+                            .or_insert_with(|| sig.clone());
                     }
                     group.members.push(m);
                 }
             }
         }
     }
+}
+
+/// What each chain scope's digests record of their predecessors' signatures, by scope
+/// label: `(bucket, key)` of the predecessor to the signature, the earliest digest's
+/// record where several record one.
+fn recorded_signatures(groups: &[Group]) -> HashMap<String, HashMap<(String, String), String>> {
+    let mut records: Vec<(String, &Member)> = groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(move |m| (chain_label(&g.scope, false), m)))
+        .collect();
+    records.sort_by(|a, b| (a.1.end, &a.1.bucket, &a.1.key).cmp(&(b.1.end, &b.1.bucket, &b.1.key)));
+    let mut out: HashMap<String, HashMap<(String, String), String>> = HashMap::new();
+    for (scope, m) in records {
+        let scope = out.entry(scope).or_default();
+        if let Some((b, k, sig)) = &m.records_previous {
+            scope.entry((b.clone(), k.clone())).or_insert_with(|| sig.clone());
+        }
+    }
+    out
 }
 
 /// The provenance of a log a verified digest lists.

@@ -60,15 +60,21 @@ pub(crate) fn day_folders(region_folder: &str, first: NaiveDate, last: NaiveDate
         .collect()
 }
 
-/// Every digest key of the window in `buckets`: stamps (end times) after `window.0`
-/// and up to `window.1` + 1 hour, the last digest that can overlap the window.
-pub(crate) fn digests_in_window(
+/// The stamps (end times) of the digests a window reads: after its start, up to an hour
+/// past its end (the last digest that can overlap the window).
+pub(crate) fn stamps_of(window: (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc>, DateTime<Utc>) {
+    (window.0, window.1 + Duration::hours(1))
+}
+
+/// Every digest key in `buckets` whose stamp lies after `stamps.0` and up to `stamps.1`,
+/// read from the day folders those stamps fall in.
+pub(crate) fn digests_between(
     source: &dyn ObjectSource,
     buckets: &[String],
     filter: &ChainFilter,
-    window: (DateTime<Utc>, DateTime<Utc>),
+    stamps: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Vec<Listed>, Error> {
-    let last = window.1 + Duration::hours(1);
+    let (after, last) = stamps;
     let mut out = Vec::new();
     for bucket in buckets {
         for root in awslogs_roots(source, bucket, filter.prefix.as_deref())? {
@@ -84,11 +90,9 @@ pub(crate) fn digests_in_window(
                     if !ChainFilter::keeps(&filter.regions, &region) {
                         continue;
                     }
-                    for folder in day_folders(
-                        &format!("{base}{region}/"),
-                        window.0.date_naive(),
-                        last.date_naive(),
-                    ) {
+                    for folder in
+                        day_folders(&format!("{base}{region}/"), after.date_naive(), last.date_naive())
+                    {
                         for key in source.list(bucket, &folder, "")? {
                             let Some(name) = DigestKeyName::parse(&key) else {
                                 continue;
@@ -102,7 +106,7 @@ pub(crate) fn digests_in_window(
                             let Some(end) = parse_stamp(&name.stamp) else {
                                 continue;
                             };
-                            if end <= window.0 || end > last {
+                            if end <= after || end > last {
                                 continue;
                             }
                             out.push(Listed {
