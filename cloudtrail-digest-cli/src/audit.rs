@@ -41,13 +41,23 @@ fn write(report: &AuditReport, args: &AuditArgs) -> io::Result<()> {
     write_report(report, args.output, args.verbose)
 }
 
-/// Writes the report to standard output: the same for `audit` and `merge`.
-pub fn write_report(report: &AuditReport, output: AuditOutput, verbose: bool) -> io::Result<()> {
+/// Writes the report to standard output.
+fn write_report(report: &AuditReport, output: AuditOutput, verbose: bool) -> io::Result<()> {
     let mut out = BufWriter::new(io::stdout().lock());
-    match output {
-        AuditOutput::Text => report.write_text(&mut out, verbose),
-        AuditOutput::Json => report.write_json(&mut out),
-        AuditOutput::Ndjson => report.write_ndjson(&mut out),
-    }?;
+    write_report_to(&mut out, report, output, verbose)?;
     out.flush()
+}
+
+/// Writes the report in the format asked for: the same for `audit` and `merge`.
+pub fn write_report_to(
+    out: &mut dyn Write,
+    report: &AuditReport,
+    output: AuditOutput,
+    verbose: bool,
+) -> io::Result<()> {
+    match output {
+        AuditOutput::Text => report.write_text(out, verbose),
+        AuditOutput::Json => report.write_json(out),
+        AuditOutput::Ndjson => report.write_ndjson(out),
+    }
 }

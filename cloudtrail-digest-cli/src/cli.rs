@@ -314,7 +314,7 @@ pub enum AuditOutput {
     ("local_dir", "Read a local copy of the bucket(s): object s3://BUCKET/KEY is ROOT/BUCKET/KEY. \
          Every bucket directory under ROOT is searched unless --s3-bucket names some. \
          Without it, the buckets --s3-bucket names are read in S3"),
-    ("public_keys", "Public keys as printed by `aws cloudtrail list-public-keys`, for every region audited (repeatable)"),
+    ("public_keys", "Public keys as printed by `aws cloudtrail list-public-keys`, for every region audited (repeatable): a file, an s3://BUCKET/KEY, or every object under an s3://BUCKET/PREFIX/"),
 ])))]
 /// What `audit` and `export` look at: the source, keys, window and which chains.
 pub struct AuditScope {
@@ -381,9 +381,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "LINE", conflicts_with = "plan", requires = "out")]
     pub unit: Option<String>,
 
-    /// Run units of this plan file (what `plan` printed): those --shard picks.
+    /// Run units of this plan (what `plan` wrote: a file or s3://BUCKET/KEY): those
+    /// --shard picks.
     #[arg(long, value_name = "FILE", requires_all = ["shard", "out"])]
-    pub plan: Option<PathBuf>,
+    pub plan: Option<String>,
 
     /// Which units of --plan: I/N runs units I, I+N, I+2N, ... (from 0); /N takes I from
     /// AWS_BATCH_JOB_ARRAY_INDEX or JOB_COMPLETION_INDEX.
@@ -391,7 +392,9 @@ pub struct AuditArgs {
     pub shard: Option<String>,
 
     /// Where a unit's or shard's part goes: a file (written whole or not at all), an
-    /// s3://BUCKET/KEY (one PUT: whole or not at all), or - for standard output.
+    /// s3://BUCKET/KEY (one PUT: whole or not at all), or - for standard output. Ending
+    /// in /, a folder or prefix: the part is named unit-U.jsonl (--unit) or
+    /// shard-I-of-N.jsonl (--shard) inside it.
     #[arg(long, value_name = "PATH")]
     pub out: Option<String>,
 
@@ -414,6 +417,11 @@ pub struct PlanArgs {
     #[arg(long, value_name = "H", default_value_t = cloudtrail_digest::audit::DEFAULT_UNIT_HOURS,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub unit_hours: u32,
+
+    /// Where the plan goes: - (standard output), a file (written whole or not at all)
+    /// or s3://BUCKET/KEY (one PUT), where Step Functions' ItemReader can read it.
+    #[arg(long, value_name = "PATH", default_value = "-")]
+    pub out: String,
 }
 
 #[derive(Debug, Args)]
@@ -433,6 +441,11 @@ pub struct MergeArgs {
     /// Text output: list valid digests and log files too.
     #[arg(long)]
     pub verbose: bool,
+
+    /// Where the report goes: - (standard output), a file (written whole or not at
+    /// all) or s3://BUCKET/KEY (one PUT). The exit code is the same either way.
+    #[arg(long, value_name = "PATH", default_value = "-")]
+    pub out: String,
 }
 
 /// Output formats of `export`.

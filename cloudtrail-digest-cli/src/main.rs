@@ -4,6 +4,7 @@
 
 mod audit;
 mod cli;
+mod destination;
 mod exit;
 mod export;
 mod keys;

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use cloudtrail_digest::audit::{merge, Part};
 use cloudtrail_digest::{ObjectSource, SourceError};
 
-use crate::audit::write_report;
+use crate::audit::write_report_to;
 use crate::cli::MergeArgs;
+use crate::destination::write_whole;
 use crate::exit::Exit;
 use crate::online::{s3_url, Online};
 use crate::output::{self, Stop};
@@ -40,7 +41,9 @@ fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
         }
     }
     let report = merge(parts).map_err(Stop::fatal)?;
-    write_report(&report, args.output, args.verbose).map_err(Stop::output)?;
+    write_whole(&args.out, &args.aws, |out| {
+        write_report_to(out, &report, args.output, args.verbose)
+    })?;
     Ok(Exit::of_audit(report.exit_code()))
 }
 

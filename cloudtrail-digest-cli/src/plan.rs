@@ -1,14 +1,11 @@
 //! `plan`, and `audit --unit` / `audit --plan --shard`: an audit split into units that
 //! run anywhere, each writing what it read as a part for `merge`.
 
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use cloudtrail_digest::audit::{read_unit, Unit};
 
-use cloudtrail_digest::audit::{read_unit, Part, Unit};
-
-use crate::cli::{AuditArgs, PlanArgs};
+use crate::cli::{AuditArgs, AwsArgs, PlanArgs};
+use crate::destination::{named, read_text, write_whole};
 use crate::exit::Exit;
-use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
 use crate::scope::{open, prepare};
@@ -22,11 +19,9 @@ pub fn run(args: &PlanArgs, region: Option<&str>) -> Exit {
 fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let prepared = prepare(&args.scope, region)?;
     let units = prepared.audit(None)?.plan(args.unit_hours).map_err(Stop::fatal)?;
-    let mut out = BufWriter::new(io::stdout().lock());
-    for u in &units {
-        writeln!(out, "{}", u.to_line()).map_err(Stop::output)?;
-    }
-    out.flush().map_err(Stop::output)?;
+    write_whole(&args.out, &args.scope.aws, |out| {
+        units.iter().try_for_each(|u| writeln!(out, "{}", u.to_line()))
+    })?;
     Ok(Exit::Success)
 }
 
@@ -54,18 +49,23 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
             "{option}: not with --unit or --plan (the plan names the window and the chains)"
         )));
     }
-    let units = match (&args.unit, &args.plan) {
-        (Some(line), _) => vec![Unit::parse(line).map_err(|e| usage(format!("--unit: {e}")))?],
+    let out = args.out.as_deref().expect("clap requires --out");
+    let (units, out) = match (&args.unit, &args.plan) {
+        (Some(line), _) => {
+            let unit = Unit::parse(line).map_err(|e| usage(format!("--unit: {e}")))?;
+            let out = named(out, || format!("unit-{}.jsonl", unit.unit));
+            (vec![unit], out)
+        }
         (None, Some(file)) => {
             let shard = args.shard.as_deref().unwrap_or_default();
             let (index, count) = shard_of(shard, |name| std::env::var(name).ok())
                 .map_err(|e| usage(format!("--shard {shard}: {e}")))?;
-            let plan = read_plan(file).map_err(usage)?;
-            plan.into_iter().skip(index).step_by(count).collect()
+            let plan = read_plan(file, &scope.aws).map_err(usage)?;
+            let out = named(out, || format!("shard-{index}-of-{count}.jsonl"));
+            (plan.into_iter().skip(index).step_by(count).collect(), out)
         }
         (None, None) => unreachable!("only called with --unit or --plan"),
     };
-    let out = args.out.as_deref().expect("clap requires --out");
     let (source, _, keys) = open(scope, false)?;
     let jobs = scope.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -83,17 +83,7 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     if let Some(p) = &progress {
         p.finish();
     }
-    if out.starts_with("s3://") {
-        let mut body = Vec::new();
-        for p in &parts {
-            p.write_to(&mut body).map_err(Stop::output)?;
-        }
-        Online::new(&scope.aws)
-            .put(out, body)
-            .map_err(|e| Stop::Fatal(format!("--out {e}")))?;
-    } else {
-        write_parts(&parts, out)?;
-    }
+    write_whole(&out, &scope.aws, |w| parts.iter().try_for_each(|p| p.write_to(w)))?;
     Ok(Exit::Success)
 }
 
@@ -127,20 +117,16 @@ fn shard_of(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<(usize, 
     Ok((index, count))
 }
 
-/// Every unit of a plan file, checked to be of one plan.
-fn read_plan(file: &Path) -> Result<Vec<Unit>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("--plan {}: cannot be read ({e})", file.display()))?;
-    let mut units = Vec::new();
+/// Every unit of a plan (a file or an S3 object), checked to be of one plan.
+fn read_plan(given: &str, aws: &AwsArgs) -> Result<Vec<Unit>, String> {
+    let text = read_text(given, aws).map_err(|e| format!("--plan {e}"))?;
+    let mut units: Vec<Unit> = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let unit =
-            Unit::parse(line).map_err(|e| format!("--plan {}, line {}: {e}", file.display(), n + 1))?;
+        let unit = Unit::parse(line).map_err(|e| format!("--plan {given}, line {}: {e}", n + 1))?;
         if let Some(first) = units.first() {
-            let first: &Unit = first;
             if first.plan != unit.plan {
                 return Err(format!(
-                    "--plan {}, line {}: a unit of another plan ({} and {})",
-                    file.display(),
+                    "--plan {given}, line {}: a unit of another plan ({} and {})",
                     n + 1,
                     first.plan,
                     unit.plan
@@ -150,39 +136,6 @@ fn read_plan(file: &Path) -> Result<Vec<Unit>, String> {
         units.push(unit);
     }
     Ok(units)
-}
-
-/// Writes the parts to `out`: standard output, or a file written whole under a temporary
-/// name and renamed into place, so that a part is there whole or not at all.
-fn write_parts(parts: &[Part], out: &str) -> Result<(), Stop> {
-    if out == "-" {
-        let mut w = BufWriter::new(io::stdout().lock());
-        for p in parts {
-            p.write_to(&mut w).map_err(Stop::output)?;
-        }
-        return w.flush().map_err(Stop::output);
-    }
-    let path = Path::new(out);
-    let fail = |e: io::Error| Stop::Fatal(format!("--out {out}: cannot be written ({e})"));
-    let name = path
-        .file_name()
-        .ok_or_else(|| Stop::Usage(format!("--out {out}: not a file name")))?;
-    let temporary = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    let written = (|| -> io::Result<()> {
-        let mut w = BufWriter::new(std::fs::File::create(&temporary)?);
-        for p in parts {
-            p.write_to(&mut w)?;
-        }
-        w.into_inner()
-            .map_err(io::IntoInnerError::into_error)?
-            .sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(fail(e));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

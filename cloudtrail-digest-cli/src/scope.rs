@@ -8,7 +8,7 @@ use cloudtrail_digest::audit::Audit;
 use cloudtrail_digest::{ChainFilter, LocalDir, ObjectSource, PublicKeySet, TrailArn};
 
 use crate::cli::AuditScope;
-use crate::online::Online;
+use crate::online::{s3_url, Online};
 use crate::output::Stop;
 use crate::progress::AuditProgress;
 use crate::window::{self, Wording};
@@ -163,7 +163,30 @@ pub fn open(args: &AuditScope, need_buckets: bool) -> Result<Opened, Stop> {
     buckets.dedup();
     let mut keys = PublicKeySet::new();
     for f in &args.keys.public_keys {
-        keys.add_file(f).map_err(Stop::fatal)?;
+        let given = f.to_string_lossy();
+        let Some((bucket, prefix)) = s3_url(&given) else {
+            keys.add_file(f).map_err(Stop::fatal)?;
+            continue;
+        };
+        // In S3 (where a job array's containers find them): one key file, or every
+        // object under a prefix ending in /.
+        let s3 = online.s3().map_err(Stop::Fatal)?;
+        let unreadable = |e: cloudtrail_digest::SourceError| {
+            Stop::Fatal(format!("--public-keys {given}: cannot be read ({e})"))
+        };
+        let objects = if prefix.ends_with('/') || prefix.is_empty() {
+            s3.list(bucket, prefix, "").map_err(unreadable)?
+        } else {
+            vec![prefix.to_string()]
+        };
+        if objects.is_empty() {
+            return Err(Stop::Fatal(format!("--public-keys {given}: no key files there")));
+        }
+        for key in objects {
+            let object = s3.get(bucket, &key).map_err(unreadable)?;
+            keys.add_json(&format!("s3://{bucket}/{key}"), &object.body)
+                .map_err(Stop::fatal)?;
+        }
     }
     Ok((source, buckets, keys))
 }

@@ -1233,3 +1233,6 @@ fn a_split_audit_writes_and_merges_its_parts_in_s3() {
     assert_eq!(outcome(&s3("merge", &["s3://ctd-split-parts/sliced/"])), whole);
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+#[path = "s3/deploy.rs"]
+mod deploy;
