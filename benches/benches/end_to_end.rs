@@ -25,13 +25,7 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let get = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
+    let get = cloudtrail_digest_benches::option;
     Options {
         gb: get("--gb").map_or(1.0, |v| v.parse().expect("--gb number")),
         jobs: get("--jobs").map_or_else(

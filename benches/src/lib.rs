@@ -136,3 +136,12 @@ pub fn files_under(dir: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+/// The value after `name` on the bench's command line (`--gb 1`), if given.
+pub fn option(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
