@@ -1,6 +1,6 @@
 //! Where `plan`, `audit --unit/--plan` and `merge` put what they write (`--out`):
-//! standard output, a file written whole or not at all, or an S3 object stored in one
-//! PUT (S3 keeps all of it or nothing), through the same session as every read.
+//! standard output, a file written whole or not at all, or an S3 object uploaded as it
+//! is written and stored whole or not at all, through the same session as every read.
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -9,23 +9,51 @@ use crate::cli::AwsArgs;
 use crate::online::Online;
 use crate::output::Stop;
 
-/// Writes what `write` writes to `out`: `-`, a file path, or `s3://BUCKET/KEY`.
+/// What writing to a destination can fail on: the writing, or the work that produces
+/// what is written (a unit that cannot be read).
+pub enum Failure {
+    /// Writing failed.
+    Io(io::Error),
+    /// The work stopped.
+    Stop(Stop),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+impl From<Stop> for Failure {
+    fn from(s: Stop) -> Self {
+        Failure::Stop(s)
+    }
+}
+
+/// Writes what `write` writes to `out` as it is written: `-`, a file path (under a
+/// temporary name, renamed when whole), or `s3://BUCKET/KEY` (uploaded in parts as it
+/// comes, stored when whole). When `write` fails, nothing is left at `out`.
 pub fn write_whole(
     out: &str,
     aws: &AwsArgs,
-    write: impl Fn(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Stop> {
+    let cannot = |e: io::Error| Stop::Fatal(format!("--out {out}: cannot be written ({e})"));
+    let settle = |r: Result<(), Failure>, io: &dyn Fn(io::Error) -> Stop| match r {
+        Ok(()) => Ok(()),
+        Err(Failure::Io(e)) => Err(io(e)),
+        Err(Failure::Stop(s)) => Err(s),
+    };
     if out == "-" {
         let mut w = BufWriter::new(io::stdout().lock());
-        write(&mut w).map_err(Stop::output)?;
+        settle(write(&mut w), &Stop::output)?;
         return w.flush().map_err(Stop::output);
     }
     if out.starts_with("s3://") {
-        let mut body = Vec::new();
-        write(&mut body).map_err(Stop::output)?;
-        return Online::new(aws)
-            .put(out, body)
-            .map_err(|e| Stop::Fatal(format!("--out {e}")));
+        return match Online::new(aws).upload(out, write) {
+            Ok(stored) => stored.map_err(|e| Stop::Fatal(format!("--out {e}"))),
+            Err(failed) => settle(Err(failed), &cannot),
+        };
     }
     // A file: written under a temporary name beside it and renamed into place.
     let path = Path::new(out);
@@ -33,19 +61,18 @@ pub fn write_whole(
         .file_name()
         .ok_or_else(|| Stop::Usage(format!("--out {out}: not a file name")))?;
     let temporary = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-    let written = (|| -> io::Result<()> {
+    let written = (|| -> Result<(), Failure> {
         let mut w = BufWriter::new(std::fs::File::create(&temporary)?);
         write(&mut w)?;
         w.into_inner()
             .map_err(io::IntoInnerError::into_error)?
             .sync_all()?;
-        std::fs::rename(&temporary, path)
+        Ok(std::fs::rename(&temporary, path)?)
     })();
-    if let Err(e) = written {
+    if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
-        return Err(Stop::Fatal(format!("--out {out}: cannot be written ({e})")));
     }
-    Ok(())
+    settle(written, &cannot)
 }
 
 /// `out`, or, when it ends in `/` (a folder or an S3 prefix), `name` inside it: a job

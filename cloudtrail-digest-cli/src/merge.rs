@@ -42,7 +42,7 @@ fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
     }
     let report = merge(parts).map_err(Stop::fatal)?;
     write_whole(&args.out, &args.aws, |out| {
-        write_report_to(out, &report, args.output, args.verbose)
+        Ok(write_report_to(out, &report, args.output, args.verbose)?)
     })?;
     Ok(Exit::of_audit(report.exit_code()))
 }

@@ -182,21 +182,40 @@ impl Online {
         })
     }
 
-    /// Stores `body` at `s3://BUCKET/KEY` (`url`) in one PUT, through the same session
-    /// (credentials, endpoint, retries) as every read.
+    /// Writes what `write` writes to `s3://BUCKET/KEY` (`url`) without holding it all:
+    /// in parts as it comes (see `S3Upload`), stored whole when `write` succeeds and
+    /// not at all when it fails.
     #[cfg(feature = "s3")]
-    pub fn put(&mut self, url: &str, body: Vec<u8>) -> Result<(), String> {
-        let (bucket, key) = s3_url(url)
-            .filter(|(_, k)| !k.is_empty() && !k.ends_with('/'))
-            .ok_or_else(|| format!("{url}: not s3://BUCKET/KEY"))?;
-        cloudtrail_digest::S3Source::new(self.session()?)
-            .put(bucket, key, body)
-            .map_err(|e| format!("{url}: cannot be written ({e})"))
+    pub fn upload<E: From<std::io::Error>>(
+        &mut self,
+        url: &str,
+        write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), E>,
+    ) -> Result<Result<(), String>, E> {
+        let Some((bucket, key)) = s3_url(url).filter(|(_, k)| !k.is_empty() && !k.ends_with('/')) else {
+            return Ok(Err(format!("{url}: not s3://BUCKET/KEY")));
+        };
+        let session = match self.session() {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e)),
+        };
+        let s3 = cloudtrail_digest::S3Source::new(session);
+        let mut upload = match s3.upload(bucket, key) {
+            Ok(u) => u,
+            Err(e) => return Ok(Err(format!("{url}: cannot be written ({e})"))),
+        };
+        write(&mut upload)?;
+        Ok(upload
+            .finish()
+            .map_err(|e| format!("{url}: cannot be written ({e})")))
     }
 
     #[cfg(not(feature = "s3"))]
-    pub fn put(&mut self, _url: &str, _body: Vec<u8>) -> Result<(), String> {
-        Err(NO_S3.to_string())
+    pub fn upload<E: From<std::io::Error>>(
+        &mut self,
+        _url: &str,
+        _write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), E>,
+    ) -> Result<Result<(), String>, E> {
+        Ok(Err(NO_S3.to_string()))
     }
 
     /// Parses `--bucket-map ORIGINAL=TARGET` options.

@@ -20,7 +20,7 @@ fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let prepared = prepare(&args.scope, region)?;
     let units = prepared.audit(None)?.plan(args.unit_hours).map_err(Stop::fatal)?;
     write_whole(&args.out, &args.scope.aws, |out| {
-        units.iter().try_for_each(|u| writeln!(out, "{}", u.to_line()))
+        Ok(units.iter().try_for_each(|u| writeln!(out, "{}", u.to_line()))?)
     })?;
     Ok(Exit::Success)
 }
@@ -72,18 +72,22 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         usize::from,
     );
     let progress = AuditProgress::new();
-    let mut parts = Vec::with_capacity(units.len());
-    for u in &units {
-        let shown = progress
-            .as_ref()
-            .map(|p| p as &dyn cloudtrail_digest::audit::Progress);
-        let part = read_unit(source.as_ref(), &keys, u, jobs, shown);
-        parts.push(part.map_err(|e| Stop::fatal(format!("unit {}: {e}", u.title())))?);
-    }
+    // Each part is written as soon as its unit is read, so that a shard holds one
+    // unit's reads at a time, however many units it runs.
+    write_whole(&out, &scope.aws, |w| {
+        for u in &units {
+            let shown = progress
+                .as_ref()
+                .map(|p| p as &dyn cloudtrail_digest::audit::Progress);
+            let part = read_unit(source.as_ref(), &keys, u, jobs, shown)
+                .map_err(|e| Stop::fatal(format!("unit {}: {e}", u.title())))?;
+            part.write_to(w)?;
+        }
+        Ok(())
+    })?;
     if let Some(p) = &progress {
         p.finish();
     }
-    write_whole(&out, &scope.aws, |w| parts.iter().try_for_each(|p| p.write_to(w)))?;
     Ok(Exit::Success)
 }
 

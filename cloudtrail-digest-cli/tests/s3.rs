@@ -1234,5 +1234,55 @@ fn a_split_audit_writes_and_merges_its_parts_in_s3() {
     let _ = std::fs::remove_dir_all(&scratch);
 }
 
+/// An upload goes up in parts as it is written and appears only when whole: nothing is
+/// there before `finish`, an upload dropped after a part was sent leaves nothing, and
+/// one smaller than a part is one PUT.
+#[test]
+fn uploads_go_up_in_parts_and_appear_only_when_whole() {
+    let Some(m) = moto() else { return };
+    let bucket = "ctd-uploads";
+    create_bucket(m, bucket);
+    let s3 = source(m);
+    let part = 5 * 1024 * 1024;
+    // 12 MiB and a little, in uneven writes: two full parts and a last, shorter one.
+    let body: Vec<u8> = (0..(12 * 1024 * 1024 + 4321u32))
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let mut upload = s3.upload(bucket, "parts/big.bin").unwrap().part_size(part);
+    for chunk in body.chunks(999_983) {
+        upload.write_all(chunk).unwrap();
+    }
+    assert_eq!(
+        s3.get(bucket, "parts/big.bin").unwrap_err().kind,
+        SourceErrorKind::NotFound,
+        "nothing before finish"
+    );
+    // The parts went up while it was written: a multipart upload is in progress.
+    let uploads = || text(&request(m, "GET", &format!("/{bucket}?uploads"), &[], b"").1);
+    assert!(uploads().contains("<Key>parts/big.bin</Key>"), "{}", uploads());
+    upload.finish().unwrap();
+    assert_eq!(s3.get(bucket, "parts/big.bin").unwrap().body, body);
+
+    let mut dropped = s3.upload(bucket, "parts/dropped.bin").unwrap().part_size(part);
+    dropped.write_all(&body[..part + 10]).unwrap();
+    assert!(
+        uploads().contains("<Key>parts/dropped.bin</Key>"),
+        "{}",
+        uploads()
+    );
+    drop(dropped);
+    assert!(!uploads().contains("parts/dropped.bin"), "aborted: {}", uploads());
+    assert_eq!(
+        s3.get(bucket, "parts/dropped.bin").unwrap_err().kind,
+        SourceErrorKind::NotFound,
+        "an upload never finished leaves nothing"
+    );
+
+    let mut small = s3.upload(bucket, "parts/small.bin").unwrap();
+    small.write_all(b"one line\n").unwrap();
+    small.finish().unwrap();
+    assert_eq!(s3.get(bucket, "parts/small.bin").unwrap().body, b"one line\n");
+}
+
 #[path = "s3/deploy.rs"]
 mod deploy;

@@ -98,13 +98,13 @@ pub use sink::export::{
 };
 pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
 pub use sink::text::{status_line, TextReport};
-#[cfg(feature = "s3")]
-pub use source::S3Source;
 pub use source::{
     ArchiveClass, BucketMap, LazySource, LocalDir, MapTarget, MappedSource, MemorySource, Metadata,
     MetadataOrigin, Object, ObjectSource, RestoreOutcome, RestoreRequest, RestoreTier, SidecarError,
     SourceError, SourceErrorKind, MAX_WHOLE_OBJECT, SIDECAR_SUFFIX,
 };
+#[cfg(feature = "s3")]
+pub use source::{S3Source, S3Upload, PART_SIZE};
 pub use validate::Validation;
 pub use verdict::{DigestVerdict, Event, LogVerdict, Pass, SignatureSource, Summary};
 

@@ -21,6 +21,8 @@ mod memory;
 pub(crate) mod recorder;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "s3")]
+mod s3_upload;
 
 pub use lazy::LazySource;
 pub(crate) use local::safe_relative;
@@ -29,6 +31,8 @@ pub use mapped::{BucketMap, MapTarget, MappedSource};
 pub use memory::MemorySource;
 #[cfg(feature = "s3")]
 pub use s3::S3Source;
+#[cfg(feature = "s3")]
+pub use s3_upload::{S3Upload, PART_SIZE};
 
 /// The most [`ObjectSource::get`] reads. Whole objects are digests and public keys,
 /// a few megabytes at most; a larger one is refused before it is read, so a planted

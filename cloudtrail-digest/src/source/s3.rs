@@ -83,6 +83,11 @@ impl S3Source {
         })
     }
 
+    /// The store that addresses `bucket` (for uploads).
+    pub(super) fn store_of(&self, bucket: &str) -> Result<Arc<AmazonS3>, SourceError> {
+        self.bucket(bucket).map(|b| b.store)
+    }
+
     /// The region of `bucket` (looked up once).
     pub fn bucket_region(&self, bucket: &str) -> Result<String, SourceError> {
         self.bucket(bucket).map(|b| b.region)
@@ -241,7 +246,7 @@ async fn locate(session: &AwsSession, bucket: &str) -> Result<String, SourceErro
     Ok(header(&head).unwrap_or(lookup_region))
 }
 
-fn object_path(bucket: &str, key: &str) -> Result<Path, SourceError> {
+pub(super) fn object_path(bucket: &str, key: &str) -> Result<Path, SourceError> {
     if key.len() > MAX_KEY_BYTES {
         return Err(SourceError::new(
             SourceErrorKind::Refused,
@@ -261,7 +266,7 @@ fn object_path(bucket: &str, key: &str) -> Result<Path, SourceError> {
     }
 }
 
-fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
+pub(super) fn map_error(e: object_store::Error, bucket: &str, key: &str) -> SourceError {
     use object_store::Error as E;
     let kind = match &e {
         E::NotFound { .. } => SourceErrorKind::NotFound,
