@@ -3,7 +3,7 @@
 
 use cloudtrail_digest::audit::{read_unit, Unit};
 
-use crate::cli::{AuditArgs, AwsArgs, PlanArgs};
+use crate::cli::{AuditArgs, AuditOutput, AwsArgs, PlanArgs};
 use crate::destination::{named, read_text, write_whole};
 use crate::exit::Exit;
 use crate::output::{self, Stop};
@@ -47,6 +47,16 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     if let Some((option, _)) = chosen.iter().find(|(_, given)| *given) {
         return Err(usage(format!(
             "{option}: not with --unit or --plan (the plan names the window and the chains)"
+        )));
+    }
+    // A unit writes a part, never a report: the report's form is merge's to choose.
+    let formatting = [
+        ("--output", args.output != AuditOutput::Text),
+        ("--verbose", args.verbose),
+    ];
+    if let Some((option, _)) = formatting.iter().find(|(_, given)| *given) {
+        return Err(usage(format!(
+            "{option}: not with --unit or --plan (a unit writes its part; give {option} to merge)"
         )));
     }
     let out = args.out.as_deref().expect("clap requires --out");

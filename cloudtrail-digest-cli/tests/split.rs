@@ -297,5 +297,18 @@ fn a_missing_doubled_cut_or_foreign_part_is_refused_by_name() {
         "{}",
         stderr(&region)
     );
+    // The report's form is merge's to choose.
+    for extra in [&["--output", "json"][..], &["--verbose"][..]] {
+        let mut args = vec!["--unit", &line, "--out", "-"];
+        args.extend_from_slice(extra);
+        let refused = on_tree(&dir, "audit", &args);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(
+            stderr(&refused).contains(&format!("{}: not with --unit or --plan", extra[0])),
+            "{}",
+            stderr(&refused)
+        );
+        assert!(refused.stdout.is_empty());
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
