@@ -58,19 +58,27 @@ pub(super) fn tree_source(dir: &Path) -> (LocalDir, PublicKeySet) {
     (mirror, keys)
 }
 
-/// What one process reads, written out and read back, judges to exactly the report
-/// of a whole run, on every tree: the reads lose nothing a verdict depends on.
-#[test]
-fn reads_written_and_read_back_judge_to_the_same_report() {
+/// Calls `check` with every tree, its mirror and keys, its audit (two jobs) and that
+/// audit's whole-run report.
+pub(super) fn on_every_tree(mut check: impl FnMut(&Path, &LocalDir, &PublicKeySet, &Audit<'_>, AuditReport)) {
     for (dir, window, now) in trees() {
         let (mirror, keys) = tree_source(&dir);
         let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
             .unwrap()
             .jobs(2);
         let whole = audit.run().unwrap();
+        check(&dir, &mirror, &keys, &audit, whole);
+    }
+}
+
+/// What one process reads, written out and read back, judges to exactly the report
+/// of a whole run, on every tree: the reads lose nothing a verdict depends on.
+#[test]
+fn reads_written_and_read_back_judge_to_the_same_report() {
+    on_every_tree(|dir, mirror, keys, audit, whole| {
         assert!(!whole.findings.is_empty(), "{}", dir.display());
 
-        let metered = Metered::new(&mirror);
+        let metered = Metered::new(mirror);
         let written = serde_json::to_string(&audit.read(&metered, &metered, None).unwrap()).unwrap();
         let mut back: Reads = serde_json::from_str(&written).unwrap();
         assert_eq!(
@@ -79,12 +87,12 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             "{}",
             dir.display()
         );
-        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(&mirror, bucket, key, trail);
+        let events = |bucket: &str, key: &str, trail: &str| events::trail_events(mirror, bucket, key, trail);
         audit.judge().judge(&mut back.groups, &back.listings, &events);
         assert_eq!(audit.judge().assemble(back.groups), whole, "{}", dir.display());
 
         // Recording the trail events while reading: judged without the mirror.
-        let mut recording = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+        let mut recording = Audit::new(mirror, keys, mirror.buckets(), audit.window, audit.now)
             .unwrap()
             .jobs(2);
         recording.record_events = true;
@@ -105,7 +113,7 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             "{}",
             dir.display()
         );
-    }
+    });
 }
 
 #[test]
