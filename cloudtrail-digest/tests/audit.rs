@@ -288,12 +288,13 @@ fn a_split_audit_judges_a_shared_log_folder_as_one_run_does() {
 }
 
 /// A chain over three days whose first digests sit in a bucket the audit is not given
-/// (the trail's bucket changed), with logs no digest lists planted on two days. Split
+/// (the trail's bucket changed), with logs no digest lists planted on two days (one in
+/// the other bucket, on a day none of the chain's digests there is from). Split
 /// in slices of an hour, five hours and a day, the parts merge to the whole run's
 /// report: the slice that holds the first digest of the audited bucket fetches its
 /// predecessors from the other bucket as the whole run does, the slices after it do not
-/// (their predecessors are other slices' digests), and each day of the log folder is
-/// listed by one unit.
+/// (their predecessors are other slices' digests), each day of the log folder is
+/// listed by one unit, and the other bucket's folder is listed as the whole run lists it.
 #[test]
 fn a_chain_split_in_time_merges_to_the_whole_run() {
     let root = scratch("sliced");
@@ -304,11 +305,19 @@ fn a_chain_split_in_time_merges_to_the_whole_run() {
     }
     let trail = plan.seal(&keys);
     trail.write_to(&root.join("mirror")).unwrap();
-    let folder = root.join(format!(
-        "mirror/{BUCKET}/AWSLogs/111122223333/CloudTrail/us-east-1"
-    ));
-    for (day, stamp) in [("02", "20260302T1130Z"), ("03", "20260303T0105Z")] {
-        let dir = folder.join(format!("2026/03/{day}"));
+    let folder = |bucket: &str| {
+        root.join(format!(
+            "mirror/{bucket}/AWSLogs/111122223333/CloudTrail/us-east-1"
+        ))
+    };
+    // Two in the audited bucket, and one on the last day in the other bucket, whose log
+    // folder the whole run lists because the chain has digests there.
+    for (bucket, day, stamp) in [
+        (BUCKET, "02", "20260302T1130Z"),
+        (BUCKET, "03", "20260303T0105Z"),
+        ("ctd-lib-audit-old-bucket", "03", "20260303T0215Z"),
+    ] {
+        let dir = folder(bucket).join(format!("2026/03/{day}"));
         std::fs::create_dir_all(&dir).unwrap();
         let name = format!("111122223333_CloudTrail_us-east-1_{stamp}_PlantedPlantedPl.json.gz");
         std::fs::write(dir.join(name), b"not even gzip").unwrap();
@@ -332,7 +341,7 @@ fn a_chain_split_in_time_merges_to_the_whole_run() {
         .iter()
         .filter(|f| matches!(f, Finding::UnreferencedLog { key, .. } if key.contains("Planted")))
         .count();
-    assert_eq!(planted, 2, "both planted logs are found");
+    assert_eq!(planted, 3, "the planted logs are found, in both buckets");
 
     assert_eq!(audit.plan(DEFAULT_UNIT_HOURS).unwrap().len(), 1);
     for hours in [1, 5, 24] {

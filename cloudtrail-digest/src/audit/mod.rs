@@ -372,7 +372,7 @@ impl<'a> Audit<'a> {
 
         self.read_logs(&mut groups, source, metered, export)?;
         let listings = match &self.slice {
-            Some(slice) => self.list_log_days(slice)?,
+            Some(slice) => self.list_log_days(slice, &groups)?,
             None => self.list_log_folders(&groups)?,
         };
         Ok(Reads { groups, listings })

@@ -105,14 +105,31 @@ impl Audit<'_> {
         }))
     }
 
-    /// The slice's days of its scope's log folder, in every bucket of the audit (merge
-    /// keeps those where the chain has digests, as the whole run lists them).
-    pub(in crate::audit) fn list_log_days(&self, slice: &Slice) -> Result<Vec<FolderListing>, Error> {
+    /// The slice's days of its scope's log folder in every bucket of the audit, and
+    /// every day of the window in each bucket outside the audit where the slice's chain
+    /// has a digest (a predecessor fetched from there): merge keeps the buckets where
+    /// the chain has digests, as the whole run lists them.
+    pub(in crate::audit) fn list_log_days(
+        &self,
+        slice: &Slice,
+        groups: &[Group],
+    ) -> Result<Vec<FolderListing>, Error> {
         let folder = slice.scope.log_folder();
+        let foreign: std::collections::BTreeSet<&String> = groups
+            .iter()
+            .filter(|g| !g.backfill && g.scope == slice.scope)
+            .flat_map(|g| g.members.iter().map(|m| &m.bucket))
+            .filter(|b| !self.buckets.contains(b))
+            .collect();
+        let days = self
+            .buckets
+            .iter()
+            .map(|b| (b, slice.log_days))
+            .chain(foreign.into_iter().map(|b| (b, self.log_days())));
         let mut out = Vec::with_capacity(self.buckets.len());
-        for bucket in &self.buckets {
+        for (bucket, days) in days {
             let mut keys = Vec::new();
-            if let Some((first, last)) = slice.log_days {
+            if let Some((first, last)) = days {
                 for day_folder in day_folders(&folder, first, last) {
                     keys.extend(self.source.list(bucket, &day_folder, "")?);
                 }

@@ -1,7 +1,7 @@
 //! Merging the parts of a plan: every unit once, each chain put back together from its
 //! slices, the log folders' owners found as one run finds them, then judged.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -89,8 +89,15 @@ fn combine(mut parts: Vec<Part>) -> Reads {
     let mut chains: BTreeMap<String, Group> = BTreeMap::new();
     // Pieces of each log folder's listing: (bucket, folder) to (first day, keys).
     let mut pieces: BTreeMap<(String, String), Vec<Piece>> = BTreeMap::new();
+    // The digests each chain holds so far.
+    let mut held: HashMap<String, HashSet<(String, String)>> = HashMap::new();
     for part in parts {
-        let first_day = part.unit.log_days.map(|d| d.0);
+        // A unit lists its own days in the audit's buckets, and every day of the window
+        // in a bucket outside them.
+        let first_day = |bucket: &str| match part.unit.buckets.iter().any(|b| b == bucket) {
+            true => part.unit.log_days.map(|d| d.0),
+            false => Some(part.unit.start_time.date_naive()),
+        };
         for group in part.reads.groups {
             let merged = chains.entry(group.label.clone()).or_insert_with(|| Group {
                 label: group.label.clone(),
@@ -103,29 +110,28 @@ fn combine(mut parts: Vec<Part>) -> Reads {
             });
             // A digest another slice already holds (read by both as a link) is taken once,
             // with its logs, from the earlier slice.
-            let held: std::collections::HashSet<(String, String)> = merged
-                .members
-                .iter()
-                .map(|m| (m.bucket.clone(), m.key.clone()))
-                .collect();
-            merged.members.extend(
-                group
-                    .members
-                    .into_iter()
-                    .filter(|m| !held.contains(&(m.bucket.clone(), m.key.clone()))),
-            );
+            let held = held.entry(group.label.clone()).or_default();
+            let mut taken: HashSet<(String, String)> = HashSet::new();
+            for m in group.members {
+                let id = (m.bucket.clone(), m.key.clone());
+                if held.insert(id.clone()) {
+                    taken.insert(id);
+                    merged.members.push(m);
+                }
+            }
             merged.logs.extend(
                 group
                     .logs
                     .into_iter()
-                    .filter(|l| !held.contains(&(l.digest_bucket.clone(), l.digest_key.clone()))),
+                    .filter(|l| taken.contains(&(l.digest_bucket.clone(), l.digest_key.clone()))),
             );
         }
         for l in part.reads.listings {
+            let first = first_day(&l.bucket);
             pieces
                 .entry((l.bucket, l.folder))
                 .or_default()
-                .push((first_day, l.keys));
+                .push((first, l.keys));
         }
     }
     let mut groups: Vec<Group> = chains.into_values().collect();

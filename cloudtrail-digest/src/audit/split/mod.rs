@@ -182,7 +182,7 @@ impl Audit<'_> {
     }
 
     /// The days whose log folders the whole run lists: the window's, up to now.
-    fn log_days(&self) -> Option<(NaiveDate, NaiveDate)> {
+    pub(super) fn log_days(&self) -> Option<(NaiveDate, NaiveDate)> {
         let (first, last) = (
             self.window.0.date_naive(),
             self.window.1.min(self.now).date_naive(),
