@@ -392,7 +392,8 @@ pub struct AuditArgs {
     pub shard: Option<String>,
 
     /// Where a unit's or shard's part goes: a file (written whole or not at all), an
-    /// s3://BUCKET/KEY (one PUT: whole or not at all), or - for standard output. Ending
+    /// s3://BUCKET/KEY (uploaded as it is written, stored whole or not at all), or - for
+    /// standard output. Ending
     /// in /, a folder or prefix: the part is named unit-U.jsonl (--unit) or
     /// shard-I-of-N.jsonl (--shard) inside it.
     #[arg(long, value_name = "PATH")]
@@ -419,7 +420,8 @@ pub struct PlanArgs {
     pub unit_hours: u32,
 
     /// Where the plan goes: - (standard output), a file (written whole or not at all)
-    /// or s3://BUCKET/KEY (one PUT), where Step Functions' ItemReader can read it.
+    /// or s3://BUCKET/KEY (stored whole or not at all), where Step Functions' ItemReader
+    /// can read it.
     #[arg(long, value_name = "PATH", default_value = "-")]
     pub out: String,
 }
@@ -443,7 +445,8 @@ pub struct MergeArgs {
     pub verbose: bool,
 
     /// Where the report goes: - (standard output), a file (written whole or not at
-    /// all) or s3://BUCKET/KEY (one PUT). The exit code is the same either way.
+    /// all) or s3://BUCKET/KEY (stored whole or not at all). The exit code is the same
+    /// either way.
     #[arg(long, value_name = "PATH", default_value = "-")]
     pub out: String,
 }

@@ -5,13 +5,12 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use cloudtrail_digest::audit::{merge, Part};
-use cloudtrail_digest::{ObjectSource, SourceError};
 
 use crate::audit::write_report_to;
 use crate::cli::MergeArgs;
 use crate::destination::write_whole;
 use crate::exit::Exit;
-use crate::online::{s3_url, Online};
+use crate::online::{s3_objects, s3_url, Online};
 use crate::output::{self, Stop};
 
 pub fn run(args: &MergeArgs) -> Exit {
@@ -26,7 +25,7 @@ fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
     for given in &args.parts {
         if let Some((bucket, prefix)) = s3_url(given) {
             let s3 = online.s3().map_err(Stop::Fatal)?;
-            for key in objects(s3.as_ref(), bucket, prefix).map_err(Stop::fatal)? {
+            for key in s3_objects(s3.as_ref(), bucket, prefix).map_err(Stop::fatal)? {
                 let name = format!("s3://{bucket}/{key}");
                 let reader = s3.open(bucket, &key).map_err(Stop::fatal)?;
                 parts.extend(Part::read_all(&mut BufReader::new(reader), &name).map_err(Stop::fatal)?);
@@ -45,19 +44,6 @@ fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
         Ok(write_report_to(out, &report, args.output, args.verbose)?)
     })?;
     Ok(Exit::of_audit(report.exit_code()))
-}
-
-/// The object `prefix` names, or else every object under it (names of a last segment
-/// starting with a dot left out, as in a directory).
-fn objects(s3: &dyn ObjectSource, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
-    let keys = s3.list(bucket, prefix, "")?;
-    if keys.iter().any(|k| k == prefix) {
-        return Ok(vec![prefix.to_string()]);
-    }
-    Ok(keys
-        .into_iter()
-        .filter(|k| !k.rsplit('/').next().unwrap_or_default().starts_with('.'))
-        .collect())
 }
 
 /// The file given, or the files of the directory given (in name order; names that start

@@ -7,7 +7,9 @@ use std::sync::Arc;
 #[cfg(feature = "s3")]
 use std::time::Duration;
 
-use cloudtrail_digest::{BucketMap, LazySource, MapTarget, MappedSource, ObjectSource, PublicKeyProvider};
+use cloudtrail_digest::{
+    BucketMap, LazySource, MapTarget, MappedSource, ObjectSource, PublicKeyProvider, SourceError,
+};
 
 use crate::cli::AwsArgs;
 
@@ -244,6 +246,20 @@ impl Online {
         }
         Ok(map)
     }
+}
+
+/// The object `prefix` names in `bucket`, or else every object under it (names whose
+/// last segment starts with a dot left out, as in a directory): what an `s3://BUCKET/PREFIX`
+/// given for reading means.
+pub fn s3_objects(s3: &dyn ObjectSource, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+    let keys = s3.list(bucket, prefix, "")?;
+    if keys.iter().any(|k| k == prefix) {
+        return Ok(vec![prefix.to_string()]);
+    }
+    Ok(keys
+        .into_iter()
+        .filter(|k| !k.rsplit('/').next().unwrap_or_default().starts_with('.'))
+        .collect())
 }
 
 /// `s3://BUCKET/KEY` as `(BUCKET, KEY)` (the key may be empty or a prefix).

@@ -8,7 +8,7 @@ use cloudtrail_digest::audit::Audit;
 use cloudtrail_digest::{ChainFilter, LocalDir, ObjectSource, PublicKeySet, TrailArn};
 
 use crate::cli::AuditScope;
-use crate::online::{s3_url, Online};
+use crate::online::{s3_objects, s3_url, Online};
 use crate::output::Stop;
 use crate::progress::AuditProgress;
 use crate::window::{self, Wording};
@@ -169,16 +169,12 @@ pub fn open(args: &AuditScope, need_buckets: bool) -> Result<Opened, Stop> {
             continue;
         };
         // In S3 (where a job array's containers find them): one key file, or every
-        // object under a prefix ending in /.
+        // object under a prefix, as merge reads its parts.
         let s3 = online.s3().map_err(Stop::Fatal)?;
         let unreadable = |e: cloudtrail_digest::SourceError| {
             Stop::Fatal(format!("--public-keys {given}: cannot be read ({e})"))
         };
-        let objects = if prefix.ends_with('/') || prefix.is_empty() {
-            s3.list(bucket, prefix, "").map_err(unreadable)?
-        } else {
-            vec![prefix.to_string()]
-        };
+        let objects = s3_objects(s3.as_ref(), bucket, prefix).map_err(unreadable)?;
         if objects.is_empty() {
             return Err(Stop::Fatal(format!("--public-keys {given}: no key files there")));
         }
