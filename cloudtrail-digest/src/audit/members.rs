@@ -71,6 +71,11 @@ impl Member {
         self.stored_signature.as_deref()
     }
 
+    /// The order of a chain's members: by end stamp, then bucket and key.
+    pub fn order(&self) -> (DateTime<Utc>, &str, &str) {
+        (self.end, &self.bucket, &self.key)
+    }
+
     pub fn archived(&self) -> bool {
         matches!(self.state, State::Archived(_))
     }

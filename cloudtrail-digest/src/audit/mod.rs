@@ -365,9 +365,7 @@ impl<'a> Audit<'a> {
         for group in &mut groups {
             let scope = recovered.entry(chain_label(&group.scope, false)).or_default();
             self.complete(group, source, &keys, scope, &mut listed_days)?;
-            group
-                .members
-                .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
+            group.members.sort_by(|a, b| a.order().cmp(&b.order()));
         }
 
         self.read_logs(&mut groups, source, metered, export)?;
@@ -560,19 +558,28 @@ impl<'a> Audit<'a> {
 /// label: `(bucket, key)` of the predecessor to the signature, the earliest digest's
 /// record where several record one.
 fn recorded_signatures(groups: &[Group]) -> HashMap<String, HashMap<(String, String), String>> {
-    let mut records: Vec<(String, &Member)> = groups
-        .iter()
-        .flat_map(|g| g.members.iter().map(move |m| (chain_label(&g.scope, false), m)))
-        .collect();
-    records.sort_by(|a, b| (a.1.end, &a.1.bucket, &a.1.key).cmp(&(b.1.end, &b.1.bucket, &b.1.key)));
-    let mut out: HashMap<String, HashMap<(String, String), String>> = HashMap::new();
-    for (scope, m) in records {
-        let scope = out.entry(scope).or_default();
-        if let Some((b, k, sig)) = &m.records_previous {
-            scope.entry((b.clone(), k.clone())).or_insert_with(|| sig.clone());
-        }
+    let mut by_scope: HashMap<String, Vec<&Member>> = HashMap::new();
+    for g in groups {
+        by_scope
+            .entry(chain_label(&g.scope, false))
+            .or_default()
+            .extend(&g.members);
     }
-    out
+    by_scope
+        .into_iter()
+        .map(|(scope, mut members)| {
+            members.sort_by(|a, b| a.order().cmp(&b.order()));
+            let mut records = HashMap::new();
+            for m in members {
+                if let Some((b, k, sig)) = &m.records_previous {
+                    records
+                        .entry((b.clone(), k.clone()))
+                        .or_insert_with(|| sig.clone());
+                }
+            }
+            (scope, records)
+        })
+        .collect()
 }
 
 /// The provenance of a log a verified digest lists.

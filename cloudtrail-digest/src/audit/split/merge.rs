@@ -136,8 +136,7 @@ fn combine(mut parts: Vec<Part>) -> Reads {
     }
     let mut groups: Vec<Group> = chains.into_values().collect();
     for g in &mut groups {
-        g.members
-            .sort_by(|a, b| (a.end, &a.bucket, &a.key).cmp(&(b.end, &b.bucket, &b.key)));
+        g.members.sort_by(|a, b| a.order().cmp(&b.order()));
         let place: HashMap<(&str, &str), usize> = g
             .members
             .iter()

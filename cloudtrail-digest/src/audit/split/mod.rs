@@ -146,10 +146,11 @@ impl Audit<'_> {
         let mut plan: Vec<Unit> = Vec::new();
         for (chain, (scope, counts)) in slices {
             let numbers: Vec<i64> = counts.keys().copied().collect();
+            let start = |n: i64| stamps.0 + hours * (n as i32);
             for (i, (n, digests)) in counts.into_iter().enumerate() {
-                let after = stamps.0 + hours * (n as i32);
+                let after = start(n);
                 let until = (after + hours).min(stamps.1);
-                let next = numbers.get(i + 1).map(|n| stamps.0 + hours * (*n as i32));
+                let next = numbers.get(i + 1).map(|n| start(*n));
                 plan.push(Unit {
                     plan: String::new(),
                     unit: 0,
