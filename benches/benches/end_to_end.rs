@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cloudtrail_digest_benches::{files_under, measure, realistic_log, trail_spec};
+use cloudtrail_digest_benches::{files_under, measure, realistic_log, repo, trail_spec};
 use testgen::KeyRing;
 
 const LOGS_PER_HOUR: u32 = 12; // CloudTrail delivers about every 5 minutes
@@ -35,10 +35,6 @@ fn options() -> Options {
         rounds: get("--rounds").map_or(3, |v| v.parse().expect("--rounds number")),
         reference_hours: get("--reference-hours").map_or(2, |v| v.parse().expect("--reference-hours number")),
     }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -210,13 +206,7 @@ fn main() {
         inflated_total as f64 / stored_total as f64
     );
 
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "cloudtrail-digest-cli"])
-        .current_dir(repo())
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    let binary = repo().join("target/release/cloudtrail-digest");
+    let binary = cloudtrail_digest_benches::release_binary();
 
     // Warm the page cache once, then alternate floor and tool.
     floor(&logs, o.jobs);

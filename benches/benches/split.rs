@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use cloudtrail_digest::audit::{read_unit, Audit, Finding, Status};
 use cloudtrail_digest::{parse_utc, LocalDir, Object, ObjectSource, PublicKeySet, SourceError};
-use cloudtrail_digest_benches::{files_under, measure, Measured};
+use cloudtrail_digest_benches::{files_under, measure, repo, Measured};
 use testgen::{Count, KeyRing, TrailSpec};
 
 const REGIONS: [&str; 5] = [
@@ -54,10 +54,6 @@ fn options() -> Options {
             .map(|n| n.parse().expect("--shards N,N,..."))
             .collect(),
     }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The window and "now" of every tree: the trail's hours, and a day after.
@@ -230,13 +226,7 @@ fn requests(root: &Path, w: &[String; 3], unit_hours: u32) -> (f64, f64, usize) 
 fn main() {
     cloudtrail_digest_benches::spawner_mode();
     let o = options();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "-p", "cloudtrail-digest-cli"])
-        .current_dir(repo())
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    let binary = repo().join("target/release/cloudtrail-digest");
+    let binary = cloudtrail_digest_benches::release_binary();
     let w = window(o.hours);
     let unit_hours = o.unit_hours.to_string();
     let mut sizes: Vec<u32> = [o.accounts / 4, o.accounts / 2, o.accounts]

@@ -145,3 +145,19 @@ pub fn option(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1))
         .cloned()
 }
+
+/// The repository's root.
+pub fn repo() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Builds the tool in release mode and returns the binary's path.
+pub fn release_binary() -> std::path::PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "-p", "cloudtrail-digest-cli"])
+        .current_dir(repo())
+        .status()
+        .expect("cargo build");
+    assert!(status.success(), "cargo build --release failed");
+    repo().join("target/release/cloudtrail-digest")
+}
