@@ -19,11 +19,14 @@ pub(crate) enum Cover {
     Archived(String),
 }
 
+/// A finding with the time it sorts by and its rank among findings at that time.
+pub(crate) type Ranked = (DateTime<Utc>, u8, Finding);
+
 /// The analysis of one chain.
 #[derive(Debug, Default)]
 pub(crate) struct Analysis {
     /// Findings with the time they sort by and a rank for ties.
-    pub findings: Vec<(DateTime<Utc>, u8, Finding)>,
+    pub findings: Vec<Ranked>,
     /// Covered stretches `[from, to)`.
     pub coverage: Vec<(DateTime<Utc>, DateTime<Utc>, Cover)>,
 }

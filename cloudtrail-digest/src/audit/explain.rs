@@ -5,21 +5,52 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::chain::Ranked;
 use super::finding::{Finding, Side, TrailEvent};
 use super::members::Member;
 use super::{Group, Judge, Span, TrailEvents};
-use crate::layout::{chain_label, ChainScope};
+use crate::layout::{chain_label, LogKeyName};
+
+/// What explaining found for one gap or truncation: its chain, its index among the
+/// chain's findings, the trail events near it, and for a gap whether backfill covers it.
+type Explained = (usize, usize, Vec<TrailEvent>, Option<bool>);
 
 impl Judge {
     /// Fills in the trail events near each gap and truncation (each log's, from
     /// `recorded`), and marks gaps that backfill digests cover.
-    pub(super) fn explain(
-        &self,
-        groups: &mut [Group],
-        valid_logs: &[(usize, String, String, DateTime<Utc>)],
-        recorded: &TrailEvents<'_>,
-    ) {
+    pub(super) fn explain(&self, groups: &mut [Group], recorded: &TrailEvents<'_>) {
+        for (g, i, events, covered) in self.explanations(groups, recorded) {
+            match &mut groups[g].analysis.findings[i].2 {
+                Finding::Gap {
+                    explanation,
+                    covered_by_backfill,
+                    ..
+                } => {
+                    *explanation = events;
+                    if let Some(covered) = covered {
+                        *covered_by_backfill = covered;
+                    }
+                }
+                Finding::Truncation { explanation, .. } => *explanation = events,
+                _ => {}
+            }
+        }
+    }
+
+    /// What [`Judge::explain`] fills in, found without changing anything: the valid
+    /// logs it looks through are borrowed from the log findings.
+    fn explanations(&self, groups: &[Group], recorded: &TrailEvents<'_>) -> Vec<Explained> {
         const NEAR: usize = 2;
+        let needs = |f: &Ranked| matches!(f.2, Finding::Gap { .. } | Finding::Truncation { .. });
+        let mut out = Vec::new();
+        if !groups.iter().any(|g| g.analysis.findings.iter().any(needs)) {
+            return out;
+        }
+        // The valid logs with a log file name: (chain, bucket, key, delivered).
+        let valid_logs: Vec<(usize, &str, &str, DateTime<Utc>)> = super::judge::log_findings(groups)
+            .filter(|(_, _, _, verdict)| verdict.is_valid())
+            .filter_map(|(g, bucket, key, _)| Some((g, bucket, key, LogKeyName::parse(key)?.delivered)))
+            .collect();
         let backfill_spans: HashMap<String, Vec<Span>> = groups
             .iter()
             .filter(|g| g.backfill)
@@ -33,21 +64,17 @@ impl Judge {
                 (chain_label(&g.scope, false), spans)
             })
             .collect();
-        let scopes: Vec<(ChainScope, bool)> = groups.iter().map(|g| (g.scope.clone(), g.backfill)).collect();
-        for (gi, group) in groups.iter_mut().enumerate() {
-            let needs = |f: &(DateTime<Utc>, u8, Finding)| {
-                matches!(f.2, Finding::Gap { .. } | Finding::Truncation { .. })
-            };
+        for (gi, group) in groups.iter().enumerate() {
             if !group.analysis.findings.iter().any(needs) {
                 continue;
             }
-            let scope = &scopes[gi].0;
+            let scope = &group.scope;
             // Logs of this chain and of the trail's home-region chains (where the trail's
             // own API calls are recorded).
-            let mut logs: Vec<&(usize, String, String, DateTime<Utc>)> = valid_logs
+            let mut logs: Vec<&(usize, &str, &str, DateTime<Utc>)> = valid_logs
                 .iter()
                 .filter(|(g, ..)| {
-                    let (s, _) = &scopes[*g];
+                    let s = &groups[*g].scope;
                     *g == gi
                         || (s.trail_name == scope.trail_name
                             && s.home_region == scope.home_region
@@ -56,9 +83,9 @@ impl Judge {
                             && s.source_region == s.home_region)
                 })
                 .collect();
-            logs.sort_by_key(|l| (l.3, &l.2));
+            logs.sort_by_key(|l| (l.3, l.2));
             let near = |before: Option<DateTime<Utc>>, after: Option<DateTime<Utc>>| {
-                let mut picked: Vec<&(usize, String, String, DateTime<Utc>)> = Vec::new();
+                let mut picked: Vec<&(usize, &str, &str, DateTime<Utc>)> = Vec::new();
                 if let Some(t) = before {
                     picked.extend(logs.iter().rev().filter(|l| l.3 <= t).take(NEAR));
                 }
@@ -69,43 +96,33 @@ impl Judge {
                 let mut seen = HashSet::new();
                 let mut events: Vec<TrailEvent> = picked
                     .into_iter()
-                    .filter(|l| seen.insert((&l.1, &l.2)))
-                    .flat_map(|l| recorded(&l.1, &l.2, &scope.trail_name))
+                    .filter(|l| seen.insert((l.1, l.2)))
+                    .flat_map(|l| recorded(l.1, l.2, &scope.trail_name))
                     .collect();
                 events.sort_by(|a, b| (&a.time, &a.log_key).cmp(&(&b.time, &b.log_key)));
                 events.dedup();
                 events
             };
-            for (_, _, f) in &mut group.analysis.findings {
+            for (i, (_, _, f)) in group.analysis.findings.iter().enumerate() {
                 match f {
-                    Finding::Gap {
-                        from,
-                        to,
-                        explanation,
-                        covered_by_backfill,
-                        ..
-                    } => {
-                        *explanation = near(Some(*from), Some(*to));
-                        if let Some(spans) = backfill_spans.get(&chain_label(scope, false)) {
-                            *covered_by_backfill = covers(spans, *from, *to);
-                        }
+                    Finding::Gap { from, to, .. } => {
+                        let covered = backfill_spans
+                            .get(&chain_label(scope, false))
+                            .map(|spans| covers(spans, *from, *to));
+                        out.push((gi, i, near(Some(*from), Some(*to)), covered));
                     }
-                    Finding::Truncation {
-                        side,
-                        from,
-                        to,
-                        explanation,
-                        ..
-                    } => {
-                        *explanation = match side {
+                    Finding::Truncation { side, from, to, .. } => {
+                        let events = match side {
                             Side::Tail => near(Some(*from), None),
                             Side::Head => near(None, Some(*to)),
-                        }
+                        };
+                        out.push((gi, i, events, None));
                     }
                     _ => {}
                 }
             }
         }
+        out
     }
 }
 

@@ -1,15 +1,13 @@
 //! Judging what an audit read, without reading: each chain's analysis, the verdict of
 //! every log, the objects no valid digest lists, and the trail events that explain gaps.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Duration, Utc};
 
 use super::chain::{rank, Context};
 use super::finding::Finding;
 use super::placement::{self, FolderListing};
 use super::{Group, ReadLog, Span, TrailEvents};
-use crate::layout::LogKeyName;
+use crate::verdict::LogVerdict;
 
 /// What judging needs of an audit: its window, "now" and delivery allowance. Judging
 /// reads nothing.
@@ -25,9 +23,7 @@ impl Judge {
     /// objects no valid digest lists, and the trail events (from `events`) that explain
     /// gaps and truncations. Reads nothing itself.
     pub fn judge(&self, groups: &mut [Group], listings: &[FolderListing], events: &TrailEvents<'_>) {
-        let mut referenced: HashSet<(String, String)> = HashSet::new();
-        let mut valid_logs: Vec<(usize, String, String, DateTime<Utc>)> = Vec::new();
-        for (g, group) in groups.iter_mut().enumerate() {
+        for group in groups.iter_mut() {
             let ctx = Context {
                 label: &group.label,
                 scope: &group.scope,
@@ -37,6 +33,8 @@ impl Judge {
                 allowance: self.allowance,
             };
             group.analysis = ctx.analyse(&group.members);
+            // Each read becomes its finding (moved, not copied): what judging looks up
+            // later (the logs referenced, the valid ones near a gap) it borrows from there.
             for log in std::mem::take(&mut group.logs) {
                 let ReadLog {
                     digest_key,
@@ -46,12 +44,6 @@ impl Judge {
                     ..
                 } = log;
                 let misplaced = placement::misplaced(&group.scope, &job.key);
-                referenced.insert((job.bucket.clone(), job.key.clone()));
-                if verdict.is_valid() {
-                    if let Some(name) = LogKeyName::parse(&job.key) {
-                        valid_logs.push((g, job.bucket.clone(), job.key.clone(), name.delivered));
-                    }
-                }
                 group.analysis.findings.push((
                     end,
                     rank::LOG,
@@ -66,7 +58,24 @@ impl Judge {
                 ));
             }
         }
-        self.unreferenced(groups, &referenced, listings);
-        self.explain(groups, &valid_logs, events);
+        self.unreferenced(groups, listings);
+        self.explain(groups, events);
     }
+}
+
+/// Every log finding of `groups`, with the index of its group: `(group, bucket, key,
+/// verdict)`, chain by chain in the order they were read.
+pub(super) fn log_findings(groups: &[Group]) -> impl Iterator<Item = (usize, &str, &str, &LogVerdict)> {
+    groups.iter().enumerate().flat_map(|(g, group)| {
+        group
+            .analysis
+            .findings
+            .iter()
+            .filter_map(move |(_, _, f)| match f {
+                Finding::Log {
+                    bucket, key, verdict, ..
+                } => Some((g, bucket.as_str(), key.as_str(), verdict)),
+                _ => None,
+            })
+    })
 }

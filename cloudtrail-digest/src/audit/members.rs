@@ -26,6 +26,8 @@ pub(crate) struct Verified {
     pub previous: Option<(String, String)>,
     pub previous_hash: Option<String>,
     pub previous_signature: Option<String>,
+    /// The logs it lists, until the audit reads them (then each is held as its read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<LogJob>,
 }
 

@@ -44,7 +44,7 @@ pub use split::{merge, read_unit, Part, Unit, DEFAULT_UNIT_HOURS};
 
 use self::chain::{rank, Analysis};
 use self::judge::Judge;
-use self::members::{Keys, Member};
+use self::members::{Keys, Member, State};
 use self::placement::FolderListing;
 use crate::check::digest::LogJob;
 use crate::error::Error;
@@ -385,16 +385,20 @@ impl<'a> Audit<'a> {
         metered: &Metered<'_>,
         mut export: Option<&mut Export<'_>>,
     ) -> Result<(), Error> {
-        let jobs: Vec<(usize, &Member, LogJob)> = groups
-            .iter()
-            .enumerate()
-            .flat_map(|(g, group)| {
-                group.members.iter().filter_map(move |m| {
-                    m.verified()
-                        .map(|v| v.logs.iter().map(move |j| (g, m, j.clone())))
-                })
-            })
-            .flatten()
+        // Each valid member's log jobs are taken out of it: from here on a log is held
+        // once, as the job and then as what reading it found.
+        let mut taken: Vec<(usize, usize, LogJob)> = Vec::new();
+        for (g, group) in groups.iter_mut().enumerate() {
+            for (i, m) in group.members.iter_mut().enumerate() {
+                if let State::Valid(v) = &mut m.state {
+                    taken.extend(std::mem::take(&mut v.logs).into_iter().map(|j| (g, i, j)));
+                }
+            }
+        }
+        let held: &[Group] = groups;
+        let jobs: Vec<(usize, &Member, LogJob)> = taken
+            .into_iter()
+            .map(|(g, i, job)| (g, &held[g].members[i], job))
             .collect();
         self.progress.planned(jobs.len() as u64);
         let keep = export.is_some();
@@ -413,7 +417,7 @@ impl<'a> Audit<'a> {
                     .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
                 let recorded = match (&r, &kept) {
                     (Ok(verdict), Some(kept)) if self.record_events && verdict.is_valid() => {
-                        let trail = &groups[*g].scope.trail_name;
+                        let trail = &held[*g].scope.trail_name;
                         Some(if kept.overflowed {
                             events::trail_events(source, &job.bucket, &job.key, trail)
                         } else {
@@ -426,9 +430,9 @@ impl<'a> Audit<'a> {
                 // The records are split and encoded here, on the thread that read them.
                 let prepared = match (&r, kept) {
                     (Ok(verdict), Some(kept)) if keep => {
-                        let misplaced = placement::misplaced(&groups[*g].scope, &job.key);
+                        let misplaced = placement::misplaced(&held[*g].scope, &job.key);
                         let status = finding::log_status(verdict, misplaced.is_some());
-                        let provenance = listed_provenance(&groups[*g].label, member, job, status.as_str());
+                        let provenance = listed_provenance(&held[*g].label, member, job, status.as_str());
                         Some(prepare(
                             include,
                             format,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
-use super::chain::{self, Cover};
+use super::chain::{self, Cover, Ranked};
 use super::finding::{Finding, Status};
 use super::members::Member;
 use super::{rank, Audit, Group, Judge, Span};
@@ -64,17 +64,27 @@ impl Audit<'_> {
 
 impl Judge {
     /// Reports the objects of the log folders that no valid digest lists.
-    pub(super) fn unreferenced(
-        &self,
-        groups: &mut [Group],
-        referenced: &HashSet<(String, String)>,
-        listings: &[FolderListing],
-    ) {
-        // Logs that only digests failing verification list.
-        let mut unverified: HashMap<(String, String), String> = HashMap::new();
+    pub(super) fn unreferenced(&self, groups: &mut [Group], listings: &[FolderListing]) {
+        let found = self.find_unreferenced(groups, listings);
+        for (g, finding) in found {
+            groups[g].analysis.findings.push(finding);
+        }
+    }
+
+    /// The findings [`Judge::unreferenced`] adds, with the chain each goes to, in the
+    /// order it adds them; what it looks up is borrowed from the findings so far.
+    fn find_unreferenced(&self, groups: &[Group], listings: &[FolderListing]) -> Vec<(usize, Ranked)> {
+        // The logs that digests list: as valid digests' log findings, and those that only
+        // digests failing verification list.
+        let referenced: HashSet<(&str, &str)> = super::judge::log_findings(groups)
+            .map(|(_, bucket, key, _)| (bucket, key))
+            .collect();
+        let mut unverified: HashMap<(&str, &str), &str> = HashMap::new();
         for m in groups.iter().flat_map(|g| &g.members) {
-            for id in &m.listed {
-                unverified.entry(id.clone()).or_insert_with(|| m.key.clone());
+            for (bucket, key) in &m.listed {
+                unverified
+                    .entry((bucket.as_str(), key.as_str()))
+                    .or_insert(m.key.as_str());
             }
         }
         let first_minute = self
@@ -82,12 +92,13 @@ impl Judge {
             .0
             .duration_trunc(Duration::minutes(1))
             .unwrap_or(self.window.0);
+        let mut found = Vec::new();
         for FolderListing {
             bucket, owners, keys, ..
         } in listings
         {
             for key in keys {
-                if referenced.contains(&(bucket.clone(), key.clone())) {
+                if referenced.contains(&(bucket.as_str(), key.as_str())) {
                     continue;
                 }
                 let name = LogKeyName::parse(key);
@@ -97,7 +108,7 @@ impl Judge {
                         continue;
                     }
                 }
-                let listed_by = unverified.get(&(bucket.clone(), key.clone()));
+                let listed_by = unverified.get(&(bucket.as_str(), key.as_str()));
                 let (g, status, reason) = match (time, listed_by) {
                     (_, Some(digest)) => (
                         owners[0],
@@ -114,21 +125,24 @@ impl Judge {
                     ),
                     (Some(t), None) => self.place(groups, owners, t),
                 };
-                let group = &mut groups[g];
-                group.analysis.findings.push((
-                    time.unwrap_or(self.window.1),
-                    rank::UNREFERENCED,
-                    Finding::UnreferencedLog {
-                        chain: group.label.clone(),
-                        bucket: bucket.clone(),
-                        key: key.clone(),
-                        time,
-                        status,
-                        reason,
-                    },
+                found.push((
+                    g,
+                    (
+                        time.unwrap_or(self.window.1),
+                        rank::UNREFERENCED,
+                        Finding::UnreferencedLog {
+                            chain: groups[g].label.clone(),
+                            bucket: bucket.clone(),
+                            key: key.clone(),
+                            time,
+                            status,
+                            reason,
+                        },
+                    ),
                 ));
             }
         }
+        found
     }
 
     /// Which chain a log delivered at `t` belongs to, and how its absence from every

@@ -98,13 +98,17 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
         recording.record_events = true;
         let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
         let mut back: Reads = serde_json::from_str(&written).unwrap();
+        for log in back.groups.iter().flat_map(|g| &g.logs) {
+            assert!(
+                log.events.is_some(),
+                "every log's events are recorded: {}",
+                log.job.key
+            );
+        }
         let recorded = split::recorded_events(&back);
         let events = |bucket: &str, key: &str, trail: &str| {
             let id = (bucket.to_string(), key.to_string(), trail.to_string());
-            recorded
-                .get(&id)
-                .cloned()
-                .expect("every valid log's events are recorded")
+            recorded.get(&id).cloned().unwrap_or_default()
         };
         recording.judge().judge(&mut back.groups, &back.listings, &events);
         assert_eq!(
@@ -135,4 +139,61 @@ fn a_fixed_word_that_this_crate_did_not_write_is_refused() {
     let err = serde_json::from_str::<crate::verdict::DigestVerdict>(r#"{"BadSignatureHex":"made up"}"#)
         .unwrap_err();
     assert!(err.to_string().contains("unknown word \"made up\""), "{err}");
+}
+
+/// The JSON document that the report writes a member at a time is the document
+/// serde_json prints pretty from the whole report, and NDJSON its objects a line each,
+/// on every tree and on a report without chains.
+#[test]
+fn json_written_a_member_at_a_time_is_the_whole_document_printed_pretty() {
+    fn whole_document(report: &AuditReport) -> Vec<u8> {
+        let (findings, chains): (Vec<serde_json::Value>, Vec<serde_json::Value>) = report
+            .objects()
+            .into_iter()
+            .partition(|o| o["kind"] != "chain_summary");
+        let doc = serde_json::json!({
+            "window": {"from": crate::time::display(report.window.0), "to": crate::time::display(report.window.1)},
+            "now": crate::time::display(report.now),
+            "delivery_allowance_minutes": report.allowance.num_minutes(),
+            "findings": findings,
+            "chains": chains,
+            "verdict": {"exit_code": report.exit_code(), "summary": report.verdict(), "archived": report.archived()},
+        });
+        let mut out = serde_json::to_vec_pretty(&doc).unwrap();
+        out.push(b'\n');
+        out
+    }
+    fn lines(report: &AuditReport) -> Vec<u8> {
+        let mut out = Vec::new();
+        for o in report.objects() {
+            serde_json::to_writer(&mut out, &o).unwrap();
+            out.push(b'\n');
+        }
+        out
+    }
+    let mut reports = vec![AuditReport {
+        window: (
+            parse_utc("2026-03-01T00:00:00Z").unwrap(),
+            parse_utc("2026-03-01T08:00:00Z").unwrap(),
+        ),
+        now: parse_utc("2026-03-02T00:00:00Z").unwrap(),
+        allowance: DEFAULT_DELIVERY_ALLOWANCE,
+        findings: Vec::new(),
+        chains: Vec::new(),
+    }];
+    on_every_tree(|_, _, _, _, whole| reports.push(whole));
+    for report in &reports {
+        let mut json = Vec::new();
+        report.write_json(&mut json).unwrap();
+        let expected = whole_document(report);
+        assert!(
+            json == expected,
+            "{}\n---- expected ----\n{}",
+            String::from_utf8_lossy(&json),
+            String::from_utf8_lossy(&expected)
+        );
+        let mut ndjson = Vec::new();
+        report.write_ndjson(&mut ndjson).unwrap();
+        assert_eq!(ndjson, lines(report));
+    }
 }

@@ -171,11 +171,21 @@ fn combine(mut parts: Vec<Part>) -> Reads {
             // Day by day: each scope sharing the folder listed every day once, so the
             // first piece to hold a key holds it in the day's order.
             found.sort_by_key(|(first, _)| *first);
-            let mut seen = std::collections::HashSet::new();
+            // Which keys are first seen where, found on borrowed keys, then the keys
+            // kept moved out.
+            let first_seen: Vec<bool> = {
+                let mut seen = HashSet::new();
+                found
+                    .iter()
+                    .flat_map(|(_, keys)| keys)
+                    .map(|k| seen.insert(k.as_str()))
+                    .collect()
+            };
             let keys = found
                 .into_iter()
                 .flat_map(|(_, keys)| keys)
-                .filter(|k| seen.insert(k.clone()))
+                .zip(first_seen)
+                .filter_map(|(k, first)| first.then_some(k))
                 .collect();
             FolderListing {
                 bucket,
@@ -188,12 +198,13 @@ fn combine(mut parts: Vec<Part>) -> Reads {
     Reads { groups, listings }
 }
 
-/// The trail events recorded while the logs were read, by `(bucket, key, trail)`.
+/// The trail events recorded while the logs were read, by `(bucket, key, trail)`: the
+/// logs that hold any (a log recorded without is one without events).
 pub(in crate::audit) fn recorded_events(reads: &Reads) -> HashMap<(String, String, String), Vec<TrailEvent>> {
     let mut out = HashMap::new();
     for group in &reads.groups {
         for log in &group.logs {
-            if let Some(events) = &log.events {
+            if let Some(events) = log.events.as_ref().filter(|e| !e.is_empty()) {
                 let id = (
                     log.job.bucket.clone(),
                     log.job.key.clone(),

@@ -28,9 +28,14 @@ impl AuditReport {
             .collect()
     }
 
-    /// One JSON object per line.
+    /// One JSON object per line: each finding, then one `chain_summary` per chain,
+    /// each made and written in turn.
     pub fn write_ndjson(&self, out: &mut dyn Write) -> io::Result<()> {
-        for o in self.objects() {
+        let summaries = self
+            .chains
+            .iter()
+            .map(|c| Finding::ChainSummary(c.clone()).to_json());
+        for o in self.findings.iter().map(Finding::to_json).chain(summaries) {
             serde_json::to_writer(&mut *out, &o)?;
             out.write_all(b"\n")?;
         }
@@ -39,21 +44,34 @@ impl AuditReport {
 
     /// One JSON document: the window, the objects of [`AuditReport::write_ndjson`]
     /// (findings, then chain summaries) and the verdict.
+    ///
+    /// It is the document `serde_json` prints pretty (keys in order, two spaces a
+    /// level), written a member at a time, so that a finding's JSON lives only while it
+    /// is written.
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
-        let (findings, chains): (Vec<Value>, Vec<Value>) = self
-            .objects()
-            .into_iter()
-            .partition(|o| o["kind"] != "chain_summary");
-        let doc = json!({
-            "window": {"from": display(self.window.0), "to": display(self.window.1)},
-            "now": display(self.now),
-            "delivery_allowance_minutes": self.allowance.num_minutes(),
-            "findings": findings,
-            "chains": chains,
-            "verdict": {"exit_code": self.exit_code(), "summary": self.verdict(), "archived": self.archived()},
-        });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        out.write_all(b"\n")?;
+        let summaries = self
+            .chains
+            .iter()
+            .map(|c| Finding::ChainSummary(c.clone()).to_json());
+        let verdict =
+            json!({"exit_code": self.exit_code(), "summary": self.verdict(), "archived": self.archived()});
+        let window = json!({"from": display(self.window.0), "to": display(self.window.1)});
+        out.write_all(b"{\n  \"chains\": ")?;
+        pretty_array(out, summaries)?;
+        write!(
+            out,
+            ",\n  \"delivery_allowance_minutes\": {}",
+            self.allowance.num_minutes()
+        )?;
+        out.write_all(b",\n  \"findings\": ")?;
+        pretty_array(out, self.findings.iter().map(Finding::to_json))?;
+        out.write_all(b",\n  \"now\": ")?;
+        pretty(out, &json!(display(self.now)), INDENT)?;
+        out.write_all(b",\n  \"verdict\": ")?;
+        pretty(out, &verdict, INDENT)?;
+        out.write_all(b",\n  \"window\": ")?;
+        pretty(out, &window, INDENT)?;
+        out.write_all(b"\n}\n")?;
         out.flush()
     }
 
@@ -173,5 +191,49 @@ impl AuditReport {
             self.exit_code()
         )?;
         out.flush()
+    }
+}
+
+/// One level of indentation in the JSON document.
+const INDENT: &[u8] = b"  ";
+
+/// `items` as a pretty JSON array that is the value of a member of the document (one
+/// level in): `[]`, or one item a line, two levels in.
+fn pretty_array(out: &mut dyn Write, items: impl Iterator<Item = Value>) -> io::Result<()> {
+    let mut first = true;
+    for item in items {
+        out.write_all(if first { b"[\n    " } else { b",\n    " })?;
+        pretty(out, &item, b"    ")?;
+        first = false;
+    }
+    out.write_all(if first { b"[]" } else { b"\n  ]" })
+}
+
+/// `value` printed pretty as it is printed `indent` in: serde_json's pretty print with
+/// `indent` after every line break (a JSON string holds none of its own).
+fn pretty(out: &mut dyn Write, value: &Value, indent: &'static [u8]) -> io::Result<()> {
+    let mut indented = Indented { out, indent };
+    serde_json::to_writer_pretty(&mut indented, value).map_err(io::Error::from)
+}
+
+/// A writer that puts `indent` after every line break it passes on.
+struct Indented<'w> {
+    out: &'w mut dyn Write,
+    indent: &'static [u8],
+}
+
+impl Write for Indented<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        for line in buf.split_inclusive(|b| *b == b'\n') {
+            self.out.write_all(line)?;
+            if line.ends_with(b"\n") {
+                self.out.write_all(self.indent)?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
