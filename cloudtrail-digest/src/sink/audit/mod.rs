@@ -17,25 +17,25 @@ use crate::time::display;
 impl AuditReport {
     /// Every finding, then one `chain_summary` per chain, as JSON objects.
     pub fn objects(&self) -> Vec<Value> {
-        self.findings
+        self.each_object().collect()
+    }
+
+    /// The objects of [`AuditReport::objects`], each made when it is asked for.
+    fn each_object(&self) -> impl Iterator<Item = Value> + '_ {
+        self.findings.iter().map(Finding::to_json).chain(self.summaries())
+    }
+
+    /// One `chain_summary` object per chain, each made when it is asked for.
+    fn summaries(&self) -> impl Iterator<Item = Value> + '_ {
+        self.chains
             .iter()
-            .map(Finding::to_json)
-            .chain(
-                self.chains
-                    .iter()
-                    .map(|c| Finding::ChainSummary(c.clone()).to_json()),
-            )
-            .collect()
+            .map(|c| Finding::ChainSummary(c.clone()).to_json())
     }
 
     /// One JSON object per line: each finding, then one `chain_summary` per chain,
     /// each made and written in turn.
     pub fn write_ndjson(&self, out: &mut dyn Write) -> io::Result<()> {
-        let summaries = self
-            .chains
-            .iter()
-            .map(|c| Finding::ChainSummary(c.clone()).to_json());
-        for o in self.findings.iter().map(Finding::to_json).chain(summaries) {
+        for o in self.each_object() {
             serde_json::to_writer(&mut *out, &o)?;
             out.write_all(b"\n")?;
         }
@@ -49,15 +49,11 @@ impl AuditReport {
     /// level), written a member at a time, so that a finding's JSON lives only while it
     /// is written.
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
-        let summaries = self
-            .chains
-            .iter()
-            .map(|c| Finding::ChainSummary(c.clone()).to_json());
         let verdict =
             json!({"exit_code": self.exit_code(), "summary": self.verdict(), "archived": self.archived()});
         let window = json!({"from": display(self.window.0), "to": display(self.window.1)});
         out.write_all(b"{\n  \"chains\": ")?;
-        pretty_array(out, summaries)?;
+        pretty_array(out, self.summaries())?;
         write!(
             out,
             ",\n  \"delivery_allowance_minutes\": {}",
