@@ -47,7 +47,7 @@ impl Judge {
             return out;
         }
         // The valid logs with a log file name: (chain, bucket, key, delivered).
-        let valid_logs: Vec<(usize, &str, &str, DateTime<Utc>)> = super::judge::log_findings(groups)
+        let valid_logs: Vec<(usize, &str, &str, DateTime<Utc>)> = super::placement::log_findings(groups)
             .filter(|(_, _, _, verdict)| verdict.is_valid())
             .filter_map(|(g, bucket, key, _)| Some((g, bucket, key, LogKeyName::parse(key)?.delivered)))
             .collect();

@@ -7,7 +7,6 @@ use super::chain::{rank, Context};
 use super::finding::Finding;
 use super::placement::{self, FolderListing};
 use super::{Group, ReadLog, Span, TrailEvents};
-use crate::verdict::LogVerdict;
 
 /// What judging needs of an audit: its window, "now" and delivery allowance. Judging
 /// reads nothing.
@@ -61,21 +60,4 @@ impl Judge {
         self.unreferenced(groups, listings);
         self.explain(groups, events);
     }
-}
-
-/// Every log finding of `groups`, with the index of its group: `(group, bucket, key,
-/// verdict)`, chain by chain in the order they were read.
-pub(super) fn log_findings(groups: &[Group]) -> impl Iterator<Item = (usize, &str, &str, &LogVerdict)> {
-    groups.iter().enumerate().flat_map(|(g, group)| {
-        group
-            .analysis
-            .findings
-            .iter()
-            .filter_map(move |(_, _, f)| match f {
-                Finding::Log {
-                    bucket, key, verdict, ..
-                } => Some((g, bucket.as_str(), key.as_str(), verdict)),
-                _ => None,
-            })
-    })
 }

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
 use crate::time::display;
+use crate::verdict::LogVerdict;
 
 /// The keys of one chain log folder for the window's days, and the chains that write
 /// there (several trails of one account and region share a folder).
@@ -76,7 +77,7 @@ impl Judge {
     fn find_unreferenced(&self, groups: &[Group], listings: &[FolderListing]) -> Vec<(usize, Ranked)> {
         // The logs that digests list: as valid digests' log findings, and those that only
         // digests failing verification list.
-        let referenced: HashSet<(&str, &str)> = super::judge::log_findings(groups)
+        let referenced: HashSet<(&str, &str)> = log_findings(groups)
             .map(|(_, bucket, key, _)| (bucket, key))
             .collect();
         let mut unverified: HashMap<(&str, &str), &str> = HashMap::new();
@@ -246,6 +247,23 @@ impl Judge {
             ),
         }
     }
+}
+
+/// Every log finding of `groups`, with the index of its group: `(group, bucket, key,
+/// verdict)`, chain by chain in the order they were read.
+pub(super) fn log_findings(groups: &[Group]) -> impl Iterator<Item = (usize, &str, &str, &LogVerdict)> {
+    groups.iter().enumerate().flat_map(|(g, group)| {
+        group
+            .analysis
+            .findings
+            .iter()
+            .filter_map(move |(_, _, f)| match f {
+                Finding::Log {
+                    bucket, key, verdict, ..
+                } => Some((g, bucket.as_str(), key.as_str(), verdict)),
+                _ => None,
+            })
+    })
 }
 
 /// Why a listed log does not belong to the digest that lists it, if it does not.
