@@ -181,6 +181,15 @@ impl ObjectSource for Counting<'_> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.inner.open(bucket, key)
     }
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.inner.open_range(bucket, key, range)
+    }
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.inner.size(bucket, key)

@@ -536,6 +536,31 @@ fn opens_streams_of_the_exact_bytes() {
 }
 
 #[test]
+fn opens_ranges_of_the_exact_bytes() {
+    each(|b| {
+        let s = &b.source;
+        let binary = &fixture().iter().find(|f| f.key == BINARY).unwrap().body;
+        let len = binary.len() as u64;
+        // Inside, across a read buffer's end, to the end, past the end, and empty.
+        for range in [3..10, 65_000..140_000, len - 5..len, len - 5..len + 100, 7..7] {
+            let mut got = Vec::new();
+            s.open_range(b.bucket, BINARY, range.clone())
+                .unwrap()
+                .read_to_end(&mut got)
+                .unwrap();
+            let end = range.end.min(len) as usize;
+            assert_eq!(got, binary[range.start as usize..end], "{}: {range:?}", b.name());
+        }
+        assert_eq!(
+            kind(s.open_range(b.bucket, "missing", 0..4).map(|_| ())),
+            SourceErrorKind::NotFound,
+            "{}",
+            b.name()
+        );
+    });
+}
+
+#[test]
 fn sizes_present_and_absent() {
     each(|b| {
         let s = &b.source;

@@ -92,6 +92,18 @@ impl ObjectSource for Metered<'_> {
         }))
     }
 
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        Ok(Box::new(MeteredReader {
+            inner: self.inner.open_range(bucket, key, range)?,
+            bytes: Arc::clone(&self.bytes),
+        }))
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner.size(bucket, key)
     }

@@ -72,6 +72,15 @@ impl ObjectSource for LazySource {
         self.inner(bucket, key)?.open(bucket, key)
     }
 
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        self.inner(bucket, key)?.open_range(bucket, key, range)
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner(bucket, key)?.size(bucket, key)
     }

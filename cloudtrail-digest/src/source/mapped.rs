@@ -201,6 +201,21 @@ impl ObjectSource for MappedSource {
         }
     }
 
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.open_range(b, key, range),
+            Route::Mapped(t) => t
+                .source
+                .open_range(&t.bucket, &format!("{}{key}", t.prefix), range)
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         match self.route(bucket)? {
             Route::Direct(s, b) => s.size(b, key),

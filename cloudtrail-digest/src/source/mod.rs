@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
+use std::ops::Range;
 use std::sync::Arc;
 
 mod lazy;
@@ -315,6 +316,22 @@ pub trait ObjectSource: Send + Sync {
 
     /// A reader over the object's bytes, for objects too large to hold.
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError>;
+
+    /// A reader over the bytes `range` of the object (fewer where the object ends
+    /// first). The default reads from the start and skips what lies before the range;
+    /// stores that can ask for a range (S3) should.
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        let mut reader = self.open(bucket, key)?;
+        std::io::copy(&mut (&mut reader).take(range.start), &mut std::io::sink()).map_err(|e| {
+            SourceError::new(SourceErrorKind::Other, bucket, key, e.to_string()).with_cause(e)
+        })?;
+        Ok(Box::new(reader.take(range.end.saturating_sub(range.start))))
+    }
 
     /// The object's size in bytes, or `None` when it does not exist. The default reads
     /// the whole object; stores that can ask for the size alone should.

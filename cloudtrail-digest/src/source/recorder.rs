@@ -46,6 +46,15 @@ impl ObjectSource for Recorder {
         self.note("open");
         Ok(Box::new(std::io::empty()))
     }
+    fn open_range(
+        &self,
+        _: &str,
+        _: &str,
+        _: std::ops::Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        self.note("open_range");
+        Ok(Box::new(std::io::empty()))
+    }
     fn size(&self, _: &str, _: &str) -> Result<Option<u64>, SourceError> {
         self.note("size");
         Ok(Some(7))

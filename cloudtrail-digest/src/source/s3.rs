@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Read};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
@@ -15,7 +16,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path;
 use object_store::{
-    Attribute, BackoffConfig, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+    Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload,
+    RetryConfig,
 };
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -99,6 +101,34 @@ impl S3Source {
             Arc::clone(map.entry(name.to_string()).or_default())
         };
         cell.get_or_init(|| self.open_bucket(name)).clone()
+    }
+
+    /// A streaming GET with `options`, holding one of the session's request permits
+    /// while it is read.
+    fn open_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        options: GetOptions,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        let permits = Arc::clone(self.session.permits());
+        let (stream, permit) = self.session.runtime().block_on(async {
+            let permit = permits.acquire_owned().await.expect("semaphore never closed");
+            let result = b
+                .store
+                .get_opts(&path, options)
+                .await
+                .map_err(|e| map_error(e, bucket, key))?;
+            Ok::<_, SourceError>((result.into_stream(), permit))
+        })?;
+        Ok(Box::new(StreamReader {
+            session: Arc::clone(&self.session),
+            stream,
+            chunk: Bytes::new(),
+            _permit: permit,
+        }))
     }
 
     fn open_bucket(&self, name: &str) -> Result<Bucket, SourceError> {
@@ -502,24 +532,24 @@ impl ObjectSource for S3Source {
     }
 
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
-        let b = self.bucket(bucket)?;
-        let path = object_path(bucket, key)?;
-        let permits = Arc::clone(self.session.permits());
-        let (stream, permit) = self.session.runtime().block_on(async {
-            let permit = permits.acquire_owned().await.expect("semaphore never closed");
-            let result = b
-                .store
-                .get_opts(&path, GetOptions::default())
-                .await
-                .map_err(|e| map_error(e, bucket, key))?;
-            Ok::<_, SourceError>((result.into_stream(), permit))
-        })?;
-        Ok(Box::new(StreamReader {
-            session: Arc::clone(&self.session),
-            stream,
-            chunk: Bytes::new(),
-            _permit: permit,
-        }))
+        self.open_with(bucket, key, GetOptions::default())
+    }
+
+    /// A ranged GET: only the bytes asked for cross the network.
+    fn open_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Range<u64>,
+    ) -> Result<Box<dyn Read + Send>, SourceError> {
+        if range.is_empty() {
+            return Ok(Box::new(std::io::empty()));
+        }
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        self.open_with(bucket, key, options)
     }
 
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
