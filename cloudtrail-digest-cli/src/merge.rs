@@ -1,14 +1,13 @@
 //! `merge`: the parts of a split audit joined into the report (and exit code) of one
 //! audit over the whole scope.
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use cloudtrail_digest::audit::{merge, Part};
+use cloudtrail_digest::audit::{Form, Merge, PartInput};
 
-use crate::audit::write_report_to;
-use crate::cli::MergeArgs;
-use crate::destination::write_whole;
+use crate::cli::{AuditOutput, MergeArgs};
+use crate::destination::{write_whole, Failure};
 use crate::exit::Exit;
 use crate::online::{s3_objects, s3_url, Online};
 use crate::output::{self, Stop};
@@ -20,30 +19,42 @@ pub fn run(args: &MergeArgs) -> Exit {
 }
 
 fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
-    let mut parts = Vec::new();
+    let mut inputs = Vec::new();
     let mut online = Online::new(&args.aws);
     for given in &args.parts {
         if let Some((bucket, prefix)) = s3_url(given) {
             let s3 = online.s3().map_err(Stop::Fatal)?;
             for key in s3_objects(s3.as_ref(), bucket, prefix).map_err(Stop::fatal)? {
-                let name = format!("s3://{bucket}/{key}");
-                let reader = s3.open(bucket, &key).map_err(Stop::fatal)?;
-                parts.extend(Part::read_all(&mut BufReader::new(reader), &name).map_err(Stop::fatal)?);
+                inputs.push(PartInput::Object {
+                    source: Arc::clone(&s3),
+                    bucket: bucket.to_string(),
+                    key,
+                });
             }
             continue;
         }
-        for file in files(Path::new(given))? {
-            let name = file.display().to_string();
-            let f = std::fs::File::open(&file)
-                .map_err(|e| Stop::Fatal(format!("{name}: cannot be read ({e})")))?;
-            parts.extend(Part::read_all(&mut BufReader::new(f), &name).map_err(Stop::fatal)?);
-        }
+        inputs.extend(files(Path::new(given))?.into_iter().map(PartInput::File));
     }
-    let report = merge(parts).map_err(Stop::fatal)?;
-    write_whole(&args.out, &args.aws, |out| {
-        Ok(write_report_to(out, &report, args.output, args.verbose)?)
+    // Every part read once and every unit checked before anything is written.
+    let merging = Merge::new(inputs).map_err(Stop::fatal)?;
+    let form = match args.output {
+        AuditOutput::Text => Form::Text {
+            verbose: args.verbose,
+        },
+        AuditOutput::Json => Form::Json,
+        AuditOutput::Ndjson => Form::Ndjson,
+    };
+    let mut outcome = None;
+    write_whole(&args.out, &args.aws, |out| match merging.write(out, form) {
+        Ok(o) => {
+            outcome = Some(o);
+            Ok(())
+        }
+        Err(cloudtrail_digest::Error::Report(e)) => Err(Failure::Io(e)),
+        Err(e) => Err(Failure::Stop(Stop::fatal(e))),
     })?;
-    Ok(Exit::of_audit(report.exit_code()))
+    let outcome = outcome.expect("a merge written whole has its outcome");
+    Ok(Exit::of_audit(outcome.exit_code()))
 }
 
 /// The file given, or the files of the directory given (in name order; names that start

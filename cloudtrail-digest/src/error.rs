@@ -75,6 +75,9 @@ pub enum Error {
     #[error("{0}")]
     Split(String),
 
+    /// A report written as it is made could not be written.
+    #[error("cannot write the report: {0}")]
+    Report(#[source] std::io::Error),
     /// Exported records could not be written.
     #[error("cannot write the export: {0}")]
     Export(#[source] std::io::Error),

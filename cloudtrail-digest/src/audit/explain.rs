@@ -1,25 +1,235 @@
 //! Explaining gaps and truncations: the trail-control events (`StopLogging`, ...) found
 //! in the valid logs next to them, and whether backfill digests cover a gap.
 
+use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::chain::Ranked;
 use super::finding::{Finding, Side, TrailEvent};
 use super::members::Member;
-use super::{Group, Judge, Span, TrailEvents};
-use crate::layout::{chain_label, LogKeyName};
+use super::{Group, Judge, ReadLog, Span, TrailEvents};
+use crate::layout::{chain_label, ChainScope, LogKeyName};
 
-/// What explaining found for one gap or truncation: its chain, its index among the
-/// chain's findings, the trail events near it, and for a gap whether backfill covers it.
-type Explained = (usize, usize, Vec<TrailEvent>, Option<bool>);
+/// How many valid logs on each side of a gap or truncation are searched for events.
+const NEAR: usize = 2;
+
+/// The trail a chain's gaps are explained from: its name, home region, prefix and
+/// organization. Its home-region chains record the trail's own API calls.
+pub(super) type TrailKey = (String, String, Option<String>, Option<String>);
+
+/// The trail a scope belongs to.
+pub(super) fn trail_key(scope: &ChainScope) -> TrailKey {
+    (
+        scope.trail_name.clone(),
+        scope.home_region.clone(),
+        scope.prefix.clone(),
+        scope.organization_id.clone(),
+    )
+}
+
+/// Whether a scope is its trail's home-region scope, whose logs explain every gap of
+/// the trail.
+pub(super) fn is_home(scope: &ChainScope) -> bool {
+    scope.source_region == scope.home_region
+}
+
+/// A gap or truncation waiting for the trail events of the valid logs nearest it: of
+/// its own chain's logs and its trail's home-region chains' logs (wherever those are
+/// judged: a merge finds some in other families' parts), the latest [`NEAR`] delivered
+/// at or before `before`, and the earliest [`NEAR`] delivered from five minutes before
+/// `after` on.
+pub(super) struct Query {
+    /// Its chain's label, and its place among that chain's analysed findings.
+    pub label: String,
+    pub index: usize,
+    pub trail: TrailKey,
+    before: Option<DateTime<Utc>>,
+    after: Option<DateTime<Utc>>,
+    /// For a gap: whether valid backfill digests cover it.
+    covered: Option<bool>,
+    pub near: Near,
+}
+
+/// The valid logs nearest a gap or truncation found so far, each side in the order they
+/// are searched (nearest first).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Near {
+    before: Vec<Candidate>,
+    after: Vec<Candidate>,
+}
+
+/// A valid log that may explain a gap: ordered by delivery time, key, then where it
+/// was read (chain label, place among that chain's logs), as one sorted list of every
+/// candidate orders them.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    time: DateTime<Utc>,
+    key: String,
+    label: String,
+    pos: usize,
+    bucket: String,
+    /// Its events, when they were taken with it (else looked up at the end).
+    events: Option<Vec<TrailEvent>>,
+}
+
+impl Candidate {
+    fn order(&self, other: &Candidate) -> Ordering {
+        (self.time, &self.key, &self.label, self.pos).cmp(&(other.time, &other.key, &other.label, other.pos))
+    }
+}
+
+impl Query {
+    /// Offers one valid log: it is kept while it is among the nearest on a side.
+    pub fn offer(&mut self, c: &Candidate) {
+        if self.before.is_some_and(|t| c.time <= t) {
+            // The latest first.
+            keep(&mut self.near.before, c, |a, b| b.order(a));
+        }
+        if self.after.is_some_and(|t| c.time >= t) {
+            // The earliest first.
+            keep(&mut self.near.after, c, Candidate::order);
+        }
+    }
+
+    /// Takes what another search found for this query.
+    pub fn take(&mut self, near: &Near) {
+        for c in near.before.iter().chain(&near.after) {
+            self.offer(c);
+        }
+    }
+
+    /// The events the nearest logs hold (each log once), in time order, events taken
+    /// with a log or else looked up in `recorded`.
+    fn events(&self, recorded: &TrailEvents<'_>) -> Vec<TrailEvent> {
+        let mut seen = HashSet::new();
+        let mut events: Vec<TrailEvent> = self
+            .near
+            .before
+            .iter()
+            .chain(&self.near.after)
+            .filter(|c| seen.insert((c.bucket.as_str(), c.key.as_str())))
+            .flat_map(|c| match &c.events {
+                Some(events) => events.clone(),
+                None => recorded(&c.bucket, &c.key, &self.trail.0),
+            })
+            .collect();
+        events.sort_by(|a, b| (&a.time, &a.log_key).cmp(&(&b.time, &b.log_key)));
+        events.dedup();
+        events
+    }
+}
+
+/// Puts `c` into `kept` (sorted by `first`, at most [`NEAR`]) if it belongs there.
+fn keep(kept: &mut Vec<Candidate>, c: &Candidate, first: impl Fn(&Candidate, &Candidate) -> Ordering) {
+    let at = kept
+        .iter()
+        .position(|k| first(c, k) == Ordering::Less)
+        .unwrap_or(kept.len());
+    if at < NEAR {
+        kept.insert(at, c.clone());
+        kept.truncate(NEAR);
+    }
+}
+
+/// Whether the logs of a chain of `scope` (labelled `label`) may explain `q`: its own
+/// chain's, and its trail's home-region chains'.
+fn serves(q: &Query, label: &str, scope: &ChainScope) -> bool {
+    label == q.label || (is_home(scope) && trail_key(scope) == q.trail)
+}
+
+/// The valid logs with a log file name among `logs` of one chain (`label`), as
+/// candidates, each with its place among the chain's logs.
+fn candidates<'l>(
+    label: &'l str,
+    logs: impl Iterator<Item = (&'l str, &'l str, bool, Option<&'l Vec<TrailEvent>>)> + 'l,
+) -> impl Iterator<Item = Candidate> + 'l {
+    logs.enumerate()
+        .filter_map(move |(pos, (bucket, key, valid, events))| {
+            if !valid {
+                return None;
+            }
+            Some(Candidate {
+                time: LogKeyName::parse(key)?.delivered,
+                key: key.to_string(),
+                label: label.to_string(),
+                pos,
+                bucket: bucket.to_string(),
+                events: events.cloned(),
+            })
+        })
+}
+
+/// Offers the valid logs of read (not yet judged) `groups` to the queries they serve,
+/// with their recorded events: how a merge searches other families' logs.
+pub(super) fn offer_reads(queries: &mut [&mut Query], groups: &[Group]) {
+    for g in groups {
+        let serving: Vec<usize> = (0..queries.len())
+            .filter(|&i| serves(queries[i], &g.label, &g.scope))
+            .collect();
+        if serving.is_empty() {
+            continue;
+        }
+        let logs = g.logs.iter().map(|l: &ReadLog| {
+            (
+                l.job.bucket.as_str(),
+                l.job.key.as_str(),
+                l.verdict.is_valid(),
+                l.events.as_ref(),
+            )
+        });
+        for mut c in candidates(&g.label, logs) {
+            // Taken with what was recorded: a log without events gives none.
+            c.events.get_or_insert_with(Vec::new);
+            for &i in &serving {
+                queries[i].offer(&c);
+            }
+        }
+    }
+}
 
 impl Judge {
     /// Fills in the trail events near each gap and truncation (each log's, from
-    /// `recorded`), and marks gaps that backfill digests cover.
-    pub(super) fn explain(&self, groups: &mut [Group], recorded: &TrailEvents<'_>) {
-        for (g, i, events, covered) in self.explanations(groups, recorded) {
+    /// `recorded`, and what `found` holds for a query from logs judged elsewhere), and
+    /// marks gaps that backfill digests cover.
+    pub(super) fn explain(
+        &self,
+        groups: &mut [Group],
+        recorded: &TrailEvents<'_>,
+        found: &HashMap<(String, usize), Near>,
+    ) {
+        let mut queries = self.queries(groups);
+        if queries.is_empty() {
+            return;
+        }
+        for g in groups.iter() {
+            let serving: Vec<usize> = (0..queries.len())
+                .filter(|&i| serves(&queries[i], &g.label, &g.scope))
+                .collect();
+            if serving.is_empty() {
+                continue;
+            }
+            let logs = super::placement::chain_log_findings(g)
+                .map(|(bucket, key, verdict)| (bucket, key, verdict.is_valid(), None));
+            for c in candidates(&g.label, logs) {
+                for &i in &serving {
+                    queries[i].offer(&c);
+                }
+            }
+        }
+        let place: HashMap<&str, usize> = groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| (group.label.as_str(), g))
+            .collect();
+        let mut filled = Vec::with_capacity(queries.len());
+        for q in &mut queries {
+            if let Some(near) = found.get(&(q.label.clone(), q.index)) {
+                q.take(near);
+            }
+            filled.push((place[q.label.as_str()], q.index, q.events(recorded), q.covered));
+        }
+        for (g, i, events, covered) in filled {
             match &mut groups[g].analysis.findings[i].2 {
                 Finding::Gap {
                     explanation,
@@ -37,20 +247,16 @@ impl Judge {
         }
     }
 
-    /// What [`Judge::explain`] fills in, found without changing anything: the valid
-    /// logs it looks through are borrowed from the log findings.
-    fn explanations(&self, groups: &[Group], recorded: &TrailEvents<'_>) -> Vec<Explained> {
-        const NEAR: usize = 2;
-        let needs = |f: &Ranked| matches!(f.2, Finding::Gap { .. } | Finding::Truncation { .. });
+    /// The gaps and truncations of analysed `groups`, as queries with nothing found yet.
+    pub(super) fn queries(&self, groups: &[Group]) -> Vec<Query> {
+        let needs = |f: &Finding| matches!(f, Finding::Gap { .. } | Finding::Truncation { .. });
         let mut out = Vec::new();
-        if !groups.iter().any(|g| g.analysis.findings.iter().any(needs)) {
+        if !groups
+            .iter()
+            .any(|g| g.analysis.findings.iter().any(|f| needs(&f.2)))
+        {
             return out;
         }
-        // The valid logs with a log file name: (chain, bucket, key, delivered).
-        let valid_logs: Vec<(usize, &str, &str, DateTime<Utc>)> = super::placement::log_findings(groups)
-            .filter(|(_, _, _, verdict)| verdict.is_valid())
-            .filter_map(|(g, bucket, key, _)| Some((g, bucket, key, LogKeyName::parse(key)?.delivered)))
-            .collect();
         let backfill_spans: HashMap<String, Vec<Span>> = groups
             .iter()
             .filter(|g| g.backfill)
@@ -64,62 +270,31 @@ impl Judge {
                 (chain_label(&g.scope, false), spans)
             })
             .collect();
-        for (gi, group) in groups.iter().enumerate() {
-            if !group.analysis.findings.iter().any(needs) {
-                continue;
-            }
+        for group in groups {
             let scope = &group.scope;
-            // Logs of this chain and of the trail's home-region chains (where the trail's
-            // own API calls are recorded).
-            let mut logs: Vec<&(usize, &str, &str, DateTime<Utc>)> = valid_logs
-                .iter()
-                .filter(|(g, ..)| {
-                    let s = &groups[*g].scope;
-                    *g == gi
-                        || (s.trail_name == scope.trail_name
-                            && s.home_region == scope.home_region
-                            && s.prefix == scope.prefix
-                            && s.organization_id == scope.organization_id
-                            && s.source_region == s.home_region)
-                })
-                .collect();
-            logs.sort_by_key(|l| (l.3, l.2));
-            let near = |before: Option<DateTime<Utc>>, after: Option<DateTime<Utc>>| {
-                let mut picked: Vec<&(usize, &str, &str, DateTime<Utc>)> = Vec::new();
-                if let Some(t) = before {
-                    picked.extend(logs.iter().rev().filter(|l| l.3 <= t).take(NEAR));
-                }
-                if let Some(t) = after {
-                    let from = t - Duration::minutes(5);
-                    picked.extend(logs.iter().filter(|l| l.3 >= from).take(NEAR));
-                }
-                let mut seen = HashSet::new();
-                let mut events: Vec<TrailEvent> = picked
-                    .into_iter()
-                    .filter(|l| seen.insert((l.1, l.2)))
-                    .flat_map(|l| recorded(l.1, l.2, &scope.trail_name))
-                    .collect();
-                events.sort_by(|a, b| (&a.time, &a.log_key).cmp(&(&b.time, &b.log_key)));
-                events.dedup();
-                events
-            };
             for (i, (_, _, f)) in group.analysis.findings.iter().enumerate() {
-                match f {
+                let (before, after, covered) = match f {
                     Finding::Gap { from, to, .. } => {
                         let covered = backfill_spans
                             .get(&chain_label(scope, false))
                             .map(|spans| covers(spans, *from, *to));
-                        out.push((gi, i, near(Some(*from), Some(*to)), covered));
+                        (Some(*from), Some(*to), covered)
                     }
-                    Finding::Truncation { side, from, to, .. } => {
-                        let events = match side {
-                            Side::Tail => near(Some(*from), None),
-                            Side::Head => near(None, Some(*to)),
-                        };
-                        out.push((gi, i, events, None));
-                    }
-                    _ => {}
-                }
+                    Finding::Truncation { side, from, to, .. } => match side {
+                        Side::Tail => (Some(*from), None, None),
+                        Side::Head => (None, Some(*to), None),
+                    },
+                    _ => continue,
+                };
+                out.push(Query {
+                    label: group.label.clone(),
+                    index: i,
+                    trail: trail_key(scope),
+                    before,
+                    after: after.map(|t| t - Duration::minutes(5)),
+                    covered,
+                    near: Near::default(),
+                });
             }
         }
         out

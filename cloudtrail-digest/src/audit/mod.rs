@@ -39,11 +39,13 @@ mod split;
 mod summary;
 
 pub use crate::fetch::metered::Progress;
+pub use crate::sink::audit::{Form, ReportHead, ReportWriter};
 pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, TrailEvent};
-pub use split::{merge, read_unit, Part, Unit, DEFAULT_UNIT_HOURS};
+pub use split::{merge, read_unit, Merge, Part, PartInput, Unit, DEFAULT_UNIT_HOURS};
+pub use summary::Outcome;
 
 use self::chain::{rank, Analysis};
-use self::judge::Judge;
+use self::judge::{Elsewhere, Judge};
 use self::members::{Keys, Member, State};
 use self::placement::FolderListing;
 use crate::check::digest::LogJob;
@@ -131,39 +133,27 @@ impl AuditReport {
     /// chain was found at all, or objects are archived and could not be checked), 0
     /// otherwise.
     pub fn exit_code(&self) -> i32 {
-        let statuses: Vec<Status> = self.findings.iter().map(Finding::status).collect();
-        if statuses.iter().any(|s| s.is_failure()) {
-            1
-        } else if self.chains.is_empty()
-            || statuses.contains(&Status::Warning)
-            || statuses.contains(&Status::Archived)
-        {
-            3
-        } else {
-            0
-        }
+        self.outcome().exit_code()
     }
 
     /// How many digests and logs are archived and not restored: they need a restore
     /// before the audit can check them.
     pub fn archived(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.status() == Status::Archived)
-            .count()
+        self.outcome().archived()
     }
 
     /// The verdict in words.
     pub fn verdict(&self) -> &'static str {
-        match self.exit_code() {
-            0 => "every chain is complete and valid",
-            1 => "INTEGRITY FAILURE: tampered, forged, missing or unverifiable files",
-            _ if self.chains.is_empty() => "NO COVERAGE: no digest chain found in the window",
-            _ if self.archived() > 0 => {
-                "INCOMPLETE: archived objects could not be checked until they are restored; everything read is valid"
-            }
-            _ => "INCOMPLETE COVERAGE: everything present is valid, but the chains do not cover the whole window",
+        self.outcome().verdict()
+    }
+
+    /// What the findings come to.
+    pub fn outcome(&self) -> Outcome {
+        let mut outcome = Outcome::new(self.chains.len());
+        for f in &self.findings {
+            outcome.count(f.status());
         }
+        outcome
     }
 }
 
@@ -286,7 +276,7 @@ impl<'a> Audit<'a> {
         // events it looks up near gaps.
         let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
         let judge = self.judge();
-        judge.judge(&mut reads.groups, &reads.listings, &events);
+        judge.judge(&mut reads.groups, &reads.listings, &events, &Elsewhere::default());
         if let Some(ex) = export {
             export_unreferenced(ex, &reads.groups, source)?;
         }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::chain::{self, Cover, Ranked};
 use super::finding::{Finding, Status};
+use super::judge::{Elsewhere, Place};
 use super::members::Member;
 use super::{rank, Audit, Group, Judge, Span};
 use crate::error::Error;
@@ -65,8 +66,13 @@ impl Audit<'_> {
 
 impl Judge {
     /// Reports the objects of the log folders that no valid digest lists.
-    pub(super) fn unreferenced(&self, groups: &mut [Group], listings: &[FolderListing]) {
-        let found = self.find_unreferenced(groups, listings);
+    pub(super) fn unreferenced(
+        &self,
+        groups: &mut [Group],
+        listings: &[FolderListing],
+        elsewhere: &Elsewhere,
+    ) {
+        let found = self.find_unreferenced(groups, listings, elsewhere);
         for (g, finding) in found {
             groups[g].analysis.findings.push(finding);
         }
@@ -74,20 +80,51 @@ impl Judge {
 
     /// The findings [`Judge::unreferenced`] adds, with the chain each goes to, in the
     /// order it adds them; what it looks up is borrowed from the findings so far.
-    fn find_unreferenced(&self, groups: &[Group], listings: &[FolderListing]) -> Vec<(usize, Ranked)> {
+    fn find_unreferenced(
+        &self,
+        groups: &[Group],
+        listings: &[FolderListing],
+        elsewhere: &Elsewhere,
+    ) -> Vec<(usize, Ranked)> {
         // The logs that digests list: as valid digests' log findings, and those that only
-        // digests failing verification list.
+        // digests failing verification list (here or, for a family judged apart, in
+        // another family).
         let referenced: HashSet<(&str, &str)> = log_findings(groups)
             .map(|(_, bucket, key, _)| (bucket, key))
             .collect();
+        let is_referenced = |bucket: &str, key: &str| {
+            referenced.contains(&(bucket, key))
+                || (!elsewhere.referenced.is_empty()
+                    && elsewhere
+                        .referenced
+                        .contains(&(bucket.to_string(), key.to_string())))
+        };
         let mut unverified: HashMap<(&str, &str), &str> = HashMap::new();
-        for m in groups.iter().flat_map(|g| &g.members) {
-            for (bucket, key) in &m.listed {
-                unverified
-                    .entry((bucket.as_str(), key.as_str()))
-                    .or_insert(m.key.as_str());
+        let mut places: HashMap<(&str, &str), Place> = HashMap::new();
+        for g in groups {
+            for m in &g.members {
+                for (bucket, key) in &m.listed {
+                    let id = (bucket.as_str(), key.as_str());
+                    if let std::collections::hash_map::Entry::Vacant(e) = unverified.entry(id) {
+                        e.insert(m.key.as_str());
+                        if !elsewhere.unverified.is_empty() {
+                            places.insert(id, (g.label.clone(), m.end, m.bucket.clone(), m.key.clone()));
+                        }
+                    }
+                }
             }
         }
+        // The first digest to list a log, in a whole run's order, wherever it was judged.
+        let listed_only_by = |bucket: &str, key: &str| -> Option<String> {
+            let id = (bucket, key);
+            let there = elsewhere.unverified.get(&(bucket.to_string(), key.to_string()));
+            match (unverified.get(&id), there) {
+                (Some(_), Some((place, digest))) if *place < places[&id] => Some(digest.clone()),
+                (Some(here), _) => Some(here.to_string()),
+                (None, Some((_, digest))) => Some(digest.clone()),
+                (None, None) => None,
+            }
+        };
         let first_minute = self
             .window
             .0
@@ -99,7 +136,7 @@ impl Judge {
         } in listings
         {
             for key in keys {
-                if referenced.contains(&(bucket.as_str(), key.as_str())) {
+                if is_referenced(bucket, key) {
                     continue;
                 }
                 let name = LogKeyName::parse(key);
@@ -109,14 +146,14 @@ impl Judge {
                         continue;
                     }
                 }
-                let listed_by = unverified.get(&(bucket.as_str(), key.as_str()));
+                let listed_by = listed_only_by(bucket, key);
                 let (g, status, reason) = match (time, listed_by) {
                     (_, Some(digest)) => (
                         owners[0],
                         Status::Invalid,
                         format!(
                             "listed only by {}, which failed verification: no valid digest lists this log file, so it cannot be verified",
-                            file_name(digest)
+                            file_name(&digest)
                         ),
                     ),
                     (None, None) => (
@@ -253,16 +290,17 @@ impl Judge {
 /// verdict)`, chain by chain in the order they were read.
 pub(super) fn log_findings(groups: &[Group]) -> impl Iterator<Item = (usize, &str, &str, &LogVerdict)> {
     groups.iter().enumerate().flat_map(|(g, group)| {
-        group
-            .analysis
-            .findings
-            .iter()
-            .filter_map(move |(_, _, f)| match f {
-                Finding::Log {
-                    bucket, key, verdict, ..
-                } => Some((g, bucket.as_str(), key.as_str(), verdict)),
-                _ => None,
-            })
+        chain_log_findings(group).map(move |(bucket, key, verdict)| (g, bucket, key, verdict))
+    })
+}
+
+/// The log findings of one chain, `(bucket, key, verdict)`, in the order they were read.
+pub(super) fn chain_log_findings(group: &Group) -> impl Iterator<Item = (&str, &str, &LogVerdict)> {
+    group.analysis.findings.iter().filter_map(|(_, _, f)| match f {
+        Finding::Log {
+            bucket, key, verdict, ..
+        } => Some((bucket.as_str(), key.as_str(), verdict)),
+        _ => None,
     })
 }
 

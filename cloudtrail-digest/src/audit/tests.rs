@@ -88,7 +88,9 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             dir.display()
         );
         let events = |bucket: &str, key: &str, trail: &str| events::trail_events(mirror, bucket, key, trail);
-        audit.judge().judge(&mut back.groups, &back.listings, &events);
+        audit
+            .judge()
+            .judge(&mut back.groups, &back.listings, &events, &Default::default());
         assert_eq!(audit.judge().assemble(back.groups), whole, "{}", dir.display());
 
         // Recording the trail events while reading: judged without the mirror.
@@ -110,7 +112,9 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             let id = (bucket.to_string(), key.to_string(), trail.to_string());
             recorded.get(&id).cloned().unwrap_or_default()
         };
-        recording.judge().judge(&mut back.groups, &back.listings, &events);
+        recording
+            .judge()
+            .judge(&mut back.groups, &back.listings, &events, &Default::default());
         assert_eq!(
             recording.judge().assemble(back.groups),
             whole,

@@ -1,30 +1,371 @@
 //! Merging the parts of a plan: every unit once, each chain put back together from its
 //! slices, the log folders' owners found as one run finds them, then judged.
+//!
+//! A merge holds one family of chains at a time (the chains whose label ranges meet:
+//! in practice an account's trails in one region, which share a log folder), never the
+//! whole estate: a first pass reads every part once, keeping where each unit lies and
+//! the few references that cross families (logs listed under another account or
+//! region); then each family's units are read again, judged and written out. A gap's
+//! explanation may sit in another family's logs (its trail's home-region chains): those
+//! families are searched before, and only for the gaps and truncations that need them.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::super::explain::{self, is_home, trail_key, Near, Query, TrailKey};
+use super::super::judge::{Elsewhere, Judge};
 use super::super::placement::FolderListing;
-use super::super::{AuditReport, Group, Reads, TrailEvent};
+use super::super::summary::{summarise, Outcome};
+use super::super::{AuditReport, Finding, Group, Reads, TrailEvent};
 use super::part::Part;
-use super::plan_error;
+use super::{plan_error, Unit};
 use crate::error::Error;
+use crate::sink::audit::{Form, ReportHead, ReportWriter};
+use crate::source::ObjectSource;
 
 /// Merges the parts of one plan into the report one audit over the whole scope gives.
 /// Every unit must be present exactly once, from the same plan: a missing, doubled or
-/// foreign part is refused by name.
+/// foreign part is refused by name. The whole report is held; [`Merge`] writes one as
+/// it is made.
 pub fn merge(parts: Vec<Part>) -> Result<AuditReport, Error> {
+    let inputs = parts
+        .iter()
+        .map(|p| {
+            let mut bytes = Vec::new();
+            p.write_to(&mut bytes).expect("writing to memory");
+            PartInput::Bytes {
+                name: format!("the part of unit {}", p.unit.title()),
+                bytes,
+            }
+        })
+        .collect();
+    let merging = Merge::new(inputs)?;
+    let head = merging.head();
+    let mut findings = Vec::new();
+    let chains = merging.judge_all(&mut |f| {
+        findings.push(f);
+        Ok(())
+    })?;
+    Ok(AuditReport {
+        window: head.window,
+        now: head.now,
+        allowance: head.allowance,
+        findings,
+        chains,
+    })
+}
+
+/// Where a merge reads parts from: each input is read whole once, then the units it
+/// holds are read again one by one.
+#[non_exhaustive]
+pub enum PartInput {
+    /// A local file.
+    File(PathBuf),
+    /// An object (S3), read again with ranged GETs.
+    Object {
+        /// The store.
+        source: Arc<dyn ObjectSource>,
+        /// Its bucket.
+        bucket: String,
+        /// Its key.
+        key: String,
+    },
+    /// Bytes in memory, with a name for messages.
+    Bytes {
+        /// What to call it.
+        name: String,
+        /// The part file's bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+impl PartInput {
+    /// The input as messages name it.
+    pub fn name(&self) -> String {
+        match self {
+            PartInput::File(path) => path.display().to_string(),
+            PartInput::Object { bucket, key, .. } => format!("s3://{bucket}/{key}"),
+            PartInput::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// A reader over the input, or over `range` of it.
+    fn open(&self, range: Option<Range<u64>>) -> Result<Box<dyn BufRead + '_>, Error> {
+        let cannot = |e: &dyn std::fmt::Display| plan_error(format!("{}: cannot be read ({e})", self.name()));
+        Ok(match self {
+            PartInput::File(path) => {
+                let mut file = std::fs::File::open(path).map_err(|e| cannot(&e))?;
+                match range {
+                    Some(r) => {
+                        file.seek(SeekFrom::Start(r.start)).map_err(|e| cannot(&e))?;
+                        Box::new(BufReader::new(file.take(r.end - r.start)))
+                    }
+                    None => Box::new(BufReader::new(file)),
+                }
+            }
+            PartInput::Object { source, bucket, key } => {
+                let reader = match range {
+                    Some(r) => source.open_range(bucket, key, r),
+                    None => source.open(bucket, key),
+                }
+                .map_err(|e| cannot(&e))?;
+                Box::new(BufReader::new(reader))
+            }
+            PartInput::Bytes { bytes, .. } => {
+                let r = range.unwrap_or(0..bytes.len() as u64);
+                let end = (r.end as usize).min(bytes.len());
+                Box::new(&bytes[(r.start as usize).min(end)..end])
+            }
+        })
+    }
+}
+
+/// A unit's part as the first pass found it: where it lies, and its chains.
+struct Indexed {
+    input: usize,
+    range: Range<u64>,
+    unit: Unit,
+    labels: Vec<String>,
+}
+
+/// A merge of the parts of one plan, written as it is made: [`Merge::new`] reads every
+/// part once and checks that every unit is there exactly once; [`Merge::write`] then
+/// judges one family of chains at a time and writes the report.
+///
+/// Memory: the chains of one family (one account's trails in one region, over the
+/// window), a few hundred bytes for each unit and each chain, and the log references
+/// that cross families; never the whole estate.
+pub struct Merge {
+    inputs: Vec<PartInput>,
+    /// Every unit, in the order of the plan.
+    units: Vec<Indexed>,
+    judge: Judge,
+    /// Each family's units (indexes into `units`), families in chain label order.
+    families: Vec<Vec<usize>>,
+    chains: usize,
+    elsewhere: Elsewhere,
+}
+
+impl Merge {
+    /// Reads every part of `inputs` once (one at a time), and checks that every unit
+    /// of the plan is there exactly once: a missing, doubled or foreign part is refused
+    /// by name, as is a part cut short or a file that holds no part.
+    pub fn new(inputs: Vec<PartInput>) -> Result<Merge, Error> {
+        let mut units: Vec<Indexed> = Vec::new();
+        let mut elsewhere = Elsewhere::default();
+        for (i, input) in inputs.iter().enumerate() {
+            let mut reader = input.open(None)?;
+            Part::read_each(&mut *reader, &input.name(), &mut |part, range| {
+                for g in &part.reads.groups {
+                    crossing(g, &mut elsewhere);
+                }
+                units.push(Indexed {
+                    input: i,
+                    range,
+                    labels: part.reads.groups.iter().map(|g| g.label.clone()).collect(),
+                    unit: part.unit,
+                });
+                Ok(())
+            })?;
+        }
+        check_units(&units)?;
+        units.sort_by_key(|u| u.unit.unit);
+        let judge = units[0].unit.judge();
+        let chains = units
+            .iter()
+            .flat_map(|u| &u.labels)
+            .collect::<BTreeSet<_>>()
+            .len();
+        let families = families(&units);
+        Ok(Merge {
+            inputs,
+            units,
+            judge,
+            families,
+            chains,
+            elsewhere,
+        })
+    }
+
+    /// What the report says before its findings.
+    pub fn head(&self) -> ReportHead {
+        ReportHead {
+            window: self.judge.window,
+            now: self.judge.now,
+            allowance: self.judge.allowance,
+            chains: self.chains,
+        }
+    }
+
+    /// Judges every family and writes the report in `form` to `out` as it goes (the
+    /// JSON document's findings wait in a temporary file for the chains that precede
+    /// them). Returns what the findings come to (the exit code and verdict).
+    pub fn write(self, out: &mut dyn Write, form: Form) -> Result<Outcome, Error> {
+        let mut w = ReportWriter::start(out, self.head(), form, None).map_err(Error::Report)?;
+        let mut outcome = Outcome::new(self.chains);
+        let chains = self.judge_all(&mut |f| {
+            outcome.count(f.status());
+            w.finding(&f).map_err(Error::Report)
+        })?;
+        w.finish(&chains, &outcome).map_err(Error::Report)?;
+        Ok(outcome)
+    }
+
+    /// Judges one family at a time, handing each finding to `each` in the report's
+    /// order; returns the chain summaries.
+    fn judge_all(
+        mut self,
+        each: &mut dyn FnMut(Finding) -> Result<(), Error>,
+    ) -> Result<Vec<super::super::ChainSummary>, Error> {
+        self.elsewhere.near = self.search_elsewhere()?;
+        let mut chains = Vec::with_capacity(self.chains);
+        for family in &self.families {
+            let mut reads = self.read(family.iter().copied())?;
+            let recorded = recorded_events(&reads);
+            let events = |bucket: &str, key: &str, trail: &str| {
+                recorded
+                    .get(&(bucket.to_string(), key.to_string(), trail.to_string()))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            self.judge
+                .judge(&mut reads.groups, &reads.listings, &events, &self.elsewhere);
+            for group in reads.groups {
+                let (summary, found) = summarise(group);
+                for f in found {
+                    each(f)?;
+                }
+                chains.push(summary);
+            }
+        }
+        Ok(chains)
+    }
+
+    /// The reads of the units `units`, put together as one run's.
+    fn read(&self, units: impl Iterator<Item = usize>) -> Result<Reads, Error> {
+        let mut parts = Vec::new();
+        for u in units {
+            let at = &self.units[u];
+            let input = &self.inputs[at.input];
+            let mut reader = input.open(Some(at.range.clone()))?;
+            Part::read_each(&mut *reader, &input.name(), &mut |part, _| {
+                parts.push(part);
+                Ok(())
+            })?;
+        }
+        Ok(combine(parts))
+    }
+
+    /// For the gaps and truncations whose trail has home-region chains in other
+    /// families: the valid logs nearest them in those chains. Only the families with
+    /// such gaps are analysed, and only those home-region chains read again.
+    fn search_elsewhere(&self) -> Result<HashMap<(String, usize), Near>, Error> {
+        let family_of: HashMap<usize, usize> = self
+            .families
+            .iter()
+            .enumerate()
+            .flat_map(|(f, units)| units.iter().map(move |u| (*u, f)))
+            .collect();
+        // Each trail's home-region units, by family.
+        let mut homes: HashMap<TrailKey, BTreeMap<usize, Vec<usize>>> = HashMap::new();
+        for (u, at) in self.units.iter().enumerate() {
+            if is_home(&at.unit.scope) {
+                homes
+                    .entry(trail_key(&at.unit.scope))
+                    .or_default()
+                    .entry(family_of[&u])
+                    .or_default()
+                    .push(u);
+            }
+        }
+        let elsewhere =
+            |trail: &TrailKey, f: usize| homes.get(trail).is_some_and(|h| h.keys().any(|g| *g != f));
+        let mut queries: Vec<(usize, Query)> = Vec::new();
+        for (f, units) in self.families.iter().enumerate() {
+            if !units
+                .iter()
+                .any(|u| elsewhere(&trail_key(&self.units[*u].unit.scope), f))
+            {
+                continue;
+            }
+            let mut reads = self.read(units.iter().copied())?;
+            self.judge.analyse(&mut reads.groups);
+            queries.extend(
+                self.judge
+                    .queries(&reads.groups)
+                    .into_iter()
+                    .filter(|q| elsewhere(&q.trail, f))
+                    .map(|q| (f, q)),
+            );
+        }
+        let trails: BTreeSet<&TrailKey> = queries.iter().map(|(_, q)| &q.trail).collect();
+        let mut searched: Vec<(TrailKey, usize, Vec<usize>)> = Vec::new();
+        for trail in trails {
+            for (f, units) in &homes[trail] {
+                searched.push((trail.clone(), *f, units.clone()));
+            }
+        }
+        for (trail, f, units) in searched {
+            let reads = self.read(units.into_iter())?;
+            let mut asking: Vec<&mut Query> = queries
+                .iter_mut()
+                .filter(|(qf, q)| *qf != f && q.trail == trail)
+                .map(|(_, q)| q)
+                .collect();
+            explain::offer_reads(&mut asking, &reads.groups);
+        }
+        Ok(queries
+            .into_iter()
+            .map(|(_, q)| ((q.label, q.index), q.near))
+            .collect())
+    }
+}
+
+/// Notes what a chain's reads hold that a family judged apart needs: logs its valid
+/// digests list, and logs its failing digests list, outside its own log folder.
+fn crossing(group: &Group, elsewhere: &mut Elsewhere) {
+    let own = group.scope.log_folder();
+    for log in &group.logs {
+        if !log.job.key.starts_with(&own) {
+            elsewhere
+                .referenced
+                .insert((log.job.bucket.clone(), log.job.key.clone()));
+        }
+    }
+    for m in &group.members {
+        for (bucket, key) in m.listed.iter().filter(|(_, k)| !k.starts_with(&own)) {
+            let place = (group.label.clone(), m.end, m.bucket.clone(), m.key.clone());
+            match elsewhere.unverified.entry((bucket.clone(), key.clone())) {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
+                    if place < e.get().0 {
+                        e.insert((place, m.key.clone()));
+                    }
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert((place, m.key.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Every unit once, of one plan; else what is wrong, naming the units.
+fn check_units(parts: &[Indexed]) -> Result<(), Error> {
     let Some(first) = parts.first() else {
         return Err(plan_error("no parts to merge".into()));
     };
-    let plan = first.unit.plan.clone();
+    let plan = &first.unit.plan;
     let units = first.unit.units;
     let judge = first.unit.judge();
     let mut seen: Vec<usize> = vec![0; units];
-    for p in &parts {
+    for p in parts {
         let u = &p.unit;
-        if u.plan != plan || u.units != units || u.judge() != judge || u.unit >= units {
+        if u.plan != *plan || u.units != units || u.judge() != judge || u.unit >= units {
             return Err(plan_error(format!(
                 "unit {} is of another plan than unit {}: plan {} and plan {}",
                 u.title(),
@@ -39,7 +380,7 @@ pub fn merge(parts: Vec<Part>) -> Result<AuditReport, Error> {
         .iter()
         .filter(|p| seen[p.unit.unit] > 1)
         .map(|p| p.unit.title())
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     if !doubled.is_empty() {
@@ -64,17 +405,62 @@ pub fn merge(parts: Vec<Part>) -> Result<AuditReport, Error> {
             list(&|i| i + 1),
         )));
     }
+    Ok(())
+}
 
-    let mut reads = combine(parts);
-    let recorded = recorded_events(&reads);
-    let events = |bucket: &str, key: &str, trail: &str| {
-        recorded
-            .get(&(bucket.to_string(), key.to_string(), trail.to_string()))
-            .cloned()
-            .unwrap_or_default()
-    };
-    judge.judge(&mut reads.groups, &reads.listings, &events);
-    Ok(judge.assemble(reads.groups))
+/// The units judged together, in chain label order: those of one log folder (a
+/// family), and, should the labels of several families interleave, all of those, so
+/// that findings come out in label order.
+fn families(units: &[Indexed]) -> Vec<Vec<usize>> {
+    // Each log folder's first and last chain label.
+    let mut spans: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for at in units {
+        let labels = std::iter::once(&at.unit.chain).chain(&at.labels);
+        for label in labels {
+            match spans.entry(at.unit.scope.log_folder()) {
+                btree_map::Entry::Vacant(e) => {
+                    e.insert((label.clone(), label.clone()));
+                }
+                btree_map::Entry::Occupied(mut e) => {
+                    let (first, last) = e.get_mut();
+                    if label < first {
+                        *first = label.clone();
+                    }
+                    if label > last {
+                        *last = label.clone();
+                    }
+                }
+            }
+        }
+    }
+    let mut by_first: Vec<(String, String, String)> = spans
+        .into_iter()
+        .map(|(folder, (first, last))| (first, last, folder))
+        .collect();
+    by_first.sort();
+    // Folders whose spans meet are judged together.
+    let mut group_of: HashMap<String, usize> = HashMap::new();
+    let mut reach: Option<String> = None;
+    let mut count = 0;
+    for (first, last, folder) in by_first {
+        match &mut reach {
+            Some(r) if first <= *r => {
+                if last > *r {
+                    *r = last;
+                }
+            }
+            _ => {
+                count += 1;
+                reach = Some(last);
+            }
+        }
+        group_of.insert(folder, count - 1);
+    }
+    let mut out = vec![Vec::new(); count];
+    for (u, at) in units.iter().enumerate() {
+        out[group_of[&at.unit.scope.log_folder()]].push(u);
+    }
+    out
 }
 
 /// Some days of a log folder's listing: the first day, and the keys.

@@ -30,9 +30,9 @@ mod edges;
 mod merge;
 mod part;
 
-pub use merge::merge;
 #[cfg(test)]
 pub(super) use merge::recorded_events;
+pub use merge::{merge, Merge, PartInput};
 pub use part::Part;
 
 /// The default cap on the hours of one chain in one unit: a week.

@@ -2,6 +2,7 @@
 //! listings, and an end line that says the part is whole), written and read back.
 
 use std::io::{BufRead, Write};
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -66,9 +67,25 @@ impl Part {
     /// file in messages.
     pub fn read_all(input: &mut dyn BufRead, name: &str) -> Result<Vec<Part>, Error> {
         let mut parts = Vec::new();
-        let mut current: Option<Part> = None;
+        Part::read_each(input, name, &mut |part, _| {
+            parts.push(part);
+            Ok(())
+        })?;
+        Ok(parts)
+    }
+
+    /// Reads the parts in one file one at a time, handing each to `each` with the bytes
+    /// of the file it was read from (from its unit line to its end line, inclusive), so
+    /// that only one part is held at a time and it can be read again alone.
+    pub(super) fn read_each(
+        input: &mut dyn BufRead,
+        name: &str,
+        each: &mut dyn FnMut(Part, Range<u64>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut current: Option<(Part, u64)> = None;
         let mut text = String::new();
         let mut number = 0usize;
+        let mut offset = 0u64;
         loop {
             text.clear();
             let n = input
@@ -77,6 +94,8 @@ impl Part {
             if n == 0 {
                 break;
             }
+            let at = offset;
+            offset += n as u64;
             number += 1;
             if text.trim().is_empty() {
                 continue;
@@ -85,30 +104,29 @@ impl Part {
                 .map_err(|e| plan_error(format!("{name}, line {number}: not a line of a part ({e})")))?;
             match (line, current.as_mut()) {
                 (Line::Unit(unit), None) => {
-                    current = Some(Part {
-                        unit: *unit,
-                        reads: Reads {
-                            groups: Vec::new(),
-                            listings: Vec::new(),
-                        },
-                    })
+                    let reads = Reads {
+                        groups: Vec::new(),
+                        listings: Vec::new(),
+                    };
+                    current = Some((Part { unit: *unit, reads }, at))
                 }
-                (Line::Group(g), Some(p)) => p.reads.groups.push(*g),
-                (Line::Listing(l), Some(p)) => p.reads.listings.push(l),
+                (Line::Group(g), Some((p, _))) => p.reads.groups.push(*g),
+                (Line::Listing(l), Some((p, _))) => p.reads.listings.push(l),
                 (
                     Line::End {
                         unit,
                         groups,
                         listings,
                     },
-                    Some(p),
+                    Some((p, _)),
                 ) if unit == p.unit.unit
                     && groups == p.reads.groups.len()
                     && listings == p.reads.listings.len() =>
                 {
-                    parts.push(current.take().expect("a part is open"));
+                    let (part, start) = current.take().expect("a part is open");
+                    each(part, start..offset)?;
                 }
-                (Line::Unit(_), Some(p)) | (Line::End { .. }, Some(p)) => {
+                (Line::Unit(_), Some((p, _))) | (Line::End { .. }, Some((p, _))) => {
                     return Err(plan_error(format!(
                         "{name}, line {number}: the part of unit {} is cut short",
                         p.unit.title()
@@ -121,13 +139,13 @@ impl Part {
                 }
             }
         }
-        if let Some(p) = current {
+        if let Some((p, _)) = current {
             return Err(plan_error(format!(
                 "{name}: the part of unit {} is cut short (no end line)",
                 p.unit.title()
             )));
         }
-        Ok(parts)
+        Ok(())
     }
 }
 

@@ -1,45 +1,53 @@
-//! Writing an [`AuditReport`](crate::audit::AuditReport): human text, one JSON document, or NDJSON (one object per
-//! line, for SIEM ingestion). The JSON objects are described in the README.
+//! Writing an audit report: human text, one JSON document, or NDJSON (one object per
+//! line, for SIEM ingestion), a finding at a time ([`ReportWriter`]) or from a whole
+//! [`AuditReport`](crate::audit::AuditReport). The JSON objects are described in the README.
 
 mod json;
 mod words;
 
 use std::borrow::Cow;
-use std::cell::Cell;
-use std::io::{self, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 
+use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::audit::{AuditReport, Finding, Status};
+use crate::audit::{AuditReport, ChainSummary, Finding, Outcome, Status};
 use crate::sink::names::{escape_name, ESCAPE_NOTE};
 use crate::time::display;
 
 impl AuditReport {
     /// Every finding, then one `chain_summary` per chain, as JSON objects.
     pub fn objects(&self) -> Vec<Value> {
-        self.each_object().collect()
-    }
-
-    /// The objects of [`AuditReport::objects`], each made when it is asked for.
-    fn each_object(&self) -> impl Iterator<Item = Value> + '_ {
-        self.findings.iter().map(Finding::to_json).chain(self.summaries())
-    }
-
-    /// One `chain_summary` object per chain, each made when it is asked for.
-    fn summaries(&self) -> impl Iterator<Item = Value> + '_ {
-        self.chains
+        self.findings
             .iter()
-            .map(|c| Finding::ChainSummary(c.clone()).to_json())
+            .map(Finding::to_json)
+            .chain(self.chains.iter().map(summary_json))
+            .collect()
+    }
+
+    /// What the report's head says: window, now, allowance and how many chains.
+    pub fn head(&self) -> ReportHead {
+        ReportHead {
+            window: self.window,
+            now: self.now,
+            allowance: self.allowance,
+            chains: self.chains.len(),
+        }
+    }
+
+    /// Writes the report through a [`ReportWriter`] of `form`, a finding at a time.
+    fn write_as(&self, out: &mut dyn Write, form: Form) -> io::Result<()> {
+        let mut w = ReportWriter::start(out, self.head(), form, Some(&self.chains))?;
+        for f in &self.findings {
+            w.finding(f)?;
+        }
+        w.finish(&self.chains, &self.outcome())
     }
 
     /// One JSON object per line: each finding, then one `chain_summary` per chain,
     /// each made and written in turn.
     pub fn write_ndjson(&self, out: &mut dyn Write) -> io::Result<()> {
-        for o in self.each_object() {
-            serde_json::to_writer(&mut *out, &o)?;
-            out.write_all(b"\n")?;
-        }
-        out.flush()
+        self.write_as(out, Form::Ndjson)
     }
 
     /// One JSON document: the window, the objects of [`AuditReport::write_ndjson`]
@@ -49,26 +57,7 @@ impl AuditReport {
     /// level), written a member at a time, so that a finding's JSON lives only while it
     /// is written.
     pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
-        let verdict =
-            json!({"exit_code": self.exit_code(), "summary": self.verdict(), "archived": self.archived()});
-        let window = json!({"from": display(self.window.0), "to": display(self.window.1)});
-        out.write_all(b"{\n  \"chains\": ")?;
-        pretty_array(out, self.summaries())?;
-        write!(
-            out,
-            ",\n  \"delivery_allowance_minutes\": {}",
-            self.allowance.num_minutes()
-        )?;
-        out.write_all(b",\n  \"findings\": ")?;
-        pretty_array(out, self.findings.iter().map(Finding::to_json))?;
-        out.write_all(b",\n  \"now\": ")?;
-        pretty(out, &json!(display(self.now)), INDENT)?;
-        out.write_all(b",\n  \"verdict\": ")?;
-        pretty(out, &verdict, INDENT)?;
-        out.write_all(b",\n  \"window\": ")?;
-        pretty(out, &window, INDENT)?;
-        out.write_all(b"\n}\n")?;
-        out.flush()
+        self.write_as(out, Form::Json)
     }
 
     /// Human text: one line per finding (valid digests and logs only when `verbose`),
@@ -76,45 +65,180 @@ impl AuditReport {
     /// through [`escape_name`], and [`ESCAPE_NOTE`] is a line above
     /// the verdict when any was escaped; JSON and NDJSON keep them exact.
     pub fn write_text(&self, out: &mut dyn Write, verbose: bool) -> io::Result<()> {
-        let escaped = Cell::new(false);
-        let show = |text: &str| {
-            let shown = escape_name(text);
-            escaped.set(escaped.get() | matches!(shown, Cow::Owned(_)));
-            shown.into_owned()
-        };
-        writeln!(
+        self.write_as(out, Form::Text { verbose })
+    }
+}
+
+/// What a report says before its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportHead {
+    /// The window audited.
+    pub window: (DateTime<Utc>, DateTime<Utc>),
+    /// The time the audit took as now.
+    pub now: DateTime<Utc>,
+    /// The delivery allowance.
+    pub allowance: Duration,
+    /// How many chains the report has.
+    pub chains: usize,
+}
+
+/// The form a report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Form {
+    /// Human text; valid digests and logs listed only when `verbose`.
+    Text {
+        /// List valid digests and logs too.
+        verbose: bool,
+    },
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Writes an audit report a finding at a time, so that a report too large to hold is
+/// written as it is made: [`ReportWriter::start`], a [`ReportWriter::finding`] for
+/// each finding in the report's order, then [`ReportWriter::finish`] with the chain
+/// summaries and the outcome. Text and NDJSON go straight out. The JSON document holds
+/// the chains before the findings: when they are not known at the start, the findings'
+/// JSON waits in an unnamed temporary file until the end.
+pub struct ReportWriter<'w> {
+    out: &'w mut dyn Write,
+    head: ReportHead,
+    form: Form,
+    /// Text: whether any name was escaped; findings shown.
+    escaped: bool,
+    shown: usize,
+    /// JSON: whether a finding was written, and where findings wait for the chains.
+    first: bool,
+    spool: Option<io::BufWriter<std::fs::File>>,
+}
+
+impl<'w> ReportWriter<'w> {
+    /// Starts a report in `form` on `out`. `chains`, when already known, lets the JSON
+    /// document be written straight out.
+    pub fn start(
+        out: &'w mut dyn Write,
+        head: ReportHead,
+        form: Form,
+        chains: Option<&[ChainSummary]>,
+    ) -> io::Result<Self> {
+        let mut w = ReportWriter {
             out,
-            "Audit of {} to {} (now {}, delivery allowance {} min): {} chain(s)",
-            display(self.window.0),
-            display(self.window.1),
-            display(self.now),
-            self.allowance.num_minutes(),
-            self.chains.len()
-        )?;
-        writeln!(out)?;
-        let mut shown = 0;
-        for f in &self.findings {
-            if f.status() == Status::Valid && !verbose {
-                continue;
+            head,
+            form,
+            escaped: false,
+            shown: 0,
+            first: true,
+            spool: None,
+        };
+        match (form, chains) {
+            (Form::Text { .. }, _) => {
+                writeln!(
+                    w.out,
+                    "Audit of {} to {} (now {}, delivery allowance {} min): {} chain(s)",
+                    display(head.window.0),
+                    display(head.window.1),
+                    display(head.now),
+                    head.allowance.num_minutes(),
+                    head.chains
+                )?;
+                writeln!(w.out)?;
             }
-            shown += 1;
-            let what = match f.object() {
-                Some((b, k)) => format!("s3://{}/{}", show(b), show(k)),
-                None => show(f.chain()),
-            };
-            writeln!(
-                out,
-                "{:<8} {:<16} {what}\t{}",
-                f.status().as_str().to_uppercase(),
-                f.kind(),
-                show(&f.reason())
-            )?;
+            (Form::Json, Some(chains)) => w.json_head(chains)?,
+            (Form::Json, None) => w.spool = Some(io::BufWriter::new(tempfile::tempfile()?)),
+            (Form::Ndjson, _) => {}
         }
-        if shown > 0 {
-            writeln!(out)?;
+        Ok(w)
+    }
+
+    /// The JSON document up to its findings.
+    fn json_head(&mut self, chains: &[ChainSummary]) -> io::Result<()> {
+        self.out.write_all(b"{\n  \"chains\": ")?;
+        pretty_array(self.out, chains.iter().map(summary_json))?;
+        write!(
+            self.out,
+            ",\n  \"delivery_allowance_minutes\": {}",
+            self.head.allowance.num_minutes()
+        )?;
+        self.out.write_all(b",\n  \"findings\": ")
+    }
+
+    /// Writes the next finding.
+    pub fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        match self.form {
+            Form::Text { verbose } => {
+                if f.status() == Status::Valid && !verbose {
+                    return Ok(());
+                }
+                self.shown += 1;
+                let escaped = &mut self.escaped;
+                let mut show = |text: &str| shown(text, escaped);
+                let what = match f.object() {
+                    Some((b, k)) => format!("s3://{}/{}", show(b), show(k)),
+                    None => show(f.chain()),
+                };
+                let status = f.status().as_str().to_uppercase();
+                let reason = show(&f.reason());
+                writeln!(self.out, "{status:<8} {:<16} {what}\t{reason}", f.kind())
+            }
+            Form::Json => {
+                let first = std::mem::replace(&mut self.first, false);
+                let out: &mut dyn Write = match &mut self.spool {
+                    Some(spool) => spool,
+                    None => &mut *self.out,
+                };
+                out.write_all(if first { b"[\n    " } else { b",\n    " })?;
+                pretty(out, &f.to_json(), b"    ")
+            }
+            Form::Ndjson => {
+                serde_json::to_writer(&mut *self.out, &f.to_json())?;
+                self.out.write_all(b"\n")
+            }
         }
-        let rows: Vec<[String; 10]> = self
-            .chains
+    }
+
+    /// Writes what follows the findings: the chain summaries (the table, in text) and
+    /// the verdict of `outcome`.
+    pub fn finish(mut self, chains: &[ChainSummary], outcome: &Outcome) -> io::Result<()> {
+        match self.form {
+            Form::Text { .. } => self.text_tail(chains, outcome)?,
+            Form::Json => {
+                if let Some(spool) = self.spool.take() {
+                    self.json_head(chains)?;
+                    let mut file = spool.into_inner().map_err(io::IntoInnerError::into_error)?;
+                    file.seek(SeekFrom::Start(0))?;
+                    io::copy(&mut file, &mut self.out)?;
+                }
+                self.out.write_all(if self.first { b"[]" } else { b"\n  ]" })?;
+                let verdict = json!({"exit_code": outcome.exit_code(), "summary": outcome.verdict(), "archived": outcome.archived()});
+                let window = json!({"from": display(self.head.window.0), "to": display(self.head.window.1)});
+                self.out.write_all(b",\n  \"now\": ")?;
+                pretty(self.out, &json!(display(self.head.now)), INDENT)?;
+                self.out.write_all(b",\n  \"verdict\": ")?;
+                pretty(self.out, &verdict, INDENT)?;
+                self.out.write_all(b",\n  \"window\": ")?;
+                pretty(self.out, &window, INDENT)?;
+                self.out.write_all(b"\n}\n")?;
+            }
+            Form::Ndjson => {
+                for c in chains {
+                    serde_json::to_writer(&mut *self.out, &summary_json(c))?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+        }
+        self.out.flush()
+    }
+
+    /// The text report's table of chains and its verdict.
+    fn text_tail(&mut self, chains: &[ChainSummary], outcome: &Outcome) -> io::Result<()> {
+        if self.shown > 0 {
+            writeln!(self.out)?;
+        }
+        let escaped = &mut self.escaped;
+        let rows: Vec<[String; 10]> = chains
             .iter()
             .map(|c| {
                 let covered = match (c.covered_from, c.covered_to) {
@@ -122,7 +246,7 @@ impl AuditReport {
                     _ => "-".into(),
                 };
                 [
-                    show(&c.chain),
+                    shown(&c.chain, escaped),
                     c.status.unwrap_or(Status::Valid).as_str().to_string(),
                     format!(
                         "{}/{}",
@@ -164,30 +288,41 @@ impl AuditReport {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        writeln!(out, "{}", line(head.to_vec()))?;
+        writeln!(self.out, "{}", line(head.to_vec()))?;
         for r in &rows {
-            writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+            writeln!(self.out, "{}", line(r.iter().map(String::as_str).collect()))?;
         }
-        writeln!(out)?;
-        if escaped.get() {
-            writeln!(out, "{ESCAPE_NOTE}")?;
+        writeln!(self.out)?;
+        if self.escaped {
+            writeln!(self.out, "{ESCAPE_NOTE}")?;
         }
-        let archived = self.archived();
+        let archived = outcome.archived();
         if archived > 0 {
             writeln!(
-                out,
+                self.out,
                 "{archived} archived object(s) need a restore before they can be checked: restore them \
                  (cloudtrail-digest mirror --restore DAYS, or aws s3api restore-object) and audit again."
             )?;
         }
         writeln!(
-            out,
+            self.out,
             "Verdict: {} (exit code {})",
-            self.verdict(),
-            self.exit_code()
-        )?;
-        out.flush()
+            outcome.verdict(),
+            outcome.exit_code()
+        )
     }
+}
+
+/// `text` as shown in text output, noting in `escaped` when it had to be escaped.
+fn shown(text: &str, escaped: &mut bool) -> String {
+    let shown = escape_name(text);
+    *escaped |= matches!(shown, Cow::Owned(_));
+    shown.into_owned()
+}
+
+/// A chain's summary as its `chain_summary` object.
+fn summary_json(c: &ChainSummary) -> Value {
+    Finding::ChainSummary(c.clone()).to_json()
 }
 
 /// One level of indentation in the JSON document.
