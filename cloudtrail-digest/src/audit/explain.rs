@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::elsewhere::{Candidate, Near};
 use super::finding::{Finding, Side, TrailEvent};
 use super::members::Member;
 use super::{Group, Judge, ReadLog, Span, TrailEvents};
@@ -49,34 +50,6 @@ pub(super) struct Query {
     /// For a gap: whether valid backfill digests cover it.
     covered: Option<bool>,
     pub near: Near,
-}
-
-/// The valid logs nearest a gap or truncation found so far, each side in the order they
-/// are searched (nearest first).
-#[derive(Debug, Clone, Default)]
-pub(super) struct Near {
-    before: Vec<Candidate>,
-    after: Vec<Candidate>,
-}
-
-/// A valid log that may explain a gap: ordered by delivery time, key, then where it
-/// was read (chain label, place among that chain's logs), as one sorted list of every
-/// candidate orders them.
-#[derive(Debug, Clone)]
-pub(super) struct Candidate {
-    time: DateTime<Utc>,
-    key: String,
-    label: String,
-    pos: usize,
-    bucket: String,
-    /// Its events, when they were taken with it (else looked up at the end).
-    events: Option<Vec<TrailEvent>>,
-}
-
-impl Candidate {
-    fn order(&self, other: &Candidate) -> Ordering {
-        (self.time, &self.key, &self.label, self.pos).cmp(&(other.time, &other.key, &other.label, other.pos))
-    }
 }
 
 impl Query {

@@ -1,34 +1,13 @@
 //! Judging what an audit read, without reading: each chain's analysis, the verdict of
 //! every log, the objects no valid digest lists, and the trail events that explain gaps.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Duration, Utc};
 
 use super::chain::{rank, Context};
-use super::explain::Near;
+use super::elsewhere::Elsewhere;
 use super::finding::Finding;
 use super::placement::{self, FolderListing};
 use super::{Group, ReadLog, Span, TrailEvents};
-
-/// Where a digest stands in a whole run's order: its chain's label, then its end,
-/// bucket and key.
-pub(super) type Place = (String, DateTime<Utc>, String, String);
-
-/// What judging some chains needs of the chains judged apart from them (a merge judges
-/// one family of chains sharing log folders at a time): the few references that cross
-/// families. Empty when every chain is judged at once.
-#[derive(Debug, Default)]
-pub(super) struct Elsewhere {
-    /// Logs that valid digests of other families list, by `(bucket, key)`.
-    pub referenced: HashSet<(String, String)>,
-    /// Logs that digests failing verification in other families list, by `(bucket,
-    /// key)`: the first such digest's place and key.
-    pub unverified: HashMap<(String, String), (Place, String)>,
-    /// The valid logs near a gap or truncation found in other families, by the
-    /// query's chain label and place among its findings.
-    pub near: HashMap<(String, usize), Near>,
-}
 
 /// What judging needs of an audit: its window, "now" and delivery allowance. Judging
 /// reads nothing.

@@ -28,6 +28,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 mod chain;
+mod elsewhere;
 mod events;
 mod explain;
 mod finding;
@@ -45,7 +46,8 @@ pub use split::{merge, read_unit, Merge, Part, PartInput, Unit, DEFAULT_UNIT_HOU
 pub use summary::Outcome;
 
 use self::chain::{rank, Analysis};
-use self::judge::{Elsewhere, Judge};
+use self::elsewhere::Elsewhere;
+use self::judge::Judge;
 use self::members::{Keys, Member, State};
 use self::placement::FolderListing;
 use crate::check::digest::LogJob;

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::chain::{self, Cover, Ranked};
+use super::elsewhere::{Elsewhere, Place};
 use super::finding::{Finding, Status};
-use super::judge::{Elsewhere, Place};
 use super::members::Member;
 use super::{rank, Audit, Group, Judge, Span};
 use crate::error::Error;

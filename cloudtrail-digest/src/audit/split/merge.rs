@@ -17,8 +17,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use super::super::explain::{self, is_home, trail_key, Near, Query, TrailKey};
-use super::super::judge::{Elsewhere, Judge};
+use super::super::elsewhere::{Elsewhere, Near};
+use super::super::explain::{self, is_home, trail_key, Query, TrailKey};
+use super::super::judge::Judge;
 use super::super::placement::FolderListing;
 use super::super::summary::{summarise, Outcome};
 use super::super::{AuditReport, Finding, Group, Reads, TrailEvent};
