@@ -9,13 +9,14 @@
 //! explanation may sit in another family's logs (its trail's home-region chains): those
 //! families are searched before, and only for the gaps and truncations that need them.
 
+use std::cmp::Ordering;
 use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::super::elsewhere::{Elsewhere, Near};
 use super::super::explain::{self, is_home, trail_key, Query, TrailKey};
@@ -150,6 +151,8 @@ pub struct Merge {
     families: Vec<Vec<usize>>,
     chains: usize,
     elsewhere: Elsewhere,
+    /// The chains whose analysis may find a gap or a truncation to explain.
+    explainable: HashSet<String>,
 }
 
 impl Merge {
@@ -159,11 +162,13 @@ impl Merge {
     pub fn new(inputs: Vec<PartInput>) -> Result<Merge, Error> {
         let mut units: Vec<Indexed> = Vec::new();
         let mut elsewhere = Elsewhere::default();
+        let mut ends: HashMap<String, Ends> = HashMap::new();
         for (i, input) in inputs.iter().enumerate() {
             let mut reader = input.open(None)?;
             Part::read_each(&mut *reader, &input.name(), &mut |part, range| {
                 for g in &part.reads.groups {
                     crossing(g, &mut elsewhere);
+                    ends.entry(g.label.clone()).or_default().note(g);
                 }
                 units.push(Indexed {
                     input: i,
@@ -183,6 +188,11 @@ impl Merge {
             .collect::<BTreeSet<_>>()
             .len();
         let families = families(&units);
+        let explainable = ends
+            .into_iter()
+            .filter(|(_, e)| e.may_explain(judge.window, judge.now, judge.allowance))
+            .map(|(label, _)| label)
+            .collect();
         Ok(Merge {
             inputs,
             units,
@@ -190,6 +200,7 @@ impl Merge {
             families,
             chains,
             elsewhere,
+            explainable,
         })
     }
 
@@ -288,10 +299,12 @@ impl Merge {
             |trail: &TrailKey, f: usize| homes.get(trail).is_some_and(|h| h.keys().any(|g| *g != f));
         let mut queries: Vec<(usize, Query)> = Vec::new();
         for (f, units) in self.families.iter().enumerate() {
-            if !units
-                .iter()
-                .any(|u| elsewhere(&trail_key(&self.units[*u].unit.scope), f))
-            {
+            let asks = |u: &usize| {
+                let at = &self.units[*u];
+                at.labels.iter().any(|l| self.explainable.contains(l))
+                    && elsewhere(&trail_key(&at.unit.scope), f)
+            };
+            if !units.iter().any(asks) {
                 continue;
             }
             let mut reads = self.read(units.iter().copied())?;
@@ -324,6 +337,62 @@ impl Merge {
             .into_iter()
             .map(|(_, q)| ((q.label, q.index), q.near))
             .collect())
+    }
+}
+
+/// What the first pass notes of a chain to tell whether its analysis may find a gap or
+/// a truncation (those are explained from logs that may lie in other families). A
+/// digest two slices read is noted twice, which can only say "may" more often.
+#[derive(Default)]
+pub(super) struct Ends {
+    /// Verified digests without a predecessor: after the chain's first, each is a gap.
+    starting: usize,
+    /// The chain's first digest in its order (end stamp, bucket, key), and whether
+    /// it starts a chain (verified without predecessor, or not verified: a head
+    /// truncation when it starts late), and its start.
+    first: Option<(DateTime<Utc>, String, String)>,
+    first_starts: (bool, bool, Option<DateTime<Utc>>),
+    /// The chain's last digest in its order, and the end of its span: a tail
+    /// truncation when it ends early.
+    last: Option<(DateTime<Utc>, String, String)>,
+    last_end: Option<DateTime<Utc>>,
+}
+
+impl Ends {
+    pub(super) fn note(&mut self, group: &Group) {
+        for m in &group.members {
+            let starting = m.verified().is_some_and(|v| v.previous.is_none());
+            self.starting += usize::from(starting);
+            let (end, bucket, key) = m.order();
+            let at = |o: &Option<(DateTime<Utc>, String, String)>| {
+                o.as_ref()
+                    .map(|(e, b, k)| (*e, b.as_str(), k.as_str()).cmp(&(end, bucket, key)))
+            };
+            if at(&self.first).is_none_or(|o| o == Ordering::Greater) {
+                self.first = Some((end, bucket.to_string(), key.to_string()));
+                self.first_starts = (starting, starting || m.verified().is_none(), Some(m.span().0));
+            }
+            if at(&self.last).is_none_or(|o| o == Ordering::Less) {
+                self.last = Some((end, bucket.to_string(), key.to_string()));
+                self.last_end = Some(m.span().1);
+            }
+        }
+    }
+
+    /// Whether the chain's analysis may find a gap (a starting digest after its first)
+    /// or a truncation (a first digest that starts a chain more than `allowance` after
+    /// the window's start; a last one that ends more than `allowance` before `reach`).
+    pub(super) fn may_explain(
+        &self,
+        window: (DateTime<Utc>, DateTime<Utc>),
+        now: DateTime<Utc>,
+        allowance: chrono::Duration,
+    ) -> bool {
+        let (first_starting, head, start) = self.first_starts;
+        let reach = window.1.min(now);
+        self.starting > usize::from(first_starting)
+            || (head && start.is_some_and(|s| s - window.0 > allowance))
+            || self.last_end.is_some_and(|end| reach - end > allowance)
     }
 }
 

@@ -32,6 +32,8 @@ mod part;
 
 #[cfg(test)]
 pub(super) use merge::recorded_events;
+#[cfg(test)]
+use merge::Ends;
 pub use merge::{merge, Merge, PartInput};
 pub use part::Part;
 

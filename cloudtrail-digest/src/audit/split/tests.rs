@@ -51,6 +51,69 @@ fn parts_merge_to_the_whole_run_on_every_tree() {
     assert!(sliced, "some chain is sliced");
 }
 
+/// A merge searches other families only for chains whose first pass says a gap or a
+/// truncation may be found: on every tree, in whole chains and in slices, every chain
+/// the whole run finds one in is said to.
+#[test]
+fn every_gap_and_truncation_is_in_a_chain_said_to_need_explaining() {
+    let (mut seen, mut heads, mut quiet) = (0, 0, 0);
+    on_every_tree(|dir, mirror, keys, audit, whole| {
+        // The tree's window, and one opening three hours earlier: every chain then starts
+        // late (a head truncation).
+        let early = Audit::new(
+            mirror,
+            keys,
+            mirror.buckets(),
+            (whole.window.0 - chrono::Duration::hours(3), whole.window.1),
+            whole.now,
+        )
+        .unwrap();
+        for (audit, whole) in [(audit, whole.clone()), (&early, early.run().unwrap())] {
+            for hours in [DEFAULT_UNIT_HOURS, 1] {
+                let mut ends: std::collections::HashMap<String, Ends> = Default::default();
+                for unit in audit.plan(hours).unwrap() {
+                    for g in &read_unit(mirror, keys, &unit, 2, None).unwrap().reads.groups {
+                        ends.entry(g.label.clone()).or_default().note(g);
+                    }
+                }
+                let may = |e: &Ends| e.may_explain(whole.window, whole.now, whole.allowance);
+                let mut explained = std::collections::HashSet::new();
+                for f in &whole.findings {
+                    if matches!(f, Finding::Gap { .. } | Finding::Truncation { .. }) {
+                        explained.insert(f.chain());
+                        seen += 1;
+                        heads += usize::from(matches!(
+                            f,
+                            Finding::Truncation {
+                                side: crate::audit::Side::Head,
+                                ..
+                            }
+                        ));
+                        assert!(
+                            may(&ends[f.chain()]),
+                            "{}, from {}, units of {hours} hours: {f:?}",
+                            dir.display(),
+                            whole.window.0
+                        );
+                    }
+                }
+                quiet += ends
+                    .iter()
+                    .filter(|(label, e)| !explained.contains(label.as_str()) && !may(e))
+                    .count();
+            }
+        }
+    });
+    assert!(
+        seen > 4 && heads > 4,
+        "trees have gaps and truncations of both ends"
+    );
+    assert!(
+        quiet > 10,
+        "and many chains have neither, which a merge need not search for"
+    );
+}
+
 /// A trail in two regions, both stopped for two hours: the StopLogging that explains
 /// eu-west-1's gap is only in a us-east-1 log (the trail's home region), a us-east-1
 /// digest lists a log filed in eu-west-1's folder, and a us-east-1 digest that fails
