@@ -15,7 +15,10 @@
 //!   [`TextReport`] prints byte for byte.
 //! - [`audit::Audit`]: the forensic check of every chain in a set of buckets: every digest,
 //!   every missing one, broken links, truncations, log files no digest lists, and the trail
-//!   events that explain gaps, as [`audit::Finding`]s in an [`audit::AuditReport`].
+//!   events that explain gaps, as [`audit::Finding`]s in an [`audit::AuditReport`]. Split
+//!   for a job array: [`audit::Audit::plan`] into units, [`audit::read_unit`] each into a
+//!   part, and [`audit::Merge`] the parts, one family of chains at a time, into the same
+//!   report, written a finding at a time ([`audit::ReportWriter`]).
 //! - [`mirror::mirror`]: a faithful offline copy of a trail's evidence.
 //! - [`ObjectSource`] and its backends: [`LocalDir`] (a mirror on disk), [`MappedSource`]
 //!   (buckets read from replicas under their original names), `S3Source` (feature `s3`).

@@ -10,9 +10,9 @@
 //! (listing that day) or must be fetched. Each day of the scope's log folder is listed
 //! by exactly one unit. Judging needs more (the links and gaps across slices, the trail
 //! events in another region's logs, several trails sharing a log folder), and is
-//! therefore left to [`merge`], which has every part: a part holds what its unit read
-//! (digests, log verdicts, the log folders' listings, each valid log's trail events),
-//! never a verdict.
+//! therefore left to the merge ([`Merge`], or [`merge`] in memory), which sees every
+//! part, one family of chains at a time: a part holds what its unit read (digests, log
+//! verdicts, the log folders' listings, each valid log's trail events), never a verdict.
 
 use std::collections::BTreeMap;
 
