@@ -7,6 +7,7 @@ use cloudtrail_digest::audit::AuditReport;
 
 use crate::cli::{AuditArgs, AuditOutput};
 use crate::exit::Exit;
+use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
 use crate::scope::prepare;
@@ -26,7 +27,7 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
             "--out is for the part of --unit or --plan; the report goes to standard output".into(),
         ));
     }
-    let prepared = prepare(&args.scope, region)?;
+    let prepared = prepare(&args.scope, region, &mut Online::new(&args.scope.aws))?;
     let progress = AuditProgress::new();
     let report = prepared.audit(progress.as_ref())?.run();
     if let Some(progress) = &progress {

@@ -5,7 +5,6 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::cli::AwsArgs;
 use crate::online::Online;
 use crate::output::Stop;
 
@@ -32,10 +31,11 @@ impl From<Stop> for Failure {
 
 /// Writes what `write` writes to `out` as it is written: `-`, a file path (under a
 /// temporary name, renamed when whole), or `s3://BUCKET/KEY` (uploaded in parts as it
-/// comes, stored when whole). When `write` fails, nothing is left at `out`.
+/// comes, stored when whole, through the run's one session `online`). When `write`
+/// fails, nothing is left at `out`.
 pub fn write_whole(
     out: &str,
-    aws: &AwsArgs,
+    online: &mut Online,
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Stop> {
     let cannot = |e: io::Error| Stop::Fatal(format!("--out {out}: cannot be written ({e})"));
@@ -50,7 +50,7 @@ pub fn write_whole(
         return w.flush().map_err(Stop::output);
     }
     if out.starts_with("s3://") {
-        return match Online::new(aws).upload(out, write) {
+        return match online.upload(out, write) {
             Ok(stored) => stored.map_err(|e| Stop::Fatal(format!("--out {e}"))),
             Err(failed) => settle(Err(failed), &cannot),
         };
@@ -85,11 +85,12 @@ pub fn named(out: &str, name: impl FnOnce() -> String) -> String {
     }
 }
 
-/// The text of `--plan` or another input: a file, or an `s3://BUCKET/KEY` object.
-pub fn read_text(given: &str, aws: &AwsArgs) -> Result<String, String> {
+/// The text of `--plan` or another input: a file, or an `s3://BUCKET/KEY` object (read
+/// through the run's one session `online`).
+pub fn read_text(given: &str, online: &mut Online) -> Result<String, String> {
     let bytes = match crate::online::s3_url(given) {
         Some((bucket, key)) => {
-            let s3 = Online::new(aws).s3()?;
+            let s3 = online.s3()?;
             s3.get(bucket, key)
                 .map_err(|e| format!("{given}: cannot be read ({e})"))?
                 .body

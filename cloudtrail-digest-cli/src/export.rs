@@ -9,6 +9,7 @@ use cloudtrail_digest::{Export, ExportSummary, NdjsonOutput, NdjsonWriter, Parqu
 
 use crate::cli::{ExportArgs, ExportFormat};
 use crate::exit::Exit;
+use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
 use crate::scope::prepare;
@@ -38,7 +39,7 @@ fn export(args: &ExportArgs, region: Option<&str>) -> Result<Exit, Stop> {
             ));
         }
     }
-    let prepared = prepare(&args.scope, region)?;
+    let prepared = prepare(&args.scope, region, &mut Online::new(&args.scope.aws))?;
     let out_error = |e: io::Error| Stop::Usage(format!("--out {}: {e}", args.out));
     let mut writer: Box<dyn RecordWriter> = match (args.format, to_stdout) {
         (ExportFormat::Parquet, _) => {

@@ -45,7 +45,7 @@ fn merge_parts(args: &MergeArgs) -> Result<Exit, Stop> {
         AuditOutput::Ndjson => Form::Ndjson,
     };
     let mut outcome = None;
-    write_whole(&args.out, &args.aws, |out| match merging.write(out, form) {
+    write_whole(&args.out, &mut online, |out| match merging.write(out, form) {
         Ok(o) => {
             outcome = Some(o);
             Ok(())

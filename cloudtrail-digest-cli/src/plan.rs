@@ -3,9 +3,10 @@
 
 use cloudtrail_digest::audit::{read_unit, Unit};
 
-use crate::cli::{AuditArgs, AuditOutput, AwsArgs, PlanArgs};
+use crate::cli::{AuditArgs, AuditOutput, PlanArgs};
 use crate::destination::{named, read_text, write_whole};
 use crate::exit::Exit;
+use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
 use crate::scope::{open, prepare};
@@ -17,9 +18,11 @@ pub fn run(args: &PlanArgs, region: Option<&str>) -> Exit {
 }
 
 fn plan(args: &PlanArgs, region: Option<&str>) -> Result<Exit, Stop> {
-    let prepared = prepare(&args.scope, region)?;
+    // One AWS session for reading the scope and writing the plan.
+    let mut online = Online::new(&args.scope.aws);
+    let prepared = prepare(&args.scope, region, &mut online)?;
     let units = prepared.audit(None)?.plan(args.unit_hours).map_err(Stop::fatal)?;
-    write_whole(&args.out, &args.scope.aws, |out| {
+    write_whole(&args.out, &mut online, |out| {
         Ok(units.iter().try_for_each(|u| writeln!(out, "{}", u.to_line()))?)
     })?;
     Ok(Exit::Success)
@@ -60,6 +63,8 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         )));
     }
     let out = args.out.as_deref().expect("clap requires --out");
+    // One AWS session for the plan, the source, the keys and the part.
+    let mut online = Online::new(&scope.aws);
     let (units, out) = match (&args.unit, &args.plan) {
         (Some(line), _) => {
             let unit = Unit::parse(line).map_err(|e| usage(format!("--unit: {e}")))?;
@@ -70,13 +75,13 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
             let shard = args.shard.as_deref().unwrap_or_default();
             let (index, count) = shard_of(shard, |name| std::env::var(name).ok())
                 .map_err(|e| usage(format!("--shard {shard}: {e}")))?;
-            let plan = read_plan(file, &scope.aws).map_err(usage)?;
+            let plan = read_plan(file, &mut online).map_err(usage)?;
             let out = named(out, || format!("shard-{index}-of-{count}.jsonl"));
             (plan.into_iter().skip(index).step_by(count).collect(), out)
         }
         (None, None) => unreachable!("only called with --unit or --plan"),
     };
-    let (source, _, keys) = open(scope, false)?;
+    let (source, _, keys) = open(scope, false, &mut online)?;
     let jobs = scope.jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
@@ -84,7 +89,7 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let progress = AuditProgress::new();
     // Each part is written as soon as its unit is read, so that a shard holds one
     // unit's reads at a time, however many units it runs.
-    write_whole(&out, &scope.aws, |w| {
+    write_whole(&out, &mut online, |w| {
         for u in &units {
             let shown = progress
                 .as_ref()
@@ -132,8 +137,8 @@ fn shard_of(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<(usize, 
 }
 
 /// Every unit of a plan (a file or an S3 object), checked to be of one plan.
-fn read_plan(given: &str, aws: &AwsArgs) -> Result<Vec<Unit>, String> {
-    let text = read_text(given, aws).map_err(|e| format!("--plan {e}"))?;
+fn read_plan(given: &str, online: &mut Online) -> Result<Vec<Unit>, String> {
+    let text = read_text(given, online).map_err(|e| format!("--plan {e}"))?;
     let mut units: Vec<Unit> = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let unit = Unit::parse(line).map_err(|e| format!("--plan {given}, line {}: {e}", n + 1))?;

@@ -48,8 +48,9 @@ impl Prepared {
     }
 }
 
-/// Checks the scope options in order and sets up the source and keys.
-pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop> {
+/// Checks the scope options in order and sets up the source and keys, online through
+/// `online` (the run's one AWS session).
+pub fn prepare(args: &AuditScope, region: Option<&str>, online: &mut Online) -> Result<Prepared, Stop> {
     let usage = Stop::Usage;
     let now = match &args.now {
         Some(t) => window::time("--now", t, Wording::Options).map_err(usage)?,
@@ -62,7 +63,7 @@ pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop
             args.delivery_allowance
         ))
     })?;
-    let (source, buckets, keys) = open(args, true)?;
+    let (source, buckets, keys) = open(args, true, online)?;
     let split = |v: &str| {
         v.split(',')
             .filter(|s| !s.is_empty())
@@ -98,8 +99,8 @@ pub fn prepare(args: &AuditScope, region: Option<&str>) -> Result<Prepared, Stop
 pub type Opened = (Arc<dyn ObjectSource>, Vec<String>, PublicKeySet);
 
 /// The source and the keys of `args`, and the buckets to audit (`need_buckets`: S3 needs
-/// them named; a unit names its own).
-pub fn open(args: &AuditScope, need_buckets: bool) -> Result<Opened, Stop> {
+/// them named; a unit names its own), online through `online`.
+pub fn open(args: &AuditScope, need_buckets: bool, online: &mut Online) -> Result<Opened, Stop> {
     let usage = Stop::Usage;
     if args.keys.public_keys.is_empty() {
         return Err(usage(
@@ -108,7 +109,6 @@ pub fn open(args: &AuditScope, need_buckets: bool) -> Result<Opened, Stop> {
                 .into(),
         ));
     }
-    let mut online = Online::new(&args.aws);
     // Buckets mapped elsewhere are audited under their original names.
     let mapped: Vec<String> = args
         .source

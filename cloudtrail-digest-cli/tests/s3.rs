@@ -1286,3 +1286,90 @@ fn uploads_go_up_in_parts_and_appear_only_when_whole() {
 
 #[path = "s3/deploy.rs"]
 mod deploy;
+
+/// Each command of a split run in S3 (the plan written to S3, a shard reading its plan
+/// from S3 and writing its part there, the merge reading parts from S3 and writing the
+/// report there) sets up one AWS session: its credentials are resolved once, not once
+/// per object it reads or writes (with a role profile, once per AssumeRole).
+#[test]
+fn a_split_run_in_s3_resolves_its_credentials_once_per_command() {
+    let Some(m) = moto() else { return };
+    let name = "multi-region";
+    ensure_uploaded(m, name);
+    create_bucket(m, "ctd-split-once");
+    let dir = temp_dir("once");
+    std::fs::create_dir_all(&dir).unwrap();
+    let count = dir.join("resolved");
+    let script = dir.join("credentials.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho . >> '{}'\necho '{{\"Version\": 1, \"AccessKeyId\": \"testing\", \"SecretAccessKey\": \"testing\"}}'\n",
+            count.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "[profile counted]\nregion = us-east-1\ncredential_process = {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("AWS_CONFIG_FILE", dir.join("config").display().to_string()),
+        ("AWS_PROFILE", "counted".to_string()),
+        ("AWS_ACCESS_KEY_ID", String::new()),
+    ];
+    let keys = scenarios()
+        .join(name)
+        .join("public-keys.json")
+        .display()
+        .to_string();
+    let resolved = || {
+        let n = std::fs::read_to_string(&count).map_or(0, |t| t.lines().count());
+        let _ = std::fs::remove_file(&count);
+        n
+    };
+    let run = |command: &str, extra: &[&str]| {
+        let mut args: Vec<String> = vec![command.into(), "--endpoint-url".into(), m.endpoint()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let out = run_cli(&args, &env);
+        assert_eq!(out.status.code(), Some(0), "{command}: {}", text(&out.stderr));
+        resolved()
+    };
+    let plan = [
+        "--public-keys",
+        &keys,
+        "--s3-bucket",
+        "ctd-multi-region-bucket",
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-01T08:00:00Z",
+        "--now",
+        "2026-03-02T00:00:00Z",
+        "--out",
+        "s3://ctd-split-once/run/plan.jsonl",
+    ];
+    assert_eq!(run("plan", &plan), 1, "plan");
+    let shard = [
+        "--public-keys",
+        &keys,
+        "--plan",
+        "s3://ctd-split-once/run/plan.jsonl",
+        "--shard",
+        "0/1",
+        "--out",
+        "s3://ctd-split-once/run/parts/",
+    ];
+    assert_eq!(run("audit", &shard), 1, "a shard");
+    let merge = [
+        "s3://ctd-split-once/run/parts/",
+        "--out",
+        "s3://ctd-split-once/run/report.txt",
+    ];
+    assert_eq!(run("merge", &merge), 1, "merge");
+}
