@@ -18,8 +18,9 @@ pub(super) type Place = (String, DateTime<Utc>, String, String);
 /// families. Empty when every chain is judged at once.
 #[derive(Debug, Default)]
 pub(super) struct Elsewhere {
-    /// Logs that valid digests of other families list, by `(bucket, key)`.
-    pub referenced: HashSet<(String, String)>,
+    /// Logs that valid digests of other families list: bucket to keys (looked up for
+    /// every key of a family's listings, without building a key to look up).
+    pub referenced: HashMap<String, HashSet<String>>,
     /// Logs that digests failing verification in other families list, by `(bucket,
     /// key)`: the first such digest's place and key.
     pub unverified: HashMap<(String, String), (Place, String)>,

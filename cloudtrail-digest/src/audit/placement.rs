@@ -94,10 +94,10 @@ impl Judge {
             .collect();
         let is_referenced = |bucket: &str, key: &str| {
             referenced.contains(&(bucket, key))
-                || (!elsewhere.referenced.is_empty()
-                    && elsewhere
-                        .referenced
-                        .contains(&(bucket.to_string(), key.to_string())))
+                || elsewhere
+                    .referenced
+                    .get(bucket)
+                    .is_some_and(|keys| keys.contains(key))
         };
         let mut unverified: HashMap<(&str, &str), &str> = HashMap::new();
         let mut places: HashMap<(&str, &str), Place> = HashMap::new();

@@ -9,14 +9,13 @@
 //! explanation may sit in another family's logs (its trail's home-region chains): those
 //! families are searched before, and only for the gaps and truncations that need them.
 
-use std::cmp::Ordering;
-use std::collections::{btree_map, BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::super::elsewhere::{Elsewhere, Near};
 use super::super::explain::{self, is_home, trail_key, Query, TrailKey};
@@ -25,7 +24,8 @@ use super::super::placement::FolderListing;
 use super::super::summary::{summarise, Outcome};
 use super::super::{AuditReport, Finding, Group, Reads, TrailEvent};
 use super::part::Part;
-use super::{plan_error, Unit};
+use super::plan_error;
+use super::survey::{check_units, crossing, families, Ends, Indexed};
 use crate::error::Error;
 use crate::sink::audit::{Form, ReportHead, ReportWriter};
 use crate::source::ObjectSource;
@@ -125,14 +125,6 @@ impl PartInput {
             }
         })
     }
-}
-
-/// A unit's part as the first pass found it: where it lies, and its chains.
-struct Indexed {
-    input: usize,
-    range: Range<u64>,
-    unit: Unit,
-    labels: Vec<String>,
 }
 
 /// A merge of the parts of one plan, written as it is made: [`Merge::new`] reads every
@@ -338,199 +330,6 @@ impl Merge {
             .map(|(_, q)| ((q.label, q.index), q.near))
             .collect())
     }
-}
-
-/// What the first pass notes of a chain to tell whether its analysis may find a gap or
-/// a truncation (those are explained from logs that may lie in other families). A
-/// digest two slices read is noted twice, which can only say "may" more often.
-#[derive(Default)]
-pub(super) struct Ends {
-    /// Verified digests without a predecessor: after the chain's first, each is a gap.
-    starting: usize,
-    /// The chain's first digest in its order (end stamp, bucket, key), and whether
-    /// it starts a chain (verified without predecessor, or not verified: a head
-    /// truncation when it starts late), and its start.
-    first: Option<(DateTime<Utc>, String, String)>,
-    first_starts: (bool, bool, Option<DateTime<Utc>>),
-    /// The chain's last digest in its order, and the end of its span: a tail
-    /// truncation when it ends early.
-    last: Option<(DateTime<Utc>, String, String)>,
-    last_end: Option<DateTime<Utc>>,
-}
-
-impl Ends {
-    pub(super) fn note(&mut self, group: &Group) {
-        for m in &group.members {
-            let starting = m.verified().is_some_and(|v| v.previous.is_none());
-            self.starting += usize::from(starting);
-            let (end, bucket, key) = m.order();
-            let at = |o: &Option<(DateTime<Utc>, String, String)>| {
-                o.as_ref()
-                    .map(|(e, b, k)| (*e, b.as_str(), k.as_str()).cmp(&(end, bucket, key)))
-            };
-            if at(&self.first).is_none_or(|o| o == Ordering::Greater) {
-                self.first = Some((end, bucket.to_string(), key.to_string()));
-                self.first_starts = (starting, starting || m.verified().is_none(), Some(m.span().0));
-            }
-            if at(&self.last).is_none_or(|o| o == Ordering::Less) {
-                self.last = Some((end, bucket.to_string(), key.to_string()));
-                self.last_end = Some(m.span().1);
-            }
-        }
-    }
-
-    /// Whether the chain's analysis may find a gap (a starting digest after its first)
-    /// or a truncation (a first digest that starts a chain more than `allowance` after
-    /// the window's start; a last one that ends more than `allowance` before `reach`).
-    pub(super) fn may_explain(
-        &self,
-        window: (DateTime<Utc>, DateTime<Utc>),
-        now: DateTime<Utc>,
-        allowance: chrono::Duration,
-    ) -> bool {
-        let (first_starting, head, start) = self.first_starts;
-        let reach = window.1.min(now);
-        self.starting > usize::from(first_starting)
-            || (head && start.is_some_and(|s| s - window.0 > allowance))
-            || self.last_end.is_some_and(|end| reach - end > allowance)
-    }
-}
-
-/// Notes what a chain's reads hold that a family judged apart needs: logs its valid
-/// digests list, and logs its failing digests list, outside its own log folder.
-fn crossing(group: &Group, elsewhere: &mut Elsewhere) {
-    let own = group.scope.log_folder();
-    for log in &group.logs {
-        if !log.job.key.starts_with(&own) {
-            elsewhere
-                .referenced
-                .insert((log.job.bucket.clone(), log.job.key.clone()));
-        }
-    }
-    for m in &group.members {
-        for (bucket, key) in m.listed.iter().filter(|(_, k)| !k.starts_with(&own)) {
-            let place = (group.label.clone(), m.end, m.bucket.clone(), m.key.clone());
-            match elsewhere.unverified.entry((bucket.clone(), key.clone())) {
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    if place < e.get().0 {
-                        e.insert((place, m.key.clone()));
-                    }
-                }
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert((place, m.key.clone()));
-                }
-            }
-        }
-    }
-}
-
-/// Every unit once, of one plan; else what is wrong, naming the units.
-fn check_units(parts: &[Indexed]) -> Result<(), Error> {
-    let Some(first) = parts.first() else {
-        return Err(plan_error("no parts to merge".into()));
-    };
-    let plan = &first.unit.plan;
-    let units = first.unit.units;
-    let judge = first.unit.judge();
-    let mut seen: Vec<usize> = vec![0; units];
-    for p in parts {
-        let u = &p.unit;
-        if u.plan != *plan || u.units != units || u.judge() != judge || u.unit >= units {
-            return Err(plan_error(format!(
-                "unit {} is of another plan than unit {}: plan {} and plan {}",
-                u.title(),
-                first.unit.title(),
-                u.plan,
-                plan
-            )));
-        }
-        seen[u.unit] += 1;
-    }
-    let doubled: Vec<String> = parts
-        .iter()
-        .filter(|p| seen[p.unit.unit] > 1)
-        .map(|p| p.unit.title())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !doubled.is_empty() {
-        return Err(plan_error(format!(
-            "units given more than once: {}",
-            doubled.join(", ")
-        )));
-    }
-    let missing: Vec<usize> = (0..units).filter(|i| seen[*i] == 0).collect();
-    if !missing.is_empty() {
-        let list = |of: &dyn Fn(usize) -> usize| {
-            missing
-                .iter()
-                .map(|i| of(*i).to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        return Err(plan_error(format!(
-            "{} of the plan's {units} units missing: {} (lines {} of the plan; run them, or give their parts)",
-            missing.len(),
-            list(&|i| i),
-            list(&|i| i + 1),
-        )));
-    }
-    Ok(())
-}
-
-/// The units judged together, in chain label order: those of one log folder (a
-/// family), and, should the labels of several families interleave, all of those, so
-/// that findings come out in label order.
-fn families(units: &[Indexed]) -> Vec<Vec<usize>> {
-    // Each log folder's first and last chain label.
-    let mut spans: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for at in units {
-        let labels = std::iter::once(&at.unit.chain).chain(&at.labels);
-        for label in labels {
-            match spans.entry(at.unit.scope.log_folder()) {
-                btree_map::Entry::Vacant(e) => {
-                    e.insert((label.clone(), label.clone()));
-                }
-                btree_map::Entry::Occupied(mut e) => {
-                    let (first, last) = e.get_mut();
-                    if label < first {
-                        *first = label.clone();
-                    }
-                    if label > last {
-                        *last = label.clone();
-                    }
-                }
-            }
-        }
-    }
-    let mut by_first: Vec<(String, String, String)> = spans
-        .into_iter()
-        .map(|(folder, (first, last))| (first, last, folder))
-        .collect();
-    by_first.sort();
-    // Folders whose spans meet are judged together.
-    let mut group_of: HashMap<String, usize> = HashMap::new();
-    let mut reach: Option<String> = None;
-    let mut count = 0;
-    for (first, last, folder) in by_first {
-        match &mut reach {
-            Some(r) if first <= *r => {
-                if last > *r {
-                    *r = last;
-                }
-            }
-            _ => {
-                count += 1;
-                reach = Some(last);
-            }
-        }
-        group_of.insert(folder, count - 1);
-    }
-    let mut out = vec![Vec::new(); count];
-    for (u, at) in units.iter().enumerate() {
-        out[group_of[&at.unit.scope.log_folder()]].push(u);
-    }
-    out
 }
 
 /// Some days of a log folder's listing: the first day, and the keys.

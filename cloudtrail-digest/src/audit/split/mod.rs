@@ -29,13 +29,14 @@ use crate::source::ObjectSource;
 mod edges;
 mod merge;
 mod part;
+mod survey;
 
 #[cfg(test)]
 pub(super) use merge::recorded_events;
-#[cfg(test)]
-use merge::Ends;
 pub use merge::{merge, Merge, PartInput};
 pub use part::Part;
+#[cfg(test)]
+use survey::Ends;
 
 /// The default cap on the hours of one chain in one unit: a week.
 pub const DEFAULT_UNIT_HOURS: u32 = 168;

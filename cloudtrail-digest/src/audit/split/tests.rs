@@ -58,51 +58,8 @@ fn parts_merge_to_the_whole_run_on_every_tree() {
 fn every_gap_and_truncation_is_in_a_chain_said_to_need_explaining() {
     let (mut seen, mut heads, mut quiet) = (0, 0, 0);
     on_every_tree(|dir, mirror, keys, audit, whole| {
-        // The tree's window, and one opening three hours earlier: every chain then starts
-        // late (a head truncation).
-        let early = Audit::new(
-            mirror,
-            keys,
-            mirror.buckets(),
-            (whole.window.0 - chrono::Duration::hours(3), whole.window.1),
-            whole.now,
-        )
-        .unwrap();
-        for (audit, whole) in [(audit, whole.clone()), (&early, early.run().unwrap())] {
-            for hours in [DEFAULT_UNIT_HOURS, 1] {
-                let mut ends: std::collections::HashMap<String, Ends> = Default::default();
-                for unit in audit.plan(hours).unwrap() {
-                    for g in &read_unit(mirror, keys, &unit, 2, None).unwrap().reads.groups {
-                        ends.entry(g.label.clone()).or_default().note(g);
-                    }
-                }
-                let may = |e: &Ends| e.may_explain(whole.window, whole.now, whole.allowance);
-                let mut explained = std::collections::HashSet::new();
-                for f in &whole.findings {
-                    if matches!(f, Finding::Gap { .. } | Finding::Truncation { .. }) {
-                        explained.insert(f.chain());
-                        seen += 1;
-                        heads += usize::from(matches!(
-                            f,
-                            Finding::Truncation {
-                                side: crate::audit::Side::Head,
-                                ..
-                            }
-                        ));
-                        assert!(
-                            may(&ends[f.chain()]),
-                            "{}, from {}, units of {hours} hours: {f:?}",
-                            dir.display(),
-                            whole.window.0
-                        );
-                    }
-                }
-                quiet += ends
-                    .iter()
-                    .filter(|(label, e)| !explained.contains(label.as_str()) && !may(e))
-                    .count();
-            }
-        }
+        let (s, h, q) = said_to_need_explaining(&dir.display().to_string(), mirror, keys, audit, &whole);
+        (seen, heads, quiet) = (seen + s, heads + h, quiet + q);
     });
     assert!(
         seen > 4 && heads > 4,
@@ -112,6 +69,63 @@ fn every_gap_and_truncation_is_in_a_chain_said_to_need_explaining() {
         quiet > 10,
         "and many chains have neither, which a merge need not search for"
     );
+}
+
+/// Checks, in whole chains and in 1-hour slices, over the audit's window and one
+/// opening three hours earlier (where every chain starts late: a head truncation), that
+/// every chain with a gap or truncation is said to need explaining. Returns how many
+/// gaps and truncations, how many head truncations, and how many chains said not to.
+fn said_to_need_explaining(
+    tree: &str,
+    mirror: &crate::LocalDir,
+    keys: &crate::PublicKeySet,
+    audit: &Audit<'_>,
+    whole: &crate::audit::AuditReport,
+) -> (usize, usize, usize) {
+    let (mut seen, mut heads, mut quiet) = (0, 0, 0);
+    let early = Audit::new(
+        mirror,
+        keys,
+        mirror.buckets(),
+        (whole.window.0 - chrono::Duration::hours(3), whole.window.1),
+        whole.now,
+    )
+    .unwrap();
+    for (audit, whole) in [(audit, whole.clone()), (&early, early.run().unwrap())] {
+        for hours in [DEFAULT_UNIT_HOURS, 1] {
+            let mut ends: std::collections::HashMap<String, Ends> = Default::default();
+            for unit in audit.plan(hours).unwrap() {
+                for g in &read_unit(mirror, keys, &unit, 2, None).unwrap().reads.groups {
+                    ends.entry(g.label.clone()).or_default().note(g);
+                }
+            }
+            let may = |e: &Ends| e.may_explain(whole.window, whole.now, whole.allowance);
+            let mut explained = std::collections::HashSet::new();
+            for f in &whole.findings {
+                if matches!(f, Finding::Gap { .. } | Finding::Truncation { .. }) {
+                    explained.insert(f.chain());
+                    seen += 1;
+                    heads += usize::from(matches!(
+                        f,
+                        Finding::Truncation {
+                            side: crate::audit::Side::Head,
+                            ..
+                        }
+                    ));
+                    assert!(
+                        may(&ends[f.chain()]),
+                        "{tree}, from {}, units of {hours} hours: {f:?}",
+                        whole.window.0
+                    );
+                }
+            }
+            quiet += ends
+                .iter()
+                .filter(|(label, e)| !explained.contains(label.as_str()) && !may(e))
+                .count();
+        }
+    }
+    (seen, heads, quiet)
 }
 
 /// A trail in two regions, both stopped for two hours: the StopLogging that explains
@@ -219,6 +233,20 @@ fn references_across_log_folders_merge_to_the_whole_run() {
                 && f.chain().contains("/eu-west-1/")),
         "the log filed under eu-west-1 is listed only by a failing us-east-1 digest: {unreferenced:?}"
     );
+
+    // Its us-east-1 chain starts with a digest that fails verification: in a window
+    // that ends before the restart and opens earlier, that is a late start without a
+    // gap, which a merge must still look into.
+    let before_restart = (window.0, crate::parse_utc("2026-03-01T04:00:00Z").unwrap());
+    let short = Audit::new(&mirror, &public_keys, mirror.buckets(), before_restart, now).unwrap();
+    let (_, heads, _) = said_to_need_explaining(
+        "cross-family before the restart",
+        &mirror,
+        &public_keys,
+        &short,
+        &short.run().unwrap(),
+    );
+    assert!(heads >= 2, "both chains start late in the earlier window");
 
     for hours in [DEFAULT_UNIT_HOURS, 1, 3] {
         let mut written = Vec::new();
