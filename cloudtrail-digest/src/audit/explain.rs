@@ -111,53 +111,58 @@ fn serves(q: &Query, label: &str, scope: &ChainScope) -> bool {
     label == q.label || (is_home(scope) && trail_key(scope) == q.trail)
 }
 
-/// The valid logs with a log file name among `logs` of one chain (`label`), as
-/// candidates, each with its place among the chain's logs.
-fn candidates<'l>(
-    label: &'l str,
-    logs: impl Iterator<Item = (&'l str, &'l str, bool, Option<&'l Vec<TrailEvent>>)> + 'l,
-) -> impl Iterator<Item = Candidate> + 'l {
-    logs.enumerate()
-        .filter_map(move |(pos, (bucket, key, valid, events))| {
-            if !valid {
-                return None;
-            }
-            Some(Candidate {
-                time: LogKeyName::parse(key)?.delivered,
-                key: key.to_string(),
-                label: label.to_string(),
-                pos,
-                bucket: bucket.to_string(),
-                events: events.cloned(),
-            })
-        })
+/// A log of one chain as a search for explanations sees it: bucket, key, whether it is
+/// valid, and its trail events when they were taken with it.
+type SeenLog<'l> = (&'l str, &'l str, bool, Option<&'l Vec<TrailEvent>>);
+
+/// Offers the valid logs with a log file name among `logs` of one chain (`label`, of
+/// `scope`) to the queries they serve, each with its place among the chain's logs.
+fn offer_chain<'l>(
+    queries: &mut [&mut Query],
+    label: &str,
+    scope: &ChainScope,
+    logs: impl Iterator<Item = SeenLog<'l>>,
+) {
+    let serving: Vec<usize> = (0..queries.len())
+        .filter(|&i| serves(queries[i], label, scope))
+        .collect();
+    if serving.is_empty() {
+        return;
+    }
+    for (pos, (bucket, key, valid, events)) in logs.enumerate() {
+        let Some(name) = LogKeyName::parse(key).filter(|_| valid) else {
+            continue;
+        };
+        let c = Candidate {
+            time: name.delivered,
+            key: key.to_string(),
+            label: label.to_string(),
+            pos,
+            bucket: bucket.to_string(),
+            events: events.cloned(),
+        };
+        for &i in &serving {
+            queries[i].offer(&c);
+        }
+    }
 }
 
 /// Offers the valid logs of read (not yet judged) `groups` to the queries they serve,
-/// with their recorded events: how a merge searches other families' logs.
+/// with their recorded events (a log recorded without events has none): how a merge
+/// searches other families' logs.
 pub(super) fn offer_reads(queries: &mut [&mut Query], groups: &[Group]) {
+    static NO_EVENTS: Vec<TrailEvent> = Vec::new();
     for g in groups {
-        let serving: Vec<usize> = (0..queries.len())
-            .filter(|&i| serves(queries[i], &g.label, &g.scope))
-            .collect();
-        if serving.is_empty() {
-            continue;
-        }
         let logs = g.logs.iter().map(|l: &ReadLog| {
+            let events = l.events.as_ref().unwrap_or(&NO_EVENTS);
             (
                 l.job.bucket.as_str(),
                 l.job.key.as_str(),
                 l.verdict.is_valid(),
-                l.events.as_ref(),
+                Some(events),
             )
         });
-        for mut c in candidates(&g.label, logs) {
-            // Taken with what was recorded: a log without events gives none.
-            c.events.get_or_insert_with(Vec::new);
-            for &i in &serving {
-                queries[i].offer(&c);
-            }
-        }
+        offer_chain(queries, &g.label, &g.scope, logs);
     }
 }
 
@@ -175,20 +180,12 @@ impl Judge {
         if queries.is_empty() {
             return;
         }
+        // Events are looked up in `recorded` once the nearest logs are known.
+        let mut asking: Vec<&mut Query> = queries.iter_mut().collect();
         for g in groups.iter() {
-            let serving: Vec<usize> = (0..queries.len())
-                .filter(|&i| serves(&queries[i], &g.label, &g.scope))
-                .collect();
-            if serving.is_empty() {
-                continue;
-            }
             let logs = super::placement::chain_log_findings(g)
                 .map(|(bucket, key, verdict)| (bucket, key, verdict.is_valid(), None));
-            for c in candidates(&g.label, logs) {
-                for &i in &serving {
-                    queries[i].offer(&c);
-                }
-            }
+            offer_chain(&mut asking, &g.label, &g.scope, logs);
         }
         let place: HashMap<&str, usize> = groups
             .iter()
