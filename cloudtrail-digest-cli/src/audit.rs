@@ -50,7 +50,7 @@ fn write_report(report: &AuditReport, output: AuditOutput, verbose: bool) -> io:
 }
 
 /// Writes the report in the format asked for: the same for `audit` and `merge`.
-pub fn write_report_to(
+fn write_report_to(
     out: &mut dyn Write,
     report: &AuditReport,
     output: AuditOutput,

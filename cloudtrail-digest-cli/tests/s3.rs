@@ -6,6 +6,7 @@
 #![cfg(feature = "s3")]
 
 mod support;
+mod tree;
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -1139,16 +1140,8 @@ fn a_split_audit_writes_and_merges_its_parts_in_s3() {
         args.extend(extra.iter().map(|s| s.to_string()));
         run_cli(&args, &[])
     };
-    let window = [
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T08:00:00Z",
-        "--now",
-        "2026-03-02T00:00:00Z",
-    ];
     let mut scope: Vec<&str> = vec!["--public-keys", &keys, "--s3-bucket", "ctd-multi-region-bucket"];
-    scope.extend(window);
+    scope.extend(tree::WINDOW);
     let whole = outcome(&s3("audit", &scope));
     assert_eq!(whole.2, "0\n", "{}", whole.1);
 
@@ -1340,20 +1333,9 @@ fn a_split_run_in_s3_resolves_its_credentials_once_per_command() {
         assert_eq!(out.status.code(), Some(0), "{command}: {}", text(&out.stderr));
         resolved()
     };
-    let plan = [
-        "--public-keys",
-        &keys,
-        "--s3-bucket",
-        "ctd-multi-region-bucket",
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        "2026-03-01T08:00:00Z",
-        "--now",
-        "2026-03-02T00:00:00Z",
-        "--out",
-        "s3://ctd-split-once/run/plan.jsonl",
-    ];
+    let mut plan: Vec<&str> = vec!["--public-keys", &keys, "--s3-bucket", "ctd-multi-region-bucket"];
+    plan.extend(tree::WINDOW);
+    plan.extend(["--out", "s3://ctd-split-once/run/plan.jsonl"]);
     assert_eq!(run("plan", &plan), 1, "plan");
     let shard = [
         "--public-keys",
