@@ -11,8 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cloudtrail_digest_benches::{files_under, measure, realistic_log, repo, trail_spec};
-use testgen::KeyRing;
+use cloudtrail_digest_benches::{files_under, generate, measure, realistic_log, repo};
 
 const LOGS_PER_HOUR: u32 = 12; // CloudTrail delivers about every 5 minutes
 const TRAIL_START: &str = "2026-03-01T00:17:42Z";
@@ -138,43 +137,6 @@ fn valid_logs(stdout: &[u8]) -> usize {
     let (valid, total) = line.split_once(' ').unwrap().0.split_once('/').unwrap();
     assert_eq!(valid, total, "{line}");
     valid.parse().unwrap()
-}
-
-/// Writes (once) a trail of `hours` digests with `logs` logs of `records` records per hour.
-fn generate(hours: u32, logs: u32, records: u32) -> PathBuf {
-    let root = repo().join(format!("target/bench-data/trail-{hours}h-{logs}l-{records}r"));
-    if root.join("complete").exists() {
-        return root;
-    }
-    let _ = std::fs::remove_dir_all(&root);
-    let keys = KeyRing::test_keys();
-    let spec = trail_spec(hours, logs, records);
-    let t = Instant::now();
-    let stats = spec
-        .plan()
-        .write_streaming(&keys, &root.join("mirror"))
-        .expect("write trail");
-    // 30-day key windows, overlapping, covering the whole trail.
-    let first = testgen::times::utc(2026, 2, 20, 0, 0, 0);
-    let entries: Vec<_> = (0..=(hours / (24 * 25)))
-        .map(|i| {
-            testgen::PublicKeyEntry::thirty_days(
-                testgen::KeyId::One,
-                first + chrono::Duration::days(25 * i64::from(i)),
-            )
-        })
-        .collect();
-    let pk = testgen::render_public_keys(&keys, &entries, testgen::PublicKeysShape::V1);
-    std::fs::write(root.join("public-keys.json"), pk).unwrap();
-    std::fs::write(root.join("complete"), b"").unwrap();
-    println!(
-        "generated {} logs, {} digests, {:.2} GB stored in {:.1}s",
-        stats.logs,
-        stats.digests,
-        stats.bytes as f64 / 1e9,
-        t.elapsed().as_secs_f64()
-    );
-    root
 }
 
 fn main() {

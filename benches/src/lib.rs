@@ -161,3 +161,41 @@ pub fn release_binary() -> std::path::PathBuf {
     assert!(status.success(), "cargo build --release failed");
     repo().join("target/release/cloudtrail-digest")
 }
+
+/// Writes (once, under `target/bench-data/`) a trail of `hours` digests with `logs` logs
+/// of `records` records per hour, with its public keys, and returns its folder.
+pub fn generate(hours: u32, logs: u32, records: u32) -> std::path::PathBuf {
+    let root = repo().join(format!("target/bench-data/trail-{hours}h-{logs}l-{records}r"));
+    if root.join("complete").exists() {
+        return root;
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    let keys = KeyRing::test_keys();
+    let spec = trail_spec(hours, logs, records);
+    let t = std::time::Instant::now();
+    let stats = spec
+        .plan()
+        .write_streaming(&keys, &root.join("mirror"))
+        .expect("write trail");
+    // 30-day key windows, overlapping, covering the whole trail.
+    let first = testgen::times::utc(2026, 2, 20, 0, 0, 0);
+    let entries: Vec<_> = (0..=(hours / (24 * 25)))
+        .map(|i| {
+            testgen::PublicKeyEntry::thirty_days(
+                testgen::KeyId::One,
+                first + chrono::Duration::days(25 * i64::from(i)),
+            )
+        })
+        .collect();
+    let pk = testgen::render_public_keys(&keys, &entries, testgen::PublicKeysShape::V1);
+    std::fs::write(root.join("public-keys.json"), pk).unwrap();
+    std::fs::write(root.join("complete"), b"").unwrap();
+    println!(
+        "generated {} logs, {} digests, {:.2} GB stored in {:.1}s",
+        stats.logs,
+        stats.digests,
+        stats.bytes as f64 / 1e9,
+        t.elapsed().as_secs_f64()
+    );
+    root
+}

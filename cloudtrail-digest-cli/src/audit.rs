@@ -7,6 +7,7 @@ use cloudtrail_digest::audit::AuditReport;
 
 use crate::cli::{AuditArgs, AuditOutput};
 use crate::exit::Exit;
+use crate::ledger;
 use crate::online::Online;
 use crate::output::{self, Stop};
 use crate::progress::AuditProgress;
@@ -27,14 +28,30 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
             "--out is for the part of --unit or --plan; the report goes to standard output".into(),
         ));
     }
-    let prepared = prepare(&args.scope, region, &mut Online::new(&args.scope.aws))?;
+    let mut online = Online::new(&args.scope.aws);
+    let prepared = prepare(&args.scope, region, &mut online)?;
     let progress = AuditProgress::new();
-    let report = prepared.audit(progress.as_ref())?.run();
+    let audit = prepared.audit(progress.as_ref())?;
+    let Some(given) = &args.ledger else {
+        let report = audit.run();
+        if let Some(progress) = &progress {
+            progress.finish();
+        }
+        let report = report.map_err(Stop::fatal)?;
+        write(&report, args).map_err(Stop::output)?;
+        return Ok(Exit::of_audit(report.exit_code()));
+    };
+    let scope = prepared.ledger_scope(&audit, &args.scope);
+    let previous = ledger::load(Some("audit"), given, scope, &mut online)?;
+    let run = audit.run_with_ledger(&previous);
     if let Some(progress) = &progress {
         progress.finish();
     }
-    let report = report.map_err(Stop::fatal)?;
+    let (report, next) = run.map_err(Stop::fatal)?;
+    // The report first: a run whose report could not be written leaves the ledger as
+    // it was, so the next run reports the same changes again.
     write(&report, args).map_err(Stop::output)?;
+    ledger::store(given, &next, &mut online)?;
     Ok(Exit::of_audit(report.exit_code()))
 }
 

@@ -90,6 +90,12 @@ pub struct ValidateLogsArgs {
     /// Log files checked at once (default: one per core). Output is the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Re-read only the digests and logs that changed since the run that wrote this
+    /// ledger (a file or s3://BUCKET/KEY; made on the first run); the output is the
+    /// same as without it. The ledger is written anew at the end.
+    #[arg(long, value_name = "PATH")]
+    pub ledger: Option<String>,
 }
 
 /// Gives the arguments named in `helps` a command's own help text, keeping their place (in
@@ -406,6 +412,12 @@ pub struct AuditArgs {
     /// Text output: list valid digests and log files too.
     #[arg(long)]
     pub verbose: bool,
+
+    /// Re-verify only what changed since the run that wrote this ledger (a file or
+    /// s3://BUCKET/KEY; made on the first run), report what changed or is gone, and
+    /// write the ledger anew.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["unit", "plan"])]
+    pub ledger: Option<String>,
 }
 
 #[derive(Debug, Args)]

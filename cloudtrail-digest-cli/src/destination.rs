@@ -38,7 +38,17 @@ pub fn write_whole(
     online: &mut Online,
     write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
 ) -> Result<(), Stop> {
-    let cannot = |e: io::Error| Stop::Fatal(format!("--out {out}: cannot be written ({e})"));
+    write_whole_as("--out", out, online, write)
+}
+
+/// [`write_whole`] for the option `option` (named in its messages).
+pub fn write_whole_as(
+    option: &str,
+    out: &str,
+    online: &mut Online,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Result<(), Stop> {
+    let cannot = |e: io::Error| Stop::Fatal(format!("{option} {out}: cannot be written ({e})"));
     let settle = |r: Result<(), Failure>, io: &dyn Fn(io::Error) -> Stop| match r {
         Ok(()) => Ok(()),
         Err(Failure::Io(e)) => Err(io(e)),
@@ -51,7 +61,7 @@ pub fn write_whole(
     }
     if out.starts_with("s3://") {
         return match online.upload(out, write) {
-            Ok(stored) => stored.map_err(|e| Stop::Fatal(format!("--out {e}"))),
+            Ok(stored) => stored.map_err(|e| Stop::Fatal(format!("{option} {e}"))),
             Err(failed) => settle(Err(failed), &cannot),
         };
     }
@@ -59,7 +69,7 @@ pub fn write_whole(
     let path = Path::new(out);
     let name = path
         .file_name()
-        .ok_or_else(|| Stop::Usage(format!("--out {out}: not a file name")))?;
+        .ok_or_else(|| Stop::Usage(format!("{option} {out}: not a file name")))?;
     let temporary = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
     let written = (|| -> Result<(), Failure> {
         let mut w = BufWriter::new(std::fs::File::create(&temporary)?);

@@ -8,6 +8,7 @@ mod destination;
 mod exit;
 mod export;
 mod keys;
+mod ledger;
 mod locate;
 mod merge;
 mod mirror;

@@ -27,8 +27,10 @@ pub struct Online {
     cloudtrail_endpoint: Option<String>,
     #[cfg(feature = "s3")]
     session: Option<Arc<cloudtrail_digest::aws::AwsSession>>,
+    /// One S3 source for every read and upload of the run: each bucket's region is
+    /// looked up once.
     #[cfg(feature = "s3")]
-    s3: Option<Arc<dyn ObjectSource>>,
+    s3: Option<Arc<cloudtrail_digest::S3Source>>,
 }
 
 #[cfg(not(feature = "s3"))]
@@ -88,10 +90,15 @@ impl Online {
     /// The S3 source (all buckets).
     #[cfg(feature = "s3")]
     pub fn s3(&mut self) -> Result<Arc<dyn ObjectSource>, String> {
+        Ok(self.s3_source()?)
+    }
+
+    #[cfg(feature = "s3")]
+    fn s3_source(&mut self) -> Result<Arc<cloudtrail_digest::S3Source>, String> {
         if let Some(s) = &self.s3 {
             return Ok(Arc::clone(s));
         }
-        let source: Arc<dyn ObjectSource> = Arc::new(cloudtrail_digest::S3Source::new(self.session()?));
+        let source = Arc::new(cloudtrail_digest::S3Source::new(self.session()?));
         self.s3 = Some(Arc::clone(&source));
         Ok(source)
     }
@@ -196,11 +203,10 @@ impl Online {
         let Some((bucket, key)) = s3_url(url).filter(|(_, k)| !k.is_empty() && !k.ends_with('/')) else {
             return Ok(Err(format!("{url}: not s3://BUCKET/KEY")));
         };
-        let session = match self.session() {
+        let s3 = match self.s3_source() {
             Ok(s) => s,
             Err(e) => return Ok(Err(e)),
         };
-        let s3 = cloudtrail_digest::S3Source::new(session);
         let mut upload = match s3.upload(bucket, key) {
             Ok(u) => u,
             Err(e) => return Ok(Err(format!("{url}: cannot be written ({e})"))),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use cloudtrail_digest::audit::Audit;
+use cloudtrail_digest::ledger::LedgerScope;
 use cloudtrail_digest::{ChainFilter, LocalDir, ObjectSource, PublicKeySet, TrailArn};
 
 use crate::cli::AuditScope;
@@ -45,6 +46,17 @@ impl Prepared {
             audit = audit.jobs(jobs.into());
         }
         Ok(audit)
+    }
+}
+
+impl Prepared {
+    /// What a ledger of `audit` covers: the audit's own scope, and where it reads.
+    pub fn ledger_scope(&self, audit: &Audit<'_>, args: &AuditScope) -> LedgerScope {
+        crate::ledger::reading_from(
+            audit.ledger_scope(),
+            args.source.local_dir.is_some(),
+            &args.source.map.bucket_map,
+        )
     }
 }
 

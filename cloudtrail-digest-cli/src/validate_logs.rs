@@ -14,6 +14,7 @@ use cloudtrail_digest::{
 
 use crate::cli::ValidateLogsArgs;
 use crate::exit::Exit;
+use crate::ledger;
 use crate::locate::{locate, locate_online};
 use crate::online::Online;
 use crate::output::Stop;
@@ -101,10 +102,20 @@ fn validate<O: Write, E: Write>(
         (None, Some(_)) => {}
     }
 
+    // The ledger says nothing of itself: the output stays the reference's.
+    let previous = match &args.ledger {
+        Some(given) => {
+            let local = args.source.local_dir.is_some();
+            let scope = ledger::reading_from(validation.ledger_scope(), local, bucket_map);
+            Some(ledger::load(None, given, scope, &mut online)?)
+        }
+        None => None,
+    };
+
     report.header(&arn.arn, start, end).map_err(Stop::output)?;
     let mut progress = ValidationProgress::new();
     let mut write_error = None;
-    let outcome = validation.run_while(&mut |event| {
+    let mut emit = |event: &cloudtrail_digest::Event| {
         progress.event(event);
         // After a failed write (a closed pipe, say) the run stops: nothing more is read.
         match progress.write(event, args.verbose, || report.event(event)) {
@@ -114,13 +125,22 @@ fn validate<O: Write, E: Write>(
                 ControlFlow::Break(())
             }
         }
-    });
+    };
+    let outcome = match &previous {
+        Some(previous) => validation
+            .run_with_ledger(previous, Utc::now(), &mut emit)
+            .map(|(summary, next)| (summary, Some(next))),
+        None => validation.run_while(&mut emit).map(|summary| (summary, None)),
+    };
     progress.finish();
     if let Some(e) = write_error {
         return Err(Stop::output(e));
     }
-    let summary = outcome.map_err(Stop::fatal)?;
+    let (summary, next) = outcome.map_err(Stop::fatal)?;
     report.summary(start, end, &summary).map_err(Stop::output)?;
+    if let (Some(given), Some(next)) = (&args.ledger, &next) {
+        ledger::store(given, next, &mut online)?;
+    }
     if let Some(local_dir) = &args.source.local_dir {
         if summary.unsigned_digests > 0 && summary.digests_with_stored_signature == 0 {
             let (_, err) = report.streams();

@@ -8,7 +8,7 @@
 mod support;
 mod tree;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -1354,4 +1354,203 @@ fn a_split_run_in_s3_resolves_its_credentials_once_per_command() {
         "s3://ctd-split-once/run/report.txt",
     ];
     assert_eq!(run("merge", &merge), 1, "merge");
+}
+
+/// `--ledger` in S3, the ledger itself an S3 object: the run after the first asks S3
+/// for listings only (every identity comes from them: no GET or HEAD of a digest or a
+/// log), a change made in S3 (a log rewritten with the same size, a digest replaced, a
+/// forged log added, a log deleted) is reported with S3's identities, and only the
+/// changed objects are fetched. `validate-logs` with a ledger prints what it prints
+/// without one, and asks for no object that has not changed.
+#[test]
+fn a_ledger_in_s3_turns_a_re_audit_into_listings() {
+    let Some(m) = moto() else { return };
+    let sample = repo().join("testdata/sample");
+    let bucket = "ctd-sample-bucket";
+    upload_dir(m, &sample.join("mirror").join(bucket), bucket, "");
+    create_bucket(m, "ctd-ledger-state");
+    let proxy = CountingProxy::start(m);
+    let keys = sample.join("public-keys.json").display().to_string();
+    let audit_args: Vec<String> = [
+        "audit",
+        "--endpoint-url",
+        &proxy.endpoint(),
+        "--s3-bucket",
+        bucket,
+        "--public-keys",
+        &keys,
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        "2026-03-02T01:00:00Z",
+        "--now",
+        "2026-03-03T00:00:00Z",
+        "--output",
+        "ndjson",
+        "--ledger",
+        "s3://ctd-ledger-state/audit.ledger",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let audit = || {
+        let out = run_cli(&audit_args, &[]);
+        let found: Vec<Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (out.status.code(), found, text(&out.stderr), proxy.take())
+    };
+    let totals = |found: &[Value]| {
+        found
+            .iter()
+            .filter(|f| f["kind"] == "chain_summary")
+            .fold((0, 0), |(r, u), f| {
+                (
+                    r + f["objects_read"].as_u64().unwrap(),
+                    u + f["objects_reused"].as_u64().unwrap(),
+                )
+            })
+    };
+    // Reads of objects: GETs and HEADs that are not listings, and not of the ledger.
+    let object_reads = |requests: &[String]| -> Vec<String> {
+        requests
+            .iter()
+            .filter(|r| r.starts_with("GET ") || r.starts_with("HEAD "))
+            .filter(|r| {
+                !r.contains("list-type=2") && !r.contains("?location") && !r.contains("/ctd-ledger-state")
+            })
+            .cloned()
+            .collect()
+    };
+
+    let (exit, found, stderr, requests) = audit();
+    assert_eq!(exit, Some(0), "{stderr}");
+    assert_eq!(totals(&found), (149, 0));
+    assert_eq!(object_reads(&requests).len(), 149, "every digest and log, once");
+    assert!(requests
+        .iter()
+        .any(|r| r.starts_with("PUT /ctd-ledger-state/audit.ledger")));
+
+    let (exit, again, stderr, requests) = audit();
+    assert_eq!((exit, stderr), (Some(0), String::new()));
+    assert_eq!(totals(&again), (0, 149));
+    assert_eq!(object_reads(&requests), Vec::<String>::new(), "listings only");
+    let listings = requests.iter().filter(|r| r.contains("list-type=2")).count();
+    assert!(listings > 0 && listings < 20, "{requests:?}");
+
+    // Changes made in S3.
+    let logs = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/";
+    let digests = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/01/";
+    let s3 = source(m);
+    let log_keys = s3.list(bucket, logs, "").unwrap();
+    let digest_keys = s3.list(bucket, digests, "").unwrap();
+    let rewritten = &log_keys[3];
+    let mut body = s3.get(bucket, rewritten).unwrap().body;
+    let middle = body.len() / 2;
+    body[middle] ^= 1;
+    let deleted = &log_keys[7];
+    let forged = log_keys[9].replace(".json.gz", "0.json.gz");
+    let forged_body = s3.get(bucket, &log_keys[9]).unwrap().body;
+    let replaced = &digest_keys[11];
+    let other = s3.get(bucket, &digest_keys[10]).unwrap();
+    let none = BTreeMap::new();
+    signed_changes(
+        m,
+        bucket,
+        &[
+            (rewritten, Some((&body, &none))),
+            (deleted, None),
+            (&forged, Some((&forged_body, &none))),
+            (replaced, Some((&other.body, &other.metadata.entries))),
+        ],
+    );
+
+    let (exit, found, stderr, requests) = audit();
+    assert_eq!(exit, Some(1), "{stderr}");
+    let of_kind = |kind: &str| -> Vec<&Value> { found.iter().filter(|f| f["kind"] == kind).collect() };
+    let changed: Vec<&str> = of_kind("changed")
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(changed, [rewritten.as_str(), replaced.as_str()]);
+    for f in of_kind("changed") {
+        assert_eq!(f["previous"]["kind"], "stored", "{f}");
+        assert!(
+            f["current"]["etag"].is_string() && f["current"]["last_modified"].is_string(),
+            "{f}"
+        );
+        assert_ne!(f["previous"], f["current"]);
+    }
+    assert_eq!(
+        of_kind("changed")[0]["previous"]["size"],
+        of_kind("changed")[0]["current"]["size"]
+    );
+    let removed: Vec<&str> = of_kind("removed")
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, [deleted.as_str()]);
+    assert!(of_kind("unreferenced_log")
+        .iter()
+        .any(|f| f["key"] == forged.as_str()));
+    assert_eq!(totals(&found).0, 3);
+    // Objects asked for (a log that does not inflate is read a second time, to hash it as
+    // stored; the deleted one is looked for with a HEAD too, not being listed).
+    let asked: BTreeSet<String> = object_reads(&requests)
+        .iter()
+        .map(|r| r.split_once(' ').unwrap().1.to_string())
+        .collect();
+    let expected: BTreeSet<String> = [rewritten, deleted, replaced]
+        .iter()
+        .map(|k| format!("/{bucket}/{k}"))
+        .collect();
+    assert_eq!(asked, expected, "only the changed objects are fetched");
+
+    // validate-logs with a ledger: the output without one, and no object asked for
+    // again once the ledger holds it.
+    let validate = |ledger: bool| {
+        let mut args: Vec<String> = [
+            "validate-logs",
+            "--endpoint-url",
+            &proxy.endpoint(),
+            "--s3-bucket",
+            bucket,
+            "--public-keys",
+            &keys,
+            "--trail-arn",
+            "arn:aws:cloudtrail:us-east-1:111122223333:trail/sample-trail",
+            "--start-time",
+            "2026-03-01T00:00:00Z",
+            "--end-time",
+            "2026-03-02T00:00:00Z",
+            "--verbose",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if ledger {
+            args.extend([
+                "--ledger".to_string(),
+                "s3://ctd-ledger-state/validate.ledger".to_string(),
+            ]);
+        }
+        let out = run_cli(&args, &[]);
+        (outcome(&out), proxy.take())
+    };
+    let (plain, _) = validate(false);
+    assert_eq!(plain.2, "1\n", "{}", plain.1);
+    let (first, _) = validate(true);
+    assert_eq!(first, plain);
+    let (second, requests) = validate(true);
+    assert_eq!(second, plain);
+    let asked: BTreeSet<String> = object_reads(&requests)
+        .iter()
+        .map(|r| r.split_once(' ').unwrap().1.to_string())
+        .collect();
+    assert_eq!(
+        asked,
+        BTreeSet::from([format!("/{bucket}/{deleted}")]),
+        "only the missing log is asked for again"
+    );
 }

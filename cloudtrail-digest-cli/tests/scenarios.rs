@@ -69,6 +69,18 @@ fn golden(dir: &Path, case: &str, ext: &str) -> String {
     fs::read_to_string(&p).unwrap_or_else(|e| panic!("golden file {} missing: {e}", p.display()))
 }
 
+/// Where a run's stdout, stderr and exit code differ from the case's golden files.
+fn against_golden(dir: &Path, name: &str, got: &Outcome) -> Vec<String> {
+    [
+        diff("stdout", &golden(dir, name, "stdout"), &got.stdout),
+        diff("stderr", &golden(dir, name, "stderr"), &got.stderr),
+        diff("exit code", &golden(dir, name, "exit"), &got.exit),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 fn cases() -> Vec<(PathBuf, String, Vec<String>)> {
     let mut out = Vec::new();
     let mut dirs: Vec<PathBuf> = fs::read_dir(scenarios_root())
@@ -106,14 +118,7 @@ fn every_scenario_matches_its_golden_output() {
         // The same bytes whatever the parallelism.
         for jobs in ["1", "4"] {
             let got = run_case(dir, args, &["--jobs", jobs]);
-            let report: Vec<String> = [
-                diff("stdout", &golden(dir, name, "stdout"), &got.stdout),
-                diff("stderr", &golden(dir, name, "stderr"), &got.stderr),
-                diff("exit code", &golden(dir, name, "exit"), &got.exit),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let report = against_golden(dir, name, &got);
             if !report.is_empty() {
                 failures.push(format!(
                     "{}/{name} (--jobs {jobs}):\n{}",
@@ -123,6 +128,40 @@ fn every_scenario_matches_its_golden_output() {
             }
         }
     }
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs differ from their goldens:\n{}",
+        failures.len(),
+        cases.len() * 2,
+        failures.join("\n")
+    );
+}
+
+/// With `--ledger`, every case prints its golden output twice over: on the run that
+/// writes the ledger and on the run that reuses it (which reads only what the ledger
+/// cannot vouch for). The ledger never shows in the output.
+#[test]
+fn every_scenario_matches_its_golden_output_with_a_ledger() {
+    let scratch = std::env::temp_dir().join(format!("ctd-scenario-ledgers-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).unwrap();
+    let mut failures = Vec::new();
+    let cases = cases();
+    for (n, (dir, name, args)) in cases.iter().enumerate() {
+        let ledger = scratch.join(format!("{n}.ledger"));
+        for run in ["writing", "reusing"] {
+            let got = run_case(dir, args, &["--ledger", ledger.to_str().unwrap()]);
+            let report = against_golden(dir, name, &got);
+            if !report.is_empty() {
+                failures.push(format!(
+                    "{}/{name} ({run} the ledger):\n{}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    report.join("")
+                ));
+            }
+        }
+    }
+    let _ = fs::remove_dir_all(&scratch);
     assert!(
         failures.is_empty(),
         "{} of {} runs differ from their goldens:\n{}",

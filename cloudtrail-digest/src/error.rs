@@ -75,6 +75,15 @@ pub enum Error {
     #[error("{0}")]
     Split(String),
 
+    /// A ledger that cannot be used (it does not parse, or was made for another scope).
+    #[error("ledger {ledger}: {reason}")]
+    Ledger {
+        /// The ledger's name (its path or URL).
+        ledger: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
     /// A report written as it is made could not be written.
     #[error("cannot write the report: {0}")]
     Report(#[source] std::io::Error),

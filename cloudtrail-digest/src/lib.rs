@@ -71,6 +71,7 @@ mod fetch;
 mod gzip;
 mod keys;
 mod layout;
+pub mod ledger;
 pub mod mirror;
 mod plan;
 #[cfg(test)]
@@ -102,7 +103,7 @@ pub use sink::export::{
 pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
 pub use sink::text::{status_line, TextReport};
 pub use source::{
-    ArchiveClass, BucketMap, LazySource, LocalDir, MapTarget, MappedSource, MemorySource, Metadata,
+    ArchiveClass, BucketMap, Identity, LazySource, LocalDir, MapTarget, MappedSource, MemorySource, Metadata,
     MetadataOrigin, Object, ObjectSource, RestoreOutcome, RestoreRequest, RestoreTier, SidecarError,
     SourceError, SourceErrorKind, MAX_WHOLE_OBJECT, SIDECAR_SUFFIX,
 };

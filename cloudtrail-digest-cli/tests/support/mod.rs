@@ -16,7 +16,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 pub fn repo() -> PathBuf {
@@ -281,4 +281,123 @@ pub fn outcome(o: &Output) -> (String, String, String) {
         text(&o.stderr),
         format!("{}\n", o.status.code().unwrap_or(-1)),
     )
+}
+
+/// A proxy on 127.0.0.1 in front of the test server that notes the request line
+/// (`METHOD PATH`) of every request passing through it, to count what a run asks S3.
+pub struct CountingProxy {
+    pub port: u16,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl CountingProxy {
+    pub fn start(m: &Moto) -> CountingProxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (target, noted) = (m.port, Arc::clone(&seen));
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let (mut from_server, mut to_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(std::net::Shutdown::Write);
+                });
+                let noted = Arc::clone(&noted);
+                std::thread::spawn(move || {
+                    let (mut to_server, mut client) = (server, client);
+                    let mut partial: Vec<u8> = Vec::new();
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n @ 1..) = client.read(&mut buf) {
+                        for &b in &buf[..n] {
+                            if b != b'\n' {
+                                if partial.len() < 16 * 1024 {
+                                    partial.push(b);
+                                }
+                                continue;
+                            }
+                            let text = String::from_utf8_lossy(&partial);
+                            let words: Vec<&str> = text.split_whitespace().collect();
+                            if words.len() == 3
+                                && words[2] == "HTTP/1.1"
+                                && ["GET", "HEAD", "PUT", "POST", "DELETE"].contains(&words[0])
+                            {
+                                noted.lock().unwrap().push(format!("{} {}", words[0], words[1]));
+                            }
+                            partial.clear();
+                        }
+                        if to_server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = to_server.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { port, seen }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests since the last call.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.seen.lock().unwrap())
+    }
+}
+
+/// A change to make in S3: a body and metadata to put at a key, or none (delete it).
+pub type Change<'a> = (&'a str, Option<(&'a [u8], &'a BTreeMap<String, String>)>);
+
+/// Overwrites or deletes objects as an S3 client signed in would (the test server lets
+/// unsigned requests create objects, not replace or delete them), through boto3 in the
+/// test Python: `(key, Some((body, metadata)))` puts, `(key, None)` deletes.
+pub fn signed_changes(m: &Moto, bucket: &str, changes: &[Change<'_>]) {
+    let python = std::env::var_os("CTD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/reference-venv/bin/python"));
+    let work = std::env::temp_dir().join(format!("ctd-signed-{}-{bucket}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut ops = Vec::new();
+    for (n, (key, put)) in changes.iter().enumerate() {
+        ops.push(match put {
+            Some((body, metadata)) => {
+                let file = work.join(n.to_string());
+                std::fs::write(&file, body).unwrap();
+                serde_json::json!({"key": key, "body": file, "metadata": metadata})
+            }
+            None => serde_json::json!({"key": key}),
+        });
+    }
+    let script = r#"
+import boto3, json, sys
+c = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',
+                 aws_access_key_id='testing', aws_secret_access_key='testing')
+for op in json.loads(sys.argv[3]):
+    if 'body' in op:
+        c.put_object(Bucket=sys.argv[2], Key=op['key'], Body=open(op['body'], 'rb').read(), Metadata=op['metadata'])
+    else:
+        c.delete_object(Bucket=sys.argv[2], Key=op['key'])
+"#;
+    let out = Command::new(python)
+        .args([
+            "-c",
+            script,
+            &m.endpoint(),
+            bucket,
+            &serde_json::Value::from(ops).to_string(),
+        ])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&work);
+    assert!(
+        out.status.success(),
+        "signed changes: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

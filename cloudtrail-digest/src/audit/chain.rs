@@ -40,6 +40,8 @@ pub(crate) mod rank {
     pub const LOG: u8 = 4;
     pub const UNREFERENCED: u8 = 5;
     pub const TRUNCATION: u8 = 6;
+    /// A change since the ledger's run: after what is found of the object now.
+    pub const LEDGER: u8 = 7;
 }
 
 /// Whole hours in `d`, rounded to the nearest.

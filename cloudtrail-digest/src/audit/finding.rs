@@ -1,6 +1,6 @@
 //! What an audit finds: plain data that tests compare and reports format.
 
-use crate::source::ArchiveClass;
+use crate::source::{ArchiveClass, Identity};
 use crate::verdict::{DigestVerdict, LogVerdict, SignatureSource};
 use chrono::{DateTime, Utc};
 
@@ -182,6 +182,11 @@ pub struct ChainSummary {
     pub truncations: usize,
     /// Digests and logs archived and not restored (not checked).
     pub archived: usize,
+    /// With a ledger: digests and logs read from the source (new, changed, or not
+    /// reusable).
+    pub objects_read: Option<usize>,
+    /// With a ledger: digests and logs whose verdict came from the ledger (unchanged).
+    pub objects_reused: Option<usize>,
     /// Start of the oldest present digest.
     pub covered_from: Option<DateTime<Utc>>,
     /// End of the newest present digest.
@@ -315,6 +320,36 @@ pub enum Finding {
         /// Valid backfill digests cover the whole gap.
         covered_by_backfill: bool,
     },
+    /// An object whose identity is not the one the ledger recorded when it was last
+    /// verified. Reported whatever it is found to be now (its own finding says that):
+    /// CloudTrail writes each object once.
+    Changed {
+        /// Chain label.
+        chain: String,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// A digest (else a log file).
+        digest: bool,
+        /// Its identity as the ledger recorded it.
+        previous: Identity,
+        /// Its identity now.
+        current: Identity,
+    },
+    /// An object the ledger recorded that is gone from its folder.
+    Removed {
+        /// Chain label.
+        chain: String,
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// A digest (else a log file).
+        digest: bool,
+        /// Its identity as the ledger recorded it.
+        previous: Identity,
+    },
     /// A chain's totals and verdict.
     ChainSummary(ChainSummary),
 }
@@ -330,6 +365,8 @@ impl Finding {
             Finding::UnreferencedLog { .. } => "unreferenced_log",
             Finding::ChainLink { .. } => "chain_link",
             Finding::Gap { .. } => "gap",
+            Finding::Changed { .. } => "changed",
+            Finding::Removed { .. } => "removed",
             Finding::ChainSummary(_) => "chain_summary",
         }
     }
@@ -343,7 +380,9 @@ impl Finding {
             | Finding::Truncation { chain, .. }
             | Finding::UnreferencedLog { chain, .. }
             | Finding::ChainLink { chain, .. }
-            | Finding::Gap { chain, .. } => chain,
+            | Finding::Gap { chain, .. }
+            | Finding::Changed { chain, .. }
+            | Finding::Removed { chain, .. } => chain,
             Finding::ChainSummary(s) => &s.chain,
         }
     }
@@ -381,6 +420,8 @@ impl Finding {
                     Status::Info
                 }
             }
+            Finding::Changed { .. } => Status::Warning,
+            Finding::Removed { .. } => Status::Missing,
             Finding::ChainSummary(s) => s.status.unwrap_or(Status::Valid),
         }
     }
@@ -393,7 +434,9 @@ impl Finding {
             | Finding::Truncation { bucket, key, .. }
             | Finding::UnreferencedLog { bucket, key, .. }
             | Finding::ChainLink { bucket, key, .. }
-            | Finding::Gap { bucket, key, .. } => Some((bucket, key)),
+            | Finding::Gap { bucket, key, .. }
+            | Finding::Changed { bucket, key, .. }
+            | Finding::Removed { bucket, key, .. } => Some((bucket, key)),
             Finding::MissingDigests { .. } | Finding::ChainSummary(_) => None,
         }
     }

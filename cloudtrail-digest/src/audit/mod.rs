@@ -33,6 +33,7 @@ mod events;
 mod explain;
 mod finding;
 mod judge;
+mod ledgered;
 mod members;
 mod placement;
 mod split;
@@ -58,6 +59,7 @@ use crate::fetch::pool;
 use crate::gzip::{inflate_and_hash_log_keeping, Kept};
 use crate::keys::PublicKeyProvider;
 use crate::layout::{chain_label, key_stamp, ChainScope};
+use crate::ledger::Tracked;
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
 use crate::sink::export::{prepare, Export, Format, Provenance, MAX_EXPORTED_LOG};
@@ -153,7 +155,7 @@ impl AuditReport {
     pub fn outcome(&self) -> Outcome {
         let mut outcome = Outcome::new(self.chains.len());
         for f in &self.findings {
-            outcome.count(f.status());
+            outcome.note(f);
         }
         outcome
     }
@@ -178,6 +180,9 @@ struct Group {
     members: Vec<Member>,
     /// The logs its valid members list, as read, in their order.
     logs: Vec<ReadLog>,
+    /// With a ledger: how many of its digests and logs were read, and how many reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ledger_counts: Option<(usize, usize)>,
     #[serde(skip)]
     analysis: Analysis,
 }
@@ -270,15 +275,31 @@ impl<'a> Audit<'a> {
         self.run_with(Some(export))
     }
 
-    fn run_with(&self, mut export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
+    fn run_with(&self, export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
+        self.run_reading(export, None)
+    }
+
+    /// Runs the audit, reading through `ledger` when there is one (then `self.source`
+    /// is that ledger's source).
+    fn run_reading(
+        &self,
+        mut export: Option<&mut Export<'_>>,
+        ledger: Option<&Tracked<'_>>,
+    ) -> Result<AuditReport, Error> {
         let metered = Metered::new(self.source);
         let source: &dyn ObjectSource = &metered;
-        let mut reads = self.read(source, &metered, export.as_deref_mut())?;
+        let mut reads = self.read(source, &metered, export.as_deref_mut(), ledger)?;
+        if let Some(ledger) = ledger {
+            ledgered::count(&mut reads.groups, ledger);
+        }
         // Everything read: from here on the audit only judges, except for the trail
         // events it looks up near gaps.
         let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
         let judge = self.judge();
         judge.judge(&mut reads.groups, &reads.listings, &events, &Elsewhere::default());
+        if let Some(ledger) = ledger {
+            ledgered::report_changes(&mut reads.groups, ledger.changes(), self.window.0);
+        }
         if let Some(ex) = export {
             export_unreferenced(ex, &reads.groups, source)?;
         }
@@ -301,12 +322,21 @@ impl<'a> Audit<'a> {
         source: &dyn ObjectSource,
         metered: &Metered<'_>,
         export: Option<&mut Export<'_>>,
+        ledger: Option<&Tracked<'_>>,
     ) -> Result<Reads, Error> {
         let stamps = self
             .slice
             .as_ref()
             .map_or(window::stamps_of(self.window), |s| s.stamps);
-        let listed = window::digests_between(self.source, &self.buckets, &self.filter, stamps)?;
+        // The day folders found, then listed side by side (a listing waits on the store).
+        let folders = window::digest_folders(self.source, &self.buckets, &self.filter, stamps)?;
+        let lists = pool::map(&folders, self.jobs, |f| {
+            self.source.list(&f.bucket, &f.folder, "")
+        });
+        let mut listed = Vec::new();
+        for (folder, keys) in folders.iter().zip(lists) {
+            listed.extend(folder.digests(keys?, &self.filter, stamps));
+        }
         let mut groups = self.group(listed);
         if let Some(slice) = &self.slice {
             groups.retain(|g| g.scope == slice.scope);
@@ -360,11 +390,13 @@ impl<'a> Audit<'a> {
             group.members.sort_by(|a, b| a.order().cmp(&b.order()));
         }
 
-        self.read_logs(&mut groups, source, metered, export)?;
+        // The log folders are listed before the logs are read: in S3 the listing gives
+        // each log's identity, which a ledger compares without a request per log.
         let listings = match &self.slice {
             Some(slice) => self.list_log_days(slice, &groups)?,
             None => self.list_log_folders(&groups)?,
         };
+        self.read_logs(&mut groups, source, metered, export, ledger)?;
         Ok(Reads { groups, listings })
     }
 
@@ -376,6 +408,7 @@ impl<'a> Audit<'a> {
         source: &dyn ObjectSource,
         metered: &Metered<'_>,
         mut export: Option<&mut Export<'_>>,
+        ledger: Option<&Tracked<'_>>,
     ) -> Result<(), Error> {
         // Each valid member's log jobs are taken out of it: from here on a log is held
         // once, as the job and then as what reading it found.
@@ -405,8 +438,11 @@ impl<'a> Audit<'a> {
             self.jobs * 2,
             |(g, member, job)| {
                 let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));
-                let r = check_log_keeping(source, job, true, kept.as_mut())
-                    .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
+                let r = match ledger {
+                    Some(ledger) => ledger.check_log(&held[*g].label, source, job, true),
+                    None => check_log_keeping(source, job, true, kept.as_mut()),
+                }
+                .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
                 let recorded = match (&r, &kept) {
                     (Ok(verdict), Some(kept)) if self.record_events && verdict.is_valid() => {
                         let trail = &held[*g].scope.trail_name;
@@ -485,6 +521,7 @@ impl<'a> Audit<'a> {
                 listed: Vec::new(),
                 members: Vec::new(),
                 logs: Vec::new(),
+                ledger_counts: None,
                 analysis: Analysis::default(),
             });
             group.listed.push((l.bucket, l.key, l.end));

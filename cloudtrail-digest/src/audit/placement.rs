@@ -12,6 +12,7 @@ use super::finding::{Finding, Status};
 use super::members::Member;
 use super::{rank, Audit, Group, Judge, Span};
 use crate::error::Error;
+use crate::fetch::pool;
 use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
 use crate::time::display;
@@ -47,18 +48,31 @@ impl Audit<'_> {
             }
         }
         let reach = self.window.1.min(self.now);
-        let mut out = Vec::with_capacity(folders.len());
-        for ((bucket, folder), owners) in folders {
-            let mut keys = Vec::new();
-            for day_folder in day_folders(&folder, self.window.0.date_naive(), reach.date_naive()) {
-                keys.extend(self.source.list(&bucket, &day_folder, "")?);
-            }
-            out.push(FolderListing {
+        // Every day folder of every chain folder, listed side by side (a listing waits
+        // on the store), taken back in order.
+        let days: Vec<(usize, String, String)> = folders
+            .keys()
+            .enumerate()
+            .flat_map(|(f, (bucket, folder))| {
+                day_folders(folder, self.window.0.date_naive(), reach.date_naive())
+                    .into_iter()
+                    .map(move |day| (f, bucket.clone(), day))
+            })
+            .collect();
+        let listed = pool::map(&days, self.jobs, |(_, bucket, day)| {
+            self.source.list(bucket, day, "")
+        });
+        let mut out: Vec<FolderListing> = folders
+            .into_iter()
+            .map(|((bucket, folder), owners)| FolderListing {
                 bucket,
                 folder,
                 owners,
-                keys,
-            });
+                keys: Vec::new(),
+            })
+            .collect();
+        for ((f, ..), keys) in days.iter().zip(listed) {
+            out[*f].keys.extend(keys?);
         }
         Ok(out)
     }

@@ -11,6 +11,7 @@ pub struct Outcome {
     failure: bool,
     incomplete: bool,
     archived: usize,
+    changed: usize,
 }
 
 impl Outcome {
@@ -29,13 +30,23 @@ impl Outcome {
         self.archived += usize::from(status == Status::Archived);
     }
 
+    /// Counts one finding: its status, and what kind of warning it is (an object
+    /// changed since a ledger's run is told apart from incomplete coverage).
+    pub fn note(&mut self, finding: &Finding) {
+        if let Finding::Changed { .. } = finding {
+            self.changed += 1;
+        } else {
+            self.count(finding.status());
+        }
+    }
+
     /// 1 when any integrity failure was found, 3 when coverage is incomplete (or no
     /// chain was found at all, or objects are archived and could not be checked), 0
     /// otherwise.
     pub fn exit_code(&self) -> i32 {
         if self.failure {
             1
-        } else if self.chains == 0 || self.incomplete {
+        } else if self.chains == 0 || self.incomplete || self.changed > 0 {
             3
         } else {
             0
@@ -56,7 +67,10 @@ impl Outcome {
             _ if self.archived > 0 => {
                 "INCOMPLETE: archived objects could not be checked until they are restored; everything read is valid"
             }
-            _ => "INCOMPLETE COVERAGE: everything present is valid, but the chains do not cover the whole window",
+            _ if self.incomplete => {
+                "INCOMPLETE COVERAGE: everything present is valid, but the chains do not cover the whole window"
+            }
+            _ => "CHANGED: objects are not those the ledger's run verified (each is reported); everything read is valid",
         }
     }
 }
@@ -101,6 +115,10 @@ pub(super) fn summarise(mut group: Group) -> (ChainSummary, Vec<Finding>) {
     s.buckets = buckets;
     s.covered_from = group.members.iter().map(|m| m.span().0).min();
     s.covered_to = group.members.iter().map(|m| m.span().1).max();
+    if let Some((read, reused)) = group.ledger_counts {
+        s.objects_read = Some(read);
+        s.objects_reused = Some(reused);
+    }
     let mut status = Status::Valid;
     let mut findings = Vec::with_capacity(group.analysis.findings.len());
     for (_, _, f) in group.analysis.findings {
@@ -125,7 +143,10 @@ pub(super) fn summarise(mut group: Group) -> (ChainSummary, Vec<Finding>) {
             }
             Finding::Truncation { .. } if st == Status::Warning => s.truncations += 1,
             Finding::Truncation { .. } => {}
-            Finding::MissingDigests { .. } | Finding::ChainSummary(_) => {}
+            Finding::MissingDigests { .. }
+            | Finding::Changed { .. }
+            | Finding::Removed { .. }
+            | Finding::ChainSummary(_) => {}
         }
         if st.is_failure() {
             status = Status::Invalid;

@@ -79,7 +79,7 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
         assert!(!whole.findings.is_empty(), "{}", dir.display());
 
         let metered = Metered::new(mirror);
-        let written = serde_json::to_string(&audit.read(&metered, &metered, None).unwrap()).unwrap();
+        let written = serde_json::to_string(&audit.read(&metered, &metered, None, None).unwrap()).unwrap();
         let mut back: Reads = serde_json::from_str(&written).unwrap();
         assert_eq!(
             serde_json::to_string(&back).unwrap(),
@@ -98,7 +98,8 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             .unwrap()
             .jobs(2);
         recording.record_events = true;
-        let written = serde_json::to_string(&recording.read(&metered, &metered, None).unwrap()).unwrap();
+        let written =
+            serde_json::to_string(&recording.read(&metered, &metered, None, None).unwrap()).unwrap();
         let mut back: Reads = serde_json::from_str(&written).unwrap();
         for log in back.groups.iter().flat_map(|g| &g.logs) {
             assert!(

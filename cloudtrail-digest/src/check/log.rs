@@ -4,8 +4,10 @@ use serde_json::Value;
 
 use crate::verdict::LogVerdict;
 
-/// What reading a log file produced (see `fetch::log`), before any comparison.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What reading a log file produced (see `fetch::log`), before any comparison. A ledger
+/// keeps it, to compare again with what a digest records.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum LogRead {
     /// No object at the key.
     Missing,

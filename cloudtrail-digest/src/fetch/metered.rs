@@ -4,7 +4,9 @@ use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::source::{ArchiveClass, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
+use crate::source::{
+    ArchiveClass, Identity, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError,
+};
 
 /// Hears how far a run has come (for a progress bar). Called from worker threads.
 pub trait Progress: Sync {
@@ -104,6 +106,10 @@ impl ObjectSource for Metered<'_> {
         }))
     }
 
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        self.inner.identity(bucket, key)
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner.size(bucket, key)
     }
@@ -157,6 +163,8 @@ mod tests {
         assert_eq!(below.take(), ["list_folders"]);
         metered.size("b", "k").unwrap();
         assert_eq!(below.take(), ["size"]);
+        metered.identity("b", "k").unwrap();
+        assert_eq!(below.take(), ["identity"]);
         metered.get("b", "k").unwrap();
         assert_eq!(below.take(), ["get"]);
         let mut bytes = Vec::new();

@@ -33,6 +33,21 @@ pub(crate) struct Reading<'a> {
     pub prefetch: usize,
     /// Whether a log stored decompressed may be accepted.
     pub accept_decompressed: bool,
+    /// How a log's verdict is found instead of reading it here (a run with a ledger).
+    pub check: Option<&'a CheckLog<'a>>,
+}
+
+/// A log's verdict, found some other way than by reading it here.
+pub(crate) type CheckLog<'a> = dyn Fn(&LogJob) -> Result<LogVerdict, Error> + Sync + 'a;
+
+impl Reading<'_> {
+    /// One log's verdict: read, or found as the run says.
+    fn check(&self, job: &LogJob) -> Result<LogVerdict, Error> {
+        match self.check {
+            Some(check) => check(job),
+            None => check_log(self.source, job, self.accept_decompressed),
+        }
+    }
 }
 
 /// The walk itself: given where to send its output and how to fetch digests, it runs to
@@ -70,7 +85,7 @@ impl Sink for InlineSink<'_, '_> {
     }
 
     fn log(&mut self, job: LogJob) -> Result<(), Halt> {
-        let verdict = check_log(self.reading.source, &job, self.reading.accept_decompressed)?;
+        let verdict = self.reading.check(&job)?;
         self.event(Event::Log {
             bucket: job.bucket,
             key: job.key,
@@ -167,7 +182,7 @@ fn work(
         if cancelled.load(Ordering::Relaxed) {
             continue; // keep draining so the walker never blocks
         }
-        let _ = reply.send(check_log(reading.source, &job, reading.accept_decompressed));
+        let _ = reply.send(reading.check(&job));
     }
 }
 

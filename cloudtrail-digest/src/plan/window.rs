@@ -66,14 +66,62 @@ pub(crate) fn stamps_of(window: (DateTime<Utc>, DateTime<Utc>)) -> (DateTime<Utc
     (window.0, window.1 + Duration::hours(1))
 }
 
-/// Every digest key in `buckets` whose stamp lies after `stamps.0` and up to `stamps.1`,
-/// read from the day folders those stamps fall in.
-pub(crate) fn digests_between(
+/// One day folder of digests to list: `REGION_FOLDER/YYYY/MM/DD/` of a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DigestFolder {
+    pub bucket: String,
+    /// The source region whose folder it is.
+    region: String,
+    pub folder: String,
+}
+
+impl DigestFolder {
+    /// The digests of `keys` (this folder's listing) that the filter keeps and whose
+    /// stamps lie after `stamps.0` and up to `stamps.1`.
+    pub fn digests(
+        &self,
+        keys: Vec<String>,
+        filter: &ChainFilter,
+        stamps: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Vec<Listed> {
+        let (after, last) = stamps;
+        let mut out = Vec::new();
+        for key in keys {
+            let Some(name) = DigestKeyName::parse(&key) else {
+                continue;
+            };
+            if name.scope.source_region != self.region
+                || !ChainFilter::keeps(&filter.trail_names, &name.scope.trail_name)
+                || !ChainFilter::keeps(&filter.home_regions, &name.scope.home_region)
+            {
+                continue;
+            }
+            let Some(end) = parse_stamp(&name.stamp) else {
+                continue;
+            };
+            if end <= after || end > last {
+                continue;
+            }
+            out.push(Listed {
+                bucket: self.bucket.clone(),
+                key,
+                name,
+                end,
+            });
+        }
+        out
+    }
+}
+
+/// The digest day folders of every chain of `buckets` that the filter keeps, for the
+/// days `stamps` (after `stamps.0`, up to `stamps.1`) fall in: found through the
+/// layout, not yet listed.
+pub(crate) fn digest_folders(
     source: &dyn ObjectSource,
     buckets: &[String],
     filter: &ChainFilter,
     stamps: (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Vec<Listed>, Error> {
+) -> Result<Vec<DigestFolder>, Error> {
     let (after, last) = stamps;
     let mut out = Vec::new();
     for bucket in buckets {
@@ -93,33 +141,31 @@ pub(crate) fn digests_between(
                     for folder in
                         day_folders(&format!("{base}{region}/"), after.date_naive(), last.date_naive())
                     {
-                        for key in source.list(bucket, &folder, "")? {
-                            let Some(name) = DigestKeyName::parse(&key) else {
-                                continue;
-                            };
-                            if name.scope.source_region != region
-                                || !ChainFilter::keeps(&filter.trail_names, &name.scope.trail_name)
-                                || !ChainFilter::keeps(&filter.home_regions, &name.scope.home_region)
-                            {
-                                continue;
-                            }
-                            let Some(end) = parse_stamp(&name.stamp) else {
-                                continue;
-                            };
-                            if end <= after || end > last {
-                                continue;
-                            }
-                            out.push(Listed {
-                                bucket: bucket.clone(),
-                                key,
-                                name,
-                                end,
-                            });
-                        }
+                        out.push(DigestFolder {
+                            bucket: bucket.clone(),
+                            region: region.clone(),
+                            folder,
+                        });
                     }
                 }
             }
         }
+    }
+    Ok(out)
+}
+
+/// Every digest key in `buckets` whose stamp lies after `stamps.0` and up to `stamps.1`,
+/// read from the day folders those stamps fall in, one folder after another.
+pub(crate) fn digests_between(
+    source: &dyn ObjectSource,
+    buckets: &[String],
+    filter: &ChainFilter,
+    stamps: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<Listed>, Error> {
+    let mut out = Vec::new();
+    for folder in digest_folders(source, buckets, filter, stamps)? {
+        let keys = source.list(&folder.bucket, &folder.folder, "")?;
+        out.extend(folder.digests(keys, filter, stamps));
     }
     Ok(out)
 }

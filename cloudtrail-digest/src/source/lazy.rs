@@ -6,7 +6,8 @@ use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
 use super::{
-    ArchiveClass, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError, SourceErrorKind,
+    ArchiveClass, Identity, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError,
+    SourceErrorKind,
 };
 
 /// What sets the source up, and why it could not.
@@ -79,6 +80,10 @@ impl ObjectSource for LazySource {
         range: std::ops::Range<u64>,
     ) -> Result<Box<dyn Read + Send>, SourceError> {
         self.inner(bucket, key)?.open_range(bucket, key, range)
+    }
+
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        self.inner(bucket, key)?.identity(bucket, key)
     }
 
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {

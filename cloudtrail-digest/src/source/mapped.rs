@@ -9,7 +9,9 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{ArchiveClass, LocalDir, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
+use super::{
+    ArchiveClass, Identity, LocalDir, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError,
+};
 
 /// Where one original bucket is read from.
 #[derive(Clone)]
@@ -216,6 +218,16 @@ impl ObjectSource for MappedSource {
         }
     }
 
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        match self.route(bucket)? {
+            Route::Direct(s, b) => s.identity(b, key),
+            Route::Mapped(t) => t
+                .source
+                .identity(&t.bucket, &format!("{}{key}", t.prefix))
+                .map_err(|e| t.original(e, bucket, key)),
+        }
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         match self.route(bucket)? {
             Route::Direct(s, b) => s.size(b, key),
@@ -285,6 +297,8 @@ mod tests {
             assert_eq!(below.take(), ["list_folders"], "{bucket}");
             assert_eq!(src.size(bucket, "k").unwrap(), Some(7));
             assert_eq!(below.take(), ["size"], "{bucket}");
+            assert_eq!(src.identity(bucket, "k").unwrap().map(|i| i.size()), Some(7));
+            assert_eq!(below.take(), ["identity"], "{bucket}");
             src.get(bucket, "k").unwrap();
             assert_eq!(below.take(), ["get"], "{bucket}");
             src.open(bucket, "k").unwrap();

@@ -8,8 +8,8 @@ use std::ops::Bound;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
-    too_large, Metadata, MetadataOrigin, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
-    MAX_WHOLE_OBJECT,
+    content_identity, too_large, Identity, Metadata, MetadataOrigin, Object, ObjectSource, SourceError,
+    SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT,
 };
 
 /// One stored object. The bytes are shared, so that [`ObjectSource::open`] streams them
@@ -219,6 +219,19 @@ impl ObjectSource for MemorySource {
 
     fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
         Ok(Box::new(Cursor::new(self.stored(bucket, key)?.body)))
+    }
+
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        let stored = match self.stored(bucket, key) {
+            Ok(stored) => stored,
+            Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let metadata = Metadata {
+            entries: stored.metadata,
+            origin: None,
+        };
+        content_identity(Ok(Box::new(Cursor::new(stored.body))), &metadata, bucket, key)
     }
 
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {

@@ -14,6 +14,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
 
+mod identity;
 mod lazy;
 mod local;
 mod mapped;
@@ -25,6 +26,8 @@ mod s3;
 #[cfg(feature = "s3")]
 mod s3_upload;
 
+pub(crate) use identity::content_identity;
+pub use identity::Identity;
 pub use lazy::LazySource;
 pub(crate) use local::safe_relative;
 pub use local::{parse_metadata_sidecar, LocalDir, SidecarError, SIDECAR_SUFFIX};
@@ -346,6 +349,15 @@ pub trait ObjectSource: Send + Sync {
             Err(e) if e.kind == SourceErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The object's identity as stored now, `None` when there is no such object: what a
+    /// ledger compares to know whether it changed since it was verified. The default
+    /// reads the bytes [`ObjectSource::open`] gives and hashes them (see
+    /// [`Identity::Content`]); a store that keeps its own word for a version (S3) gives
+    /// that, from its listing when the object was listed.
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        content_identity(self.open(bucket, key), &Metadata::default(), bucket, key)
     }
 
     /// The "folders" directly under `prefix` (which should end with `/`): every distinct

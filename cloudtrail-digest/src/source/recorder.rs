@@ -59,6 +59,10 @@ impl ObjectSource for Recorder {
         self.note("size");
         Ok(Some(7))
     }
+    fn identity(&self, _: &str, _: &str) -> Result<Option<super::Identity>, SourceError> {
+        self.note("identity");
+        Ok(Some(super::Identity::stored(7, Some("e"), None, None)))
+    }
     fn list_folders(&self, _: &str, p: &str) -> Result<Vec<String>, SourceError> {
         self.note("list_folders");
         Ok(vec![format!("{p}f/")])

@@ -22,8 +22,8 @@ use object_store::{
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::{
-    too_large, ArchiveClass, Metadata, MetadataOrigin, Object, ObjectSource, RestoreOutcome, RestoreRequest,
-    SourceError, SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT,
+    too_large, ArchiveClass, Identity, Metadata, MetadataOrigin, Object, ObjectSource, RestoreOutcome,
+    RestoreRequest, SourceError, SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT,
 };
 use crate::aws::http::{error_chain, send, xml_text, RequestError};
 use crate::aws::{aws_endpoint, AwsSession, MAX_BACKOFF};
@@ -35,6 +35,9 @@ const MAX_PAGES: usize = 1_000_000;
 pub struct S3Source {
     session: Arc<AwsSession>,
     buckets: Mutex<HashMap<String, Arc<BucketCell>>>,
+    /// What every listing so far said of each object, `(bucket, key)` to its identity:
+    /// a ledger compares these without a request per object.
+    listed: Mutex<HashMap<(String, String), Identity>>,
 }
 
 /// A bucket's client, made once on first use (or why it cannot be).
@@ -63,6 +66,7 @@ impl S3Source {
         S3Source {
             session,
             buckets: Mutex::new(HashMap::new()),
+            listed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -423,6 +427,16 @@ fn s3_error(text: &str) -> Option<String> {
     })
 }
 
+/// The identity S3 gives an object in a listing or a HEAD.
+fn identity_of(meta: &object_store::ObjectMeta) -> Identity {
+    Identity::stored(
+        meta.size,
+        meta.e_tag.as_deref(),
+        Some(meta.last_modified),
+        meta.version.as_deref(),
+    )
+}
+
 fn metadata_of(attributes: &object_store::Attributes) -> Metadata {
     let entries: BTreeMap<String, String> = attributes
         .iter()
@@ -494,7 +508,12 @@ impl ObjectSource for S3Source {
             },
             |page| {
                 let before = keys.len();
-                keys.extend(page.objects.into_iter().map(|o| o.location.to_string()));
+                let mut listed = self.listed.lock().expect("listed identities");
+                for o in page.objects {
+                    let key = o.location.to_string();
+                    listed.insert((bucket.to_string(), key.clone()), identity_of(&o));
+                    keys.push(key);
+                }
                 keys[before..].iter().any(|k| stop(k))
             },
         )?;
@@ -550,6 +569,23 @@ impl ObjectSource for S3Source {
             ..GetOptions::default()
         };
         self.open_with(bucket, key, options)
+    }
+
+    /// What the listing said of the object, or a HEAD when it was not listed.
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        let id = (bucket.to_string(), key.to_string());
+        if let Some(listed) = self.listed.lock().expect("listed identities").get(&id) {
+            return Ok(Some(listed.clone()));
+        }
+        let b = self.bucket(bucket)?;
+        let path = object_path(bucket, key)?;
+        self.session.block_on(async {
+            match b.store.head(&path).await {
+                Ok(meta) => Ok(Some(identity_of(&meta))),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(map_error(e, bucket, key)),
+            }
+        })
     }
 
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {

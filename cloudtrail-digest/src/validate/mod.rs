@@ -2,6 +2,7 @@
 //! driver over the shared stages: the reference's listing plan, the chain walk, the
 //! digest and log checks, and the ordered pipeline that fetches logs in parallel.
 
+mod ledgered;
 mod walk;
 
 use std::ops::ControlFlow;
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use self::walk::Walk;
 use crate::error::Error;
-use crate::fetch::pipeline::{run_inline, run_parallel, Reading, Walker};
+use crate::fetch::pipeline::{run_inline, run_parallel, CheckLog, Reading, Walker};
 use crate::keys::PublicKeyProvider;
 use crate::layout::ChainScope;
 use crate::source::ObjectSource;
@@ -122,6 +123,16 @@ impl<'a> Validation<'a> {
     /// output went nowhere, say): no further object is read, and the totals of what was
     /// emitted until then are returned.
     pub fn run_while(&self, emit: &mut dyn FnMut(&Event) -> ControlFlow<()>) -> Result<Summary, Error> {
+        self.run_reading(None, emit)
+    }
+
+    /// Runs the validation, with each log's verdict found by `check` when it is given (a
+    /// run with a ledger).
+    fn run_reading(
+        &self,
+        check: Option<&CheckLog<'_>>,
+        emit: &mut dyn FnMut(&Event) -> ControlFlow<()>,
+    ) -> Result<Summary, Error> {
         let window = (self.start, self.end);
         let mut summary = Summary::default();
         let mut deliver = |event: &Event| {
@@ -133,6 +144,7 @@ impl<'a> Validation<'a> {
             jobs: self.jobs,
             prefetch: self.prefetch,
             accept_decompressed: self.accept_decompressed_logs,
+            check,
         };
         let walk: Box<Walker<'_>> = Box::new(|sink, fetch| Walk::new(self, sink, fetch).run());
         if self.jobs <= 1 {

@@ -213,7 +213,7 @@ impl Merge {
         let mut w = ReportWriter::start(out, self.head(), form, None).map_err(Error::Report)?;
         let mut outcome = Outcome::new(self.chains);
         let chains = self.judge_all(&mut |f| {
-            outcome.count(f.status());
+            outcome.note(&f);
             w.finding(&f).map_err(Error::Report)
         })?;
         w.finish(&chains, &outcome).map_err(Error::Report)?;
@@ -361,6 +361,7 @@ fn combine(mut parts: Vec<Part>) -> Reads {
                 listed: Vec::new(),
                 members: Vec::new(),
                 logs: Vec::new(),
+                ledger_counts: None,
                 analysis: Default::default(),
             });
             // A digest another slice already holds (read by both as a link) is taken once,

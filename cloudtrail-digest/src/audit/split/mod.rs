@@ -274,7 +274,7 @@ pub fn read_unit(
         log_days: unit.log_days,
     });
     let metered = crate::fetch::metered::Metered::new(source);
-    let reads = audit.read(&metered, &metered, None)?;
+    let reads = audit.read(&metered, &metered, None, None)?;
     Ok(Part {
         unit: unit.clone(),
         reads,

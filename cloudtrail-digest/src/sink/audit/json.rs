@@ -121,6 +121,20 @@ impl Finding {
                 );
                 o.insert("covered_by_backfill".into(), json!(covered_by_backfill));
             }
+            Finding::Changed {
+                digest,
+                previous,
+                current,
+                ..
+            } => {
+                o.insert("object".into(), json!(object_word(*digest)));
+                o.insert("previous".into(), json!(previous));
+                o.insert("current".into(), json!(current));
+            }
+            Finding::Removed { digest, previous, .. } => {
+                o.insert("object".into(), json!(object_word(*digest)));
+                o.insert("previous".into(), json!(previous));
+            }
             Finding::ChainSummary(c) => {
                 for (k, v) in [
                     ("buckets", json!(c.buckets)),
@@ -147,10 +161,22 @@ impl Finding {
                 ] {
                     o.insert(k.into(), v);
                 }
+                if let (Some(read), Some(reused)) = (c.objects_read, c.objects_reused) {
+                    o.insert("objects_read".into(), json!(read));
+                    o.insert("objects_reused".into(), json!(reused));
+                }
             }
         }
         o.insert("reason".into(), json!(self.reason()));
         Value::Object(o)
+    }
+}
+
+pub(super) fn object_word(digest: bool) -> &'static str {
+    if digest {
+        "digest"
+    } else {
+        "log"
     }
 }
 

@@ -238,14 +238,16 @@ impl<'w> ReportWriter<'w> {
             writeln!(self.out)?;
         }
         let escaped = &mut self.escaped;
-        let rows: Vec<[String; 10]> = chains
+        // With a ledger, what each chain read and what it took from the ledger.
+        let ledger = chains.iter().any(|c| c.objects_read.is_some());
+        let rows: Vec<Vec<String>> = chains
             .iter()
             .map(|c| {
                 let covered = match (c.covered_from, c.covered_to) {
                     (Some(a), Some(b)) => format!("{} to {}", display(a), display(b)),
                     _ => "-".into(),
                 };
-                [
+                let mut row = vec![
                     shown(&c.chain, escaped),
                     c.status.unwrap_or(Status::Valid).as_str().to_string(),
                     format!(
@@ -259,13 +261,22 @@ impl<'w> ReportWriter<'w> {
                     c.chain_links_broken.to_string(),
                     format!("{}/{}", c.gaps_unexplained, c.gaps),
                     c.truncations.to_string(),
-                    covered,
-                ]
+                ];
+                if ledger {
+                    row.push(c.objects_read.unwrap_or(0).to_string());
+                    row.push(c.objects_reused.unwrap_or(0).to_string());
+                }
+                row.push(covered);
+                row
             })
             .collect();
-        let head = [
-            "CHAIN", "STATUS", "DIGESTS", "MISSING", "LOGS", "UNREF", "LINKS", "GAPS", "TRUNC", "COVERED",
+        let mut head = vec![
+            "CHAIN", "STATUS", "DIGESTS", "MISSING", "LOGS", "UNREF", "LINKS", "GAPS", "TRUNC",
         ];
+        if ledger {
+            head.extend(["READ", "REUSED"]);
+        }
+        head.push("COVERED");
         let mut widths: Vec<usize> = head.iter().map(|h| h.len()).collect();
         for r in &rows {
             for (w, cell) in widths.iter_mut().zip(r) {
@@ -288,7 +299,7 @@ impl<'w> ReportWriter<'w> {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        writeln!(self.out, "{}", line(head.to_vec()))?;
+        writeln!(self.out, "{}", line(head.clone()))?;
         for r in &rows {
             writeln!(self.out, "{}", line(r.iter().map(String::as_str).collect()))?;
         }

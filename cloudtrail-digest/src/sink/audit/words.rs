@@ -2,7 +2,7 @@
 
 use crate::audit::{DigestState, Finding, LinkCheck, Side, TrailEvent};
 use crate::layout::file_name;
-use crate::source::ArchiveClass;
+use crate::source::{ArchiveClass, Identity};
 use crate::time::display;
 use crate::verdict::LogVerdict;
 
@@ -127,6 +127,22 @@ impl Finding {
                 }
                 s
             }
+            Finding::Changed {
+                digest,
+                previous,
+                current,
+                ..
+            } => format!(
+                "the {} changed since the ledger's verification: it was {}, it is {}",
+                super::json::object_word(*digest),
+                identity(previous),
+                identity(current)
+            ),
+            Finding::Removed { digest, previous, .. } => format!(
+                "the {} the ledger recorded ({}) is gone",
+                super::json::object_word(*digest),
+                identity(previous)
+            ),
             Finding::ChainSummary(c) => {
                 let mut parts = vec![format!(
                     "{}/{} digests valid",
@@ -150,8 +166,46 @@ impl Finding {
                         parts.push(format!("{n} {what}"));
                     }
                 }
+                if let (Some(read), Some(reused)) = (c.objects_read, c.objects_reused) {
+                    parts.push(format!("{read} objects read, {reused} verdicts from the ledger"));
+                }
                 parts.join(", ")
             }
+        }
+    }
+}
+
+/// An identity in words: `1234 bytes, ETag e, modified T` or `1234 bytes with BLAKE3 h`.
+fn identity(id: &Identity) -> String {
+    match id {
+        Identity::Stored {
+            size,
+            etag,
+            last_modified,
+            version_id,
+        } => {
+            let mut s = format!("{size} bytes");
+            if let Some(etag) = etag {
+                s += &format!(", ETag {etag}");
+            }
+            if let Some(t) = last_modified {
+                s += &format!(", modified {}", display(*t));
+            }
+            if let Some(v) = version_id {
+                s += &format!(", version {v}");
+            }
+            s
+        }
+        Identity::Content {
+            size,
+            blake3,
+            metadata_blake3,
+        } => {
+            let mut s = format!("{size} bytes with BLAKE3 {blake3}");
+            if let Some(m) = metadata_blake3 {
+                s += &format!(" and metadata BLAKE3 {m}");
+            }
+            s
         }
     }
 }

@@ -46,7 +46,19 @@ pub(super) fn read(
             format!("metadata sidecar {} is not usable: {why}", sidecar.display()),
         )
     };
-    match mirror.check_inside(&sidecar, bucket, key) {
+    // Most objects have no sidecar: one look says so without building an error.
+    let absent = matches!(fs::symlink_metadata(&sidecar), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+    let checked = if absent {
+        Err(SourceError::new(
+            SourceErrorKind::NotFound,
+            bucket,
+            key,
+            String::new(),
+        ))
+    } else {
+        mirror.check_inside(&sidecar, bucket, key)
+    };
+    match checked {
         Err(e) if e.kind == SourceErrorKind::NotFound => {} // no sidecar: try xattrs
         Err(e) => {
             let why = unusable(e.detail.clone());
@@ -72,9 +84,15 @@ pub(super) fn read(
         }
     }
     let mut entries = BTreeMap::new();
+    // One listing, then only the names present are read. Filesystems without user
+    // xattrs answer with an error: that means "none".
+    let present: Vec<std::ffi::OsString> = file.list_xattr().map(Iterator::collect).unwrap_or_default();
     for name in XATTR_NAMES {
-        // Filesystems without user xattrs answer with an error: that means "none".
-        if let Ok(Some(value)) = file.get_xattr(format!("user.{name}")) {
+        let full = format!("user.{name}");
+        if !present.iter().any(|p| *p == *full) {
+            continue;
+        }
+        if let Ok(Some(value)) = file.get_xattr(&full) {
             if let Ok(text) = String::from_utf8(value) {
                 entries.insert(name.to_string(), text);
             }

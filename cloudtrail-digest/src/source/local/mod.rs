@@ -26,7 +26,10 @@ mod walk;
 
 pub use self::metadata::{parse_metadata_sidecar, SidecarError, SIDECAR_SUFFIX};
 use self::walk::Walk;
-use super::{too_large, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES, MAX_WHOLE_OBJECT};
+use super::{
+    content_identity, too_large, Identity, Object, ObjectSource, SourceError, SourceErrorKind, MAX_KEY_BYTES,
+    MAX_WHOLE_OBJECT,
+};
 
 /// A local mirror root.
 #[derive(Debug, Clone)]
@@ -321,6 +324,22 @@ impl ObjectSource for LocalDir {
         let path = self.object_path(bucket, key)?;
         self.check_inside(&path, bucket, key)?;
         Ok(Box::new(self.open_file(&path, bucket, key)?))
+    }
+
+    /// Size and SHA-256 of the file's bytes and of its metadata (sidecar or xattrs): a
+    /// file's times are the attacker's to set, its bytes are not.
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
+        let path = self.object_path(bucket, key)?;
+        let file = match self
+            .check_inside(&path, bucket, key)
+            .and_then(|()| self.open_file(&path, bucket, key))
+        {
+            Ok(f) => f,
+            Err(e) if e.kind == SourceErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let metadata = metadata::read(self, &path, &file, bucket, key)?;
+        content_identity(Ok(Box::new(file)), &metadata, bucket, key)
     }
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {

@@ -1,0 +1,552 @@
+//! Re-verifying with a ledger: a generated trail is audited in full, then with
+//! `--ledger` (the run that writes it), then again with the ledger and nothing changed,
+//! then after a few objects are changed (two logs rewritten with the same size, a digest
+//! replaced by another's bytes, a forged log added, a log deleted). Each is timed (medians
+//! of `--rounds`, the runs of a round side by side) and reported as a ratio to the full
+//! audit, with the objects each run read (fetched, inflated and hashed) and reused, and
+//! what the changed run reported. With `--s3`, the same against the local S3 server
+//! (moto, from the test Python) through a counting proxy: requests per verified object;
+//! `--latency-ms` has the proxy hold every request that long first, as a distant S3
+//! would.
+//!
+//! cargo bench -p cloudtrail-digest-benches --bench ledger -- [--gb 1] [--hours H] [--logs 12] [--records R] [--rounds 3] [--s3] [--s3-hours H] [--latency-ms 0] [--s3-jobs 10]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cloudtrail_digest_benches::{
+    files_under, generate, measure, option, realistic_log, release_binary, repo, Measured,
+};
+use serde_json::Value;
+
+struct Options {
+    hours: u32,
+    logs: u32,
+    records: u32,
+    rounds: usize,
+    s3: bool,
+    s3_hours: u32,
+    /// Added to every request through the proxy (S3's own first-byte latency is tens of
+    /// milliseconds; the local server answers in a few).
+    latency: Duration,
+    jobs: usize,
+    /// `--jobs` of the runs in S3, where reads wait on the network (default 10, the AWS
+    /// CLI's default concurrency).
+    s3_jobs: usize,
+}
+
+fn options() -> Options {
+    let number = |name: &str, default: u32| option(name).map_or(default, |v| v.parse().expect("a number"));
+    // By default the end_to_end bench's trail (`--gb 1`): logs of about 1 MiB inflated,
+    // 12 an hour, for 84 hours; the same files when both benches run.
+    let gb: f64 = option("--gb").map_or(1.0, |v| v.parse().expect("--gb number"));
+    let logs = number("--logs", 12);
+    let hours = number("--hours", ((84.0 * gb).ceil() as u32).max(84));
+    let (_, inflated) = realistic_log(200);
+    let record_bytes = inflated.len() as f64 / 200.0;
+    let per_log = gb * 1e9 / f64::from(hours * logs);
+    Options {
+        hours,
+        logs,
+        records: number("--records", (per_log / record_bytes).round().max(1.0) as u32),
+        rounds: number("--rounds", 3) as usize,
+        s3: std::env::args().any(|a| a == "--s3"),
+        s3_hours: number("--s3-hours", hours),
+        latency: Duration::from_millis(number("--latency-ms", 0).into()),
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        s3_jobs: number("--s3-jobs", 10) as usize,
+    }
+}
+
+fn window(hours: u32) -> [String; 3] {
+    let start = cloudtrail_digest::parse_utc("2026-03-01T00:00:00Z").unwrap();
+    let show = cloudtrail_digest::internals::display;
+    [
+        show(start),
+        show(start + chrono::Duration::hours(i64::from(hours) + 1)),
+        show(start + chrono::Duration::hours(i64::from(hours) + 24)),
+    ]
+}
+
+/// What a run reported: objects read and reused, `changed` and `removed` findings, and
+/// every digest and log verified.
+#[derive(Debug, Default, Clone, Copy)]
+struct Found {
+    read: u64,
+    reused: u64,
+    changed: usize,
+    removed: usize,
+    verified: usize,
+}
+
+fn found(m: &Measured) -> Found {
+    assert!(
+        matches!(m.status.code(), Some(0 | 1 | 3)),
+        "{:?}\n{}",
+        m.status,
+        String::from_utf8_lossy(&m.output.stderr)
+    );
+    let mut f = Found::default();
+    for line in String::from_utf8_lossy(&m.output.stdout).lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        match v["kind"].as_str().unwrap() {
+            "chain_summary" => {
+                f.read += v["objects_read"].as_u64().unwrap_or(0);
+                f.reused += v["objects_reused"].as_u64().unwrap_or(0);
+            }
+            "changed" => f.changed += 1,
+            "removed" => f.removed += 1,
+            "digest" | "log" => f.verified += 1,
+            _ => {}
+        }
+    }
+    f
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    let status = Command::new("cp").arg("-a").arg(from).arg(to).status().unwrap();
+    assert!(status.success());
+}
+
+/// The changes a check makes, as file operations: two logs rewritten in place with the
+/// same size, a digest replaced by another's bytes, a forged log added, a log deleted.
+/// Returns how many objects are new or changed.
+struct Changes {
+    rewritten: Vec<PathBuf>,
+    deleted: PathBuf,
+    forged: (PathBuf, PathBuf),
+    replaced: (PathBuf, PathBuf),
+}
+
+fn pick_changes(mirror: &Path) -> Changes {
+    let logs: Vec<PathBuf> = files_under(mirror, ".json.gz")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/CloudTrail/"))
+        .collect();
+    let digests: Vec<PathBuf> = files_under(mirror, ".json.gz")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("/CloudTrail-Digest/"))
+        .collect();
+    let n = logs.len();
+    Changes {
+        rewritten: vec![logs[n / 5].clone(), logs[n / 2].clone()],
+        deleted: logs[3 * n / 4].clone(),
+        forged: (
+            logs[n / 3].clone(),
+            PathBuf::from(logs[n / 3].to_string_lossy().replace(".json.gz", "0.json.gz")),
+        ),
+        replaced: (
+            digests[digests.len() / 2].clone(),
+            digests[digests.len() / 2 + 1].clone(),
+        ),
+    }
+}
+
+fn flipped(path: &Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    bytes
+}
+
+fn change_files(c: &Changes) {
+    for p in &c.rewritten {
+        std::fs::write(p, flipped(p)).unwrap();
+    }
+    std::fs::remove_file(&c.deleted).unwrap();
+    std::fs::copy(&c.forged.0, &c.forged.1).unwrap();
+    std::fs::copy(&c.replaced.0, &c.replaced.1).unwrap();
+}
+
+fn audit(
+    binary: &Path,
+    source: &[String],
+    keys: &Path,
+    w: &[String; 3],
+    jobs: usize,
+    ledger: Option<&str>,
+) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg("audit")
+        .args(source)
+        .arg("--public-keys")
+        .arg(keys)
+        .args(["--start-time", &w[0], "--end-time", &w[1], "--now", &w[2]])
+        .args(["--output", "ndjson", "--jobs", &jobs.to_string()]);
+    if let Some(l) = ledger {
+        cmd.args(["--ledger", l]);
+    }
+    cmd
+}
+
+/// The four runs of a round, in order: the full audit, the first run (writing the
+/// ledger), the re-audit with nothing changed, and the re-audit after the changes.
+const RUNS: [&str; 4] = [
+    "full audit, no ledger",
+    "first run, writing the ledger",
+    "re-audit, nothing changed",
+    "re-audit after the changes",
+];
+
+/// Each run of [`RUNS`] in one round: its time and what it reported.
+type Round = [(Duration, Found); 4];
+
+fn report(what: &str, rounds: &[Round], extra: impl Fn(usize) -> String) {
+    let full = median(rounds.iter().map(|r| r[0].0).collect());
+    println!("{what}: medians of {} rounds", rounds.len());
+    for (i, name) in RUNS.iter().enumerate() {
+        let t = median(rounds.iter().map(|r| r[i].0).collect());
+        let f = rounds[0][i].1;
+        println!(
+            "  {name:<31} {:>8.3} s  {:>6.1}% of full  read {:>6}  reused {:>6}  changed {} removed {}{}",
+            t.as_secs_f64(),
+            100.0 * t.as_secs_f64() / full.as_secs_f64(),
+            f.read,
+            f.reused,
+            f.changed,
+            f.removed,
+            extra(i)
+        );
+    }
+}
+
+fn local(binary: &Path, root: &Path, o: &Options) {
+    let work = repo().join("target/bench-data/ledger-work");
+    let w = window(o.hours);
+    let keys = root.join("public-keys.json");
+    let ledger = work.join("audit.ledger");
+    let kept = work.join("unchanged.ledger");
+    let mut rounds = Vec::new();
+    for _ in 0..o.rounds {
+        copy_tree(&root.join("mirror"), &work);
+        let source = vec!["--local-dir".to_string(), work.display().to_string()];
+        let run = |ledger: Option<&Path>| {
+            let m = measure(audit(
+                binary,
+                &source,
+                &keys,
+                &w,
+                o.jobs,
+                ledger.map(|l| l.to_str().unwrap()),
+            ))
+            .unwrap();
+            (m.elapsed, found(&m))
+        };
+        let _ = std::fs::remove_file(&ledger);
+        let full = run(None);
+        let first = run(Some(&ledger));
+        std::fs::copy(&ledger, &kept).unwrap();
+        let unchanged = run(Some(&ledger));
+        change_files(&pick_changes(&work));
+        std::fs::copy(&kept, &ledger).unwrap();
+        let changed = run(Some(&ledger));
+        rounds.push([full, first, unchanged, changed]);
+    }
+    let size = std::fs::metadata(&kept).unwrap().len();
+    let f = rounds[0][0].1;
+    println!(
+        "local copy: {} digests and logs verified by the full audit; ledger {:.1} MiB",
+        f.verified,
+        size as f64 / (1024.0 * 1024.0)
+    );
+    report("local copy (--local-dir)", &rounds, |_| String::new());
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The local S3 server, and a proxy in front of it that counts the requests.
+struct S3 {
+    _server: Child,
+    port: u16,
+    /// The server itself, for the uploads and changes (not counted).
+    target: u16,
+    requests: Arc<Mutex<u64>>,
+    python: PathBuf,
+}
+
+fn start_s3(latency: Duration) -> S3 {
+    let python = std::env::var_os("CTD_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/reference-venv/bin/python"));
+    let mut server = Command::new(&python)
+        .arg(repo().join("tools/s3test/moto_server.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the S3 test server (scripts/test-all installs it)");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let target: u16 = line
+        .trim()
+        .strip_prefix("PORT ")
+        .expect("PORT line")
+        .parse()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(Mutex::new(0u64));
+    let counted = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let server = TcpStream::connect(("127.0.0.1", target)).unwrap();
+            let (mut from_server, mut to_client) = (server.try_clone().unwrap(), client.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_server, &mut to_client);
+                let _ = to_client.shutdown(std::net::Shutdown::Write);
+            });
+            let counted = Arc::clone(&counted);
+            std::thread::spawn(move || {
+                let mut to_server = server;
+                let mut client = client;
+                let mut lines = RequestLines::default();
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = std::io::Read::read(&mut client, &mut buf) {
+                    let requests = lines.count(&buf[..n]);
+                    if requests > 0 && !latency.is_zero() {
+                        std::thread::sleep(latency);
+                    }
+                    *counted.lock().unwrap() += requests;
+                    if to_server.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = to_server.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    S3 {
+        _server: server,
+        port,
+        target,
+        requests,
+        python,
+    }
+}
+
+/// Finds HTTP request lines in a byte stream as it passes, whatever the chunks.
+#[derive(Default)]
+struct RequestLines {
+    partial: Vec<u8>,
+}
+
+impl RequestLines {
+    /// Request lines completed by `chunk`.
+    fn count(&mut self, chunk: &[u8]) -> u64 {
+        let mut found = 0;
+        for &b in chunk {
+            if b == b'\n' {
+                let text = String::from_utf8_lossy(&self.partial);
+                if text.ends_with(" HTTP/1.1\r")
+                    && ["GET ", "HEAD ", "PUT ", "POST ", "DELETE "]
+                        .iter()
+                        .any(|m| text.starts_with(m))
+                {
+                    found += 1;
+                }
+                self.partial.clear();
+            } else if self.partial.len() < 16 * 1024 {
+                self.partial.push(b);
+            }
+        }
+        found
+    }
+}
+
+impl S3 {
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn take(&self) -> u64 {
+        std::mem::take(&mut *self.requests.lock().unwrap())
+    }
+
+    /// Runs a boto3 script (signed in with the test credentials) with `args`.
+    fn boto3(&self, script: &str, args: &[&str]) {
+        let prelude = "import boto3, json, os, sys\nc = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n";
+        let status = Command::new(&self.python)
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .arg(format!("http://127.0.0.1:{}", self.target))
+            .args(args)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.take();
+    }
+}
+
+/// Uploads every object of a mirror's bucket folders, sidecars as metadata.
+const UPLOAD: &str = r#"
+root = sys.argv[2]
+for bucket in sorted(os.listdir(root)):
+    c.create_bucket(Bucket=bucket)
+    base = os.path.join(root, bucket)
+    for folder, _, files in os.walk(base):
+        for name in files:
+            if name.endswith('.metadata.json'):
+                continue
+            path = os.path.join(folder, name)
+            meta = {}
+            if os.path.exists(path + '.metadata.json'):
+                meta = json.load(open(path + '.metadata.json'))
+            c.put_object(Bucket=bucket, Key=os.path.relpath(path, base), Body=open(path, 'rb').read(), Metadata=meta)
+c.create_bucket(Bucket='ctd-bench-ledgers')
+"#;
+
+/// Puts files (`KEY=PATH`, with the sidecar's metadata when it has one) and deletes keys
+/// (`KEY`) in the bucket `sys.argv[2]`.
+const CHANGE: &str = r#"
+for op in sys.argv[3:]:
+    if '=' in op:
+        key, path = op.split('=', 1)
+        meta = json.load(open(path + '.metadata.json')) if os.path.exists(path + '.metadata.json') else {}
+        c.put_object(Bucket=sys.argv[2], Key=key, Body=open(path, 'rb').read(), Metadata=meta)
+    else:
+        c.delete_object(Bucket=sys.argv[2], Key=op)
+"#;
+
+fn in_s3(binary: &Path, root: &Path, o: &Options) {
+    // The tool runs through a spawner (for its peak memory), which passes on this
+    // process's environment: the test server's credentials, and nothing of the caller's.
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+        std::env::remove_var(k);
+    }
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_CONFIG_FILE", "/dev/null"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        std::env::set_var(k, v);
+    }
+    let s3 = start_s3(o.latency);
+    let t = Instant::now();
+    s3.boto3(UPLOAD, &[root.join("mirror").to_str().unwrap()]);
+    println!(
+        "S3: uploaded the trail to the local S3 server in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    let w = window(o.hours.min(o.s3_hours));
+    let keys = root.join("public-keys.json");
+    let source = vec![
+        "--endpoint-url".to_string(),
+        s3.endpoint(),
+        "--s3-bucket".to_string(),
+        "ctd-bench-bucket".to_string(),
+    ];
+    let bucket_root = root.join("mirror").join("ctd-bench-bucket");
+    let key_of = |p: &Path| {
+        p.strip_prefix(&bucket_root)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let changes = pick_changes(&root.join("mirror"));
+    let scratch = repo().join("target/bench-data/ledger-s3-scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut rounds = Vec::new();
+    let mut requests = Vec::new();
+    for round in 0..o.rounds {
+        let run = |ledger: Option<&str>| {
+            let m = measure(audit(binary, &source, &keys, &w, o.s3_jobs, ledger)).unwrap();
+            let f = found(&m);
+            (m.elapsed, f, s3.take())
+        };
+        let ledger = format!("s3://ctd-bench-ledgers/round-{round}");
+        let full = run(None);
+        let first = run(Some(&ledger));
+        let unchanged = run(Some(&ledger));
+        // The changes, made in S3; the ledger put back as the unchanged run left it.
+        let mut ops: Vec<String> = Vec::new();
+        for (i, p) in changes.rewritten.iter().enumerate() {
+            let file = scratch.join(format!("rewritten-{i}"));
+            std::fs::write(&file, flipped(p)).unwrap();
+            ops.push(format!("{}={}", key_of(p), file.display()));
+        }
+        ops.push(key_of(&changes.deleted));
+        ops.push(format!(
+            "{}={}",
+            key_of(&changes.forged.1),
+            changes.forged.0.display()
+        ));
+        ops.push(format!(
+            "{}={}",
+            key_of(&changes.replaced.1),
+            changes.replaced.0.display()
+        ));
+        let mut args = vec!["ctd-bench-bucket"];
+        args.extend(ops.iter().map(String::as_str));
+        s3.boto3(CHANGE, &args);
+        let changed = run(Some(&ledger));
+        // Back as it was for the next round.
+        let mut undo = vec![
+            format!("{}={}", key_of(&changes.deleted), changes.deleted.display()),
+            key_of(&changes.forged.1),
+            format!("{}={}", key_of(&changes.replaced.1), changes.replaced.1.display()),
+        ];
+        undo.extend(
+            changes
+                .rewritten
+                .iter()
+                .map(|p| format!("{}={}", key_of(p), p.display())),
+        );
+        let mut args = vec!["ctd-bench-bucket"];
+        args.extend(undo.iter().map(String::as_str));
+        s3.boto3(CHANGE, &args);
+        requests.push([full.2, first.2, unchanged.2, changed.2]);
+        rounds.push([
+            (full.0, full.1),
+            (first.0, first.1),
+            (unchanged.0, unchanged.1),
+            (changed.0, changed.1),
+        ]);
+    }
+    let verified = rounds[0][0].1.verified as f64;
+    println!(
+        "S3 (local S3 server, {} hours, {} ms added to each request, --jobs {}): {} digests and logs verified by the full audit",
+        o.hours.min(o.s3_hours),
+        o.latency.as_millis(),
+        o.s3_jobs,
+        verified
+    );
+    let per_object = |i: usize| {
+        format!(
+            "  requests {} ({:.3}/object)",
+            requests[0][i],
+            requests[0][i] as f64 / verified
+        )
+    };
+    report("S3 (--endpoint-url)", &rounds, per_object);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+fn main() {
+    cloudtrail_digest_benches::spawner_mode();
+    let o = options();
+    let binary = release_binary();
+    let root = generate(o.hours, o.logs, o.records);
+    local(&binary, &root, &o);
+    if o.s3 {
+        let root = if o.s3_hours < o.hours {
+            generate(o.s3_hours, o.logs, o.records)
+        } else {
+            root
+        };
+        in_s3(&binary, &root, &o);
+    }
+}

@@ -1,0 +1,72 @@
+//! `--ledger`: the ledger a run starts from (a file or an `s3://BUCKET/KEY` object; none
+//! yet on a first run) and the one it leaves, written whole or not at all.
+
+use std::io::Read;
+
+use cloudtrail_digest::ledger::{Ledger, LedgerScope};
+use cloudtrail_digest::SourceErrorKind;
+
+use crate::destination::write_whole_as;
+use crate::online::{s3_url, Online};
+use crate::output::{self, Stop};
+
+/// `scope` with where the run reads: S3 or a local copy (`local`), and the buckets
+/// mapped elsewhere. Identities from one kind of source mean nothing to another.
+pub fn reading_from(scope: LedgerScope, local: bool, bucket_map: &[String]) -> LedgerScope {
+    let mut map = bucket_map.to_vec();
+    map.sort();
+    scope
+        .with("source", if local { "local" } else { "s3" })
+        .with("bucket_map", map.join(","))
+}
+
+/// The ledger at `given` for a run of `scope`: refused when it does not parse or was
+/// made for another scope; empty when there is none yet (which `command`, when named,
+/// says).
+pub fn load(
+    command: Option<&str>,
+    given: &str,
+    scope: LedgerScope,
+    online: &mut Online,
+) -> Result<Ledger, Stop> {
+    let cannot = |e: String| Stop::Fatal(format!("--ledger {given}: cannot be read ({e})"));
+    let bytes = match s3_url(given) {
+        Some((bucket, key)) => {
+            let s3 = online.s3().map_err(Stop::Fatal)?;
+            match s3.open(bucket, key) {
+                Ok(mut reader) => {
+                    let mut bytes = Vec::new();
+                    reader
+                        .read_to_end(&mut bytes)
+                        .map_err(|e| cannot(e.to_string()))?;
+                    Some(bytes)
+                }
+                Err(e) if e.kind == SourceErrorKind::NotFound => None,
+                Err(e) => return Err(cannot(e.to_string())),
+            }
+        }
+        None => match std::fs::read(given) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(cannot(e.to_string())),
+        },
+    };
+    match bytes {
+        Some(bytes) => Ledger::parse(given, &bytes, &scope).map_err(|e| Stop::Fatal(format!("--{e}"))),
+        None => {
+            if let Some(command) = command {
+                output::eprint(format_args!(
+                    "cloudtrail-digest {command}: ledger {given} does not exist yet: every object is read, and the ledger is written there\n"
+                ));
+            }
+            Ok(Ledger::empty(scope))
+        }
+    }
+}
+
+/// Writes `ledger` to `given`: a file under a temporary name renamed into place, or one
+/// S3 object stored whole. An interrupted run leaves the previous ledger as it was.
+pub fn store(given: &str, ledger: &Ledger, online: &mut Online) -> Result<(), Stop> {
+    let bytes = ledger.to_bytes();
+    write_whole_as("--ledger", given, online, |w| Ok(w.write_all(&bytes)?))
+}

@@ -1,0 +1,170 @@
+//! An audit with a ledger: the logs the ledger vouches for are not read again, each
+//! chain counts what it read and what it reused, and what changed since the ledger's
+//! run, or is gone, is reported on the chain the ledger recorded it for.
+
+use chrono::{DateTime, Utc};
+
+use super::chain::{rank, Analysis};
+use super::finding::{Finding, Status};
+use super::members::{Member, State};
+use super::{Audit, AuditReport, Group};
+use crate::error::Error;
+use crate::layout::{chain_label, DigestKeyName};
+use crate::ledger::{Change, Ledger, LedgerError, LedgerScope, Tracked};
+use crate::verdict::LogVerdict;
+
+impl Audit<'_> {
+    /// What a ledger for this audit is made for: the command, the buckets and the chain
+    /// filter. A caller adds what the audit cannot know (which kind of source it reads).
+    pub fn ledger_scope(&self) -> LedgerScope {
+        let list = |v: &[String]| v.join(",");
+        let f = &self.filter;
+        let mut buckets = self.buckets.clone();
+        buckets.sort();
+        LedgerScope::new("audit")
+            .with("buckets", list(&buckets))
+            .with("accounts", list(&f.accounts))
+            .with("regions", list(&f.regions))
+            .with("trail_names", list(&f.trail_names))
+            .with("home_regions", list(&f.home_regions))
+            .with("organization_ids", list(&f.organization_ids))
+            .with("prefix", f.prefix.clone().unwrap_or_else(|| "(any)".to_string()))
+    }
+
+    /// Runs the audit with what `previous` recorded: logs whose identity has not changed
+    /// since are not read again, digests not fetched again (their stored bytes come from
+    /// the ledger and are checked again, signature included), and every object whose
+    /// identity changed, or that is gone, is a finding ([`Finding::Changed`],
+    /// [`Finding::Removed`]). Returns the report and the ledger to keep for the next run.
+    /// `previous` must have been made for this audit's scope ([`Audit::ledger_scope`],
+    /// plus what the caller added): a ledger made for another is refused.
+    pub fn run_with_ledger(&self, previous: &Ledger) -> Result<(AuditReport, Ledger), Error> {
+        let ours = self.ledger_scope();
+        if let Some(difference) = ours.differs_from_part_of(previous.scope()) {
+            return Err(Error::from(LedgerError {
+                ledger: "given".to_string(),
+                reason: format!("made for another scope: {difference}"),
+            }));
+        }
+        let tracked = Tracked::new(self.source, previous);
+        let audit = Audit {
+            source: &tracked,
+            buckets: self.buckets.clone(),
+            filter: self.filter.clone(),
+            slice: self.slice.clone(),
+            ..*self
+        };
+        let report = audit.run_reading(None, Some(&tracked))?;
+        let mut keys: Vec<String> = report
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Finding::Digest {
+                    state: super::DigestState::Valid { fingerprint, .. },
+                    ..
+                } => Some(fingerprint.clone()),
+                _ => None,
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let ledger = tracked.into_ledger(previous.scope().clone(), self.window, self.now, keys);
+        Ok((report, ledger))
+    }
+}
+
+/// Each chain's count of objects read and reused, and the verdict of each digest for
+/// the next ledger.
+pub(super) fn count(groups: &mut [Group], ledger: &Tracked<'_>) {
+    for group in groups {
+        let (mut read, mut reused) = (0, 0);
+        for m in &group.members {
+            if ledger.reused(&m.bucket, &m.key) {
+                reused += 1;
+            } else if !m.archived() {
+                read += 1;
+            }
+            ledger.label_digest(&m.bucket, &m.key, &group.label, digest_word(m));
+        }
+        for log in &group.logs {
+            if ledger.reused(&log.job.bucket, &log.job.key) {
+                reused += 1;
+            } else if !matches!(log.verdict, LogVerdict::Archived(_)) {
+                read += 1;
+            }
+        }
+        group.ledger_counts = Some((read, reused));
+    }
+}
+
+fn digest_word(m: &Member) -> &'static str {
+    match m.state {
+        State::Valid(_) => Status::Valid.as_str(),
+        _ => Status::Invalid.as_str(),
+    }
+}
+
+/// Reports each change on the chain the ledger recorded the object for, at the time of
+/// the object's own finding (or the window's start). A chain the run no longer finds at
+/// all is added, so that what is gone from it is still reported.
+pub(super) fn report_changes(groups: &mut Vec<Group>, mut changes: Vec<Change>, start: DateTime<Utc>) {
+    // Digests first: one of them names a chain that is gone as a whole.
+    changes.sort_by_key(|c| !c.digest);
+    for c in changes {
+        let g = match groups.iter().position(|g| g.label == c.chain) {
+            Some(g) => g,
+            None => match vanished_chain(&c) {
+                Some(group) => {
+                    let at = groups.partition_point(|g| g.label < group.label);
+                    groups.insert(at, group);
+                    at
+                }
+                None => continue,
+            },
+        };
+        let group = &mut groups[g];
+        let at = group
+            .analysis
+            .findings
+            .iter()
+            .find(|(_, _, f)| f.object() == Some((&c.bucket, &c.key)))
+            .map_or(start, |(t, _, _)| *t);
+        let finding = match c.current {
+            Some(current) => Finding::Changed {
+                chain: c.chain,
+                bucket: c.bucket,
+                key: c.key,
+                digest: c.digest,
+                previous: c.previous,
+                current,
+            },
+            None => Finding::Removed {
+                chain: c.chain,
+                bucket: c.bucket,
+                key: c.key,
+                digest: c.digest,
+                previous: c.previous,
+            },
+        };
+        group.analysis.findings.push((at, rank::LEDGER, finding));
+    }
+}
+
+/// A chain found in an earlier run and not in this one, named by one of its digests.
+fn vanished_chain(c: &Change) -> Option<Group> {
+    let name = DigestKeyName::parse(&c.key).filter(|_| c.digest)?;
+    let label = chain_label(&name.scope, name.backfill);
+    (label == c.chain).then(|| Group {
+        label,
+        scope: name.scope,
+        backfill: name.backfill,
+        listed: Vec::new(),
+        members: Vec::new(),
+        logs: Vec::new(),
+        ledger_counts: Some((0, 0)),
+        analysis: Analysis::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests;

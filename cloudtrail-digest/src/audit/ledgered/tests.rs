@@ -1,0 +1,190 @@
+//! Audits with a ledger: the same report as without one, every change reported, and
+//! only what changed read again.
+
+use std::path::Path;
+
+use super::super::tests::on_every_tree;
+use super::*;
+use crate::audit::ChainSummary;
+use crate::{parse_utc, LocalDir, PublicKeySet};
+
+/// The report without what only a run with a ledger says.
+fn without_ledger_counts(mut report: AuditReport) -> AuditReport {
+    for c in &mut report.chains {
+        c.objects_read = None;
+        c.objects_reused = None;
+    }
+    report
+}
+
+fn totals(chains: &[ChainSummary]) -> (usize, usize) {
+    chains.iter().fold((0, 0), |(r, u), c| {
+        (r + c.objects_read.unwrap(), u + c.objects_reused.unwrap())
+    })
+}
+
+fn ledger_findings(report: &AuditReport) -> Vec<&Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::Changed { .. } | Finding::Removed { .. }))
+        .collect()
+}
+
+/// On every tree: a first run with an empty ledger and a second with the ledger it
+/// wrote judge exactly as a run without one, the second reads only what cannot be
+/// reused, and the ledger reads back as written.
+#[test]
+fn a_run_with_a_ledger_judges_as_one_without() {
+    on_every_tree(|dir, _, _, audit, whole| {
+        let scope = audit.ledger_scope().with("source", "local");
+        let (first, ledger) = audit.run_with_ledger(&Ledger::empty(scope.clone())).unwrap();
+        let (read1, reused1) = totals(&first.chains);
+        assert_eq!(reused1, 0, "{}", dir.display());
+        assert_eq!(without_ledger_counts(first), whole, "{}", dir.display());
+
+        let bytes = ledger.to_bytes();
+        let back = Ledger::parse("l", &bytes, &scope).unwrap();
+        assert_eq!(back, ledger, "{}", dir.display());
+
+        let (second, next) = audit.run_with_ledger(&back).unwrap();
+        assert!(ledger_findings(&second).is_empty(), "{}", dir.display());
+        let (read2, reused2) = totals(&second.chains);
+        assert_eq!(read2 + reused2, read1, "the same objects, {}", dir.display());
+        assert_eq!(reused2, ledger.digests() + ledger.logs(), "{}", dir.display());
+        assert_eq!(without_ledger_counts(second), whole, "{}", dir.display());
+        assert_eq!(next, ledger, "nothing changed, {}", dir.display());
+    });
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The checks' scenario on a copy of the sample trail: a log rewritten with the same
+/// size, a digest replaced, a forged log added and a log deleted are each reported,
+/// and only those objects are read again.
+#[test]
+fn every_change_is_reported_and_only_changed_objects_are_read() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&sample.join("mirror"), dir.path());
+    let mirror = LocalDir::new(dir.path()).unwrap();
+    let mut keys = PublicKeySet::new();
+    keys.add_file(&sample.join("public-keys.json")).unwrap();
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T01:00:00Z").unwrap(),
+    );
+    let now = parse_utc("2026-03-03T00:00:00Z").unwrap();
+    let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+        .unwrap()
+        .jobs(2);
+    let scope = audit.ledger_scope();
+    let (first, ledger) = audit.run_with_ledger(&Ledger::empty(scope)).unwrap();
+    assert_eq!(first.exit_code(), 0);
+
+    let bucket = dir.path().join("ctd-sample-bucket");
+    let logs = bucket.join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01");
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    // A log rewritten in place, same size.
+    let rewritten = logs.join(&names[0]);
+    let mut bytes = std::fs::read(&rewritten).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&rewritten, &bytes).unwrap();
+    // A log deleted.
+    std::fs::remove_file(logs.join(&names[1])).unwrap();
+    // A forged log added.
+    let forged = names[2].replace(".json.gz", "X.json.gz");
+    std::fs::copy(logs.join(&names[2]), logs.join(&forged)).unwrap();
+    // A digest replaced by another's bytes.
+    let digests = bucket.join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/03/01");
+    let mut digest_names: Vec<String> = std::fs::read_dir(&digests)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json.gz"))
+        .collect();
+    digest_names.sort();
+    std::fs::copy(digests.join(&digest_names[4]), digests.join(&digest_names[5])).unwrap();
+
+    let (second, _) = audit.run_with_ledger(&ledger).unwrap();
+    let key_of = |name: &str, folder: &Path| {
+        folder
+            .join(name)
+            .strip_prefix(&bucket)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let changed: Vec<(&str, bool)> = second
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Changed { key, digest, .. } => Some((key.as_str(), *digest)),
+            _ => None,
+        })
+        .collect();
+    let mut expected_changed = vec![
+        (key_of(&names[0], &logs), false),
+        (key_of(&digest_names[5], &digests), true),
+    ];
+    expected_changed.sort();
+    let mut changed_owned: Vec<(String, bool)> = changed.iter().map(|(k, d)| (k.to_string(), *d)).collect();
+    changed_owned.sort();
+    assert_eq!(changed_owned, expected_changed);
+    let removed: Vec<&str> = second
+        .findings
+        .iter()
+        .filter_map(|f| match f {
+            Finding::Removed {
+                key, digest: false, ..
+            } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removed, [key_of(&names[1], &logs)]);
+    assert!(second.findings.iter().any(|f| matches!(f,
+        Finding::UnreferencedLog { key, .. } if *key == key_of(&forged, &logs))));
+    // What the changes come to, as a run without a ledger finds it.
+    let plain = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+        .unwrap()
+        .run()
+        .unwrap();
+    let mut judged = without_ledger_counts(second.clone());
+    judged
+        .findings
+        .retain(|f| !matches!(f, Finding::Changed { .. } | Finding::Removed { .. }));
+    assert_eq!(judged.findings, plain.findings);
+    assert_eq!(second.exit_code(), 1);
+    // Read again: the rewritten log, the replaced digest and the deleted log (found
+    // missing); everything else came from the ledger.
+    let (read, reused) = totals(&second.chains);
+    assert_eq!(read, 3, "{:?}", second.chains);
+    let (read1, _) = totals(&first.chains);
+    // The replaced digest now fails, so the logs it listed are not checked at all.
+    let unlisted = first
+        .findings
+        .iter()
+        .filter(|f| matches!(f, Finding::Log { digest_key, .. } if digest_key.ends_with(&digest_names[5])))
+        .count();
+    assert_eq!(read + reused + unlisted, read1);
+    assert!(matches!(
+        second.chains[0].status,
+        Some(crate::audit::Status::Invalid)
+    ));
+}
