@@ -275,7 +275,7 @@ impl Ledger {
             })?;
         if head.format != LEDGER_FORMAT {
             return Err(refuse(format!(
-                "written in ledger format {} by cloudtrail-digest {}; this build reads format {LEDGER_FORMAT}: run once without --ledger to make a new one",
+                "written in ledger format {} by cloudtrail-digest {}; this build reads format {LEDGER_FORMAT}: move it aside, and the next run with --ledger makes a new one",
                 head.format, head.tool_version
             )));
         }
