@@ -188,3 +188,39 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
         Some(crate::audit::Status::Invalid)
     ));
 }
+
+/// A ledger made for another audit's scope is refused before anything is read.
+#[test]
+fn a_ledger_of_another_scope_is_refused() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+    let mirror = LocalDir::new(sample.join("mirror")).unwrap();
+    let mut keys = PublicKeySet::new();
+    keys.add_file(&sample.join("public-keys.json")).unwrap();
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T01:00:00Z").unwrap(),
+    );
+    let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, window.1).unwrap();
+    let narrower = crate::plan::ChainFilter {
+        accounts: vec!["111122223333".to_string()],
+        ..Default::default()
+    };
+    let other = Ledger::empty(audit.ledger_scope());
+    let narrow = Audit::new(&mirror, &keys, mirror.buckets(), window, window.1)
+        .unwrap()
+        .filter(narrower);
+    match narrow.run_with_ledger(&other) {
+        Err(Error::Ledger { reason, .. }) => {
+            assert_eq!(
+                reason,
+                "made for another scope: accounts  (this run: 111122223333)"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // What the caller adds to the scope does not stand in the way.
+    let (report, _) = audit
+        .run_with_ledger(&Ledger::empty(audit.ledger_scope().with("source", "local")))
+        .unwrap();
+    assert_eq!(report.exit_code(), 0);
+}
