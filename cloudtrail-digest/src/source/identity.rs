@@ -10,6 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{Metadata, SourceError, SourceErrorKind};
+use crate::gzip::read_some;
 
 /// One stored version of an object, as its source tells it apart from any other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,12 +147,10 @@ fn hash_counting(mut reader: impl Read) -> std::io::Result<(u64, String)> {
         let mut hash = blake3::Hasher::new();
         let mut size = 0u64;
         loop {
-            let n = match reader.read(block) {
-                Ok(0) => return Ok((size, hash.finalize().to_hex().to_string())),
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
+            let n = read_some(&mut reader, block)?;
+            if n == 0 {
+                return Ok((size, hash.finalize().to_hex().to_string()));
+            }
             size += n as u64;
             hash.update(&block[..n]);
         }

@@ -2,9 +2,11 @@
 //! chain counts what it read and what it reused, and what changed since the ledger's
 //! run, or is gone, is reported on the chain the ledger recorded it for.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 
-use super::chain::{rank, Analysis};
+use super::chain::{rank, Analysis, Ranked};
 use super::finding::{Finding, Status};
 use super::members::{Member, State};
 use super::{Audit, AuditReport, Group};
@@ -110,43 +112,63 @@ fn digest_word(m: &Member) -> &'static str {
 pub(super) fn report_changes(groups: &mut Vec<Group>, mut changes: Vec<Change>, start: DateTime<Utc>) {
     // Digests first: one of them names a chain that is gone as a whole.
     changes.sort_by_key(|c| !c.digest);
+    let mut labels: HashSet<String> = groups.iter().map(|g| g.label.clone()).collect();
+    let mut by_chain: HashMap<String, Vec<Change>> = HashMap::new();
     for c in changes {
-        let g = match groups.iter().position(|g| g.label == c.chain) {
-            Some(g) => g,
-            None => match vanished_chain(&c) {
-                Some(group) => {
-                    let at = groups.partition_point(|g| g.label < group.label);
-                    groups.insert(at, group);
-                    at
-                }
-                None => continue,
-            },
+        if !labels.contains(&c.chain) {
+            let Some(group) = vanished_chain(&c) else {
+                continue;
+            };
+            labels.insert(group.label.clone());
+            let at = groups.partition_point(|g| g.label < group.label);
+            groups.insert(at, group);
+        }
+        by_chain.entry(c.chain.clone()).or_default().push(c);
+    }
+    for group in groups.iter_mut() {
+        let Some(changes) = by_chain.remove(&group.label) else {
+            continue;
         };
-        let group = &mut groups[g];
-        let at = group
-            .analysis
-            .findings
-            .iter()
-            .find(|(_, _, f)| f.object() == Some((&c.bucket, &c.key)))
-            .map_or(start, |(t, _, _)| *t);
-        let finding = match c.current {
-            Some(current) => Finding::Changed {
-                chain: c.chain,
-                bucket: c.bucket,
-                key: c.key,
-                digest: c.digest,
-                previous: c.previous,
-                current,
-            },
-            None => Finding::Removed {
-                chain: c.chain,
-                bucket: c.bucket,
-                key: c.key,
-                digest: c.digest,
-                previous: c.previous,
-            },
-        };
-        group.analysis.findings.push((at, rank::LEDGER, finding));
+        // Each object's own finding, looked up once per chain (a bucket copied over
+        // itself changes every object at once).
+        let mut times: HashMap<(&str, &str), DateTime<Utc>> = HashMap::new();
+        for (t, _, f) in &group.analysis.findings {
+            if let Some(object) = f.object() {
+                times.entry(object).or_insert(*t);
+            }
+        }
+        let found: Vec<Ranked> = changes
+            .into_iter()
+            .map(|c| {
+                let at = times
+                    .get(&(c.bucket.as_str(), c.key.as_str()))
+                    .copied()
+                    .unwrap_or(start);
+                (at, rank::LEDGER, change_finding(c))
+            })
+            .collect();
+        group.analysis.findings.extend(found);
+    }
+}
+
+/// The finding of one change: `Changed` when the object is still there, else `Removed`.
+fn change_finding(c: Change) -> Finding {
+    match c.current {
+        Some(current) => Finding::Changed {
+            chain: c.chain,
+            bucket: c.bucket,
+            key: c.key,
+            digest: c.digest,
+            previous: c.previous,
+            current,
+        },
+        None => Finding::Removed {
+            chain: c.chain,
+            bucket: c.bucket,
+            key: c.key,
+            digest: c.digest,
+            previous: c.previous,
+        },
     }
 }
 
