@@ -43,7 +43,7 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     };
     let scope = prepared.ledger_scope(&audit, &args.scope);
     let previous = ledger::load(Some("audit"), given, scope, &mut online)?;
-    let run = audit.run_with_ledger(&previous);
+    let run = audit.run_with_ledger(previous);
     if let Some(progress) = &progress {
         progress.finish();
     }

@@ -126,7 +126,7 @@ fn validate<O: Write, E: Write>(
             }
         }
     };
-    let outcome = match &previous {
+    let outcome = match previous {
         Some(previous) => validation
             .run_with_ledger(previous, Utc::now(), &mut emit)
             .map(|(summary, next)| (summary, Some(next))),

@@ -432,10 +432,17 @@ impl<'a> Audit<'a> {
         let format = export.as_ref().map_or(Format::Ndjson, |ex| ex.format());
         let mut verdicts: Vec<Result<LogRead, Error>> = Vec::with_capacity(jobs.len());
         let mut export_failure: Option<std::io::Error> = None;
+        // A result that keeps a log's content (for an export or events) can be large, so
+        // few wait; a verdict alone is small, and a deeper queue keeps the threads busy.
+        let ahead = if keep_content {
+            self.jobs * 2
+        } else {
+            self.jobs * 64
+        };
         pool::for_each_in_order(
             &jobs,
             self.jobs,
-            self.jobs * 2,
+            ahead,
             |(g, member, job)| {
                 let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));
                 let r = match ledger {

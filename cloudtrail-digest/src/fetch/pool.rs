@@ -62,6 +62,11 @@ pub(crate) fn try_map<T: Sync, R: Send, E: Send>(
 /// calling thread, in item order, as soon as it and every earlier one are done. At most
 /// `ahead` results wait to be taken (workers pause beyond that), so memory is bounded by
 /// `ahead` results whatever the number of items.
+///
+/// A thread is woken only when it has something to do (the taker when the result it
+/// waits for is in, a worker when there is room again), and the taker takes every
+/// result that is ready at once: items can be a few microseconds of work each (a
+/// verdict from a ledger), and a wake-up per item would cost more than the item.
 pub(crate) fn for_each_in_order<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
@@ -77,41 +82,73 @@ pub(crate) fn for_each_in_order<T: Sync, R: Send>(
         return;
     }
     let ahead = ahead.max(threads);
-    // Results done but not taken, and the index of the next one to take.
-    let state: Mutex<(std::collections::BTreeMap<usize, R>, usize)> = Mutex::new((Default::default(), 0));
-    let changed = std::sync::Condvar::new();
-    let next = AtomicUsize::new(0);
+    let state = Mutex::new(InOrder {
+        done: std::collections::BTreeMap::new(),
+        next: 0,
+        taker_waits: false,
+        workers_wait: 0,
+    });
+    let (ready, room) = (std::sync::Condvar::new(), std::sync::Condvar::new());
+    let claimed = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
+                let i = claimed.fetch_add(1, Ordering::SeqCst);
                 let Some(item) = items.get(i) else { return };
                 {
                     let mut st = state.lock().expect("pool state");
-                    while i >= st.1 + ahead {
-                        st = changed.wait(st).expect("pool state");
+                    while i >= st.next + ahead {
+                        st.workers_wait += 1;
+                        st = room.wait(st).expect("pool state");
+                        st.workers_wait -= 1;
                     }
                 }
                 let r = f(item);
-                state.lock().expect("pool state").0.insert(i, r);
-                changed.notify_all();
+                let mut st = state.lock().expect("pool state");
+                st.done.insert(i, r);
+                if st.taker_waits && i == st.next {
+                    drop(st);
+                    ready.notify_one();
+                }
             });
         }
-        for i in 0..items.len() {
-            let r = {
+        let mut batch = Vec::new();
+        let mut i = 0;
+        while i < items.len() {
+            {
                 let mut st = state.lock().expect("pool state");
-                loop {
-                    if let Some(r) = st.0.remove(&i) {
-                        st.1 = i + 1;
-                        break r;
-                    }
-                    st = changed.wait(st).expect("pool state");
+                // Everything before `i` is taken: room for any worker waiting for it.
+                st.next = i;
+                if st.workers_wait > 0 {
+                    room.notify_all();
                 }
-            };
-            changed.notify_all();
-            take(i, r);
+                loop {
+                    while let Some(r) = st.done.remove(&(i + batch.len())) {
+                        batch.push(r);
+                    }
+                    if !batch.is_empty() {
+                        break;
+                    }
+                    st.taker_waits = true;
+                    st = ready.wait(st).expect("pool state");
+                    st.taker_waits = false;
+                }
+            }
+            for r in batch.drain(..) {
+                take(i, r);
+                i += 1;
+            }
         }
     });
+}
+
+/// What [`for_each_in_order`]'s threads share: results done and not yet taken, the
+/// index of the next one to take, and who is waiting.
+struct InOrder<R> {
+    done: std::collections::BTreeMap<usize, R>,
+    next: usize,
+    taker_waits: bool,
+    workers_wait: usize,
 }
 
 #[cfg(test)]
@@ -146,6 +183,37 @@ mod tests {
                 most.load(Ordering::SeqCst) <= ahead.max(jobs) + jobs,
                 "jobs {jobs}"
             );
+        }
+    }
+
+    #[test]
+    fn uneven_items_never_leave_the_threads_waiting_on_each_other() {
+        // Items of uneven length, so workers finish out of order, block on the bound
+        // and wait while the taker is busy: any lost wake-up hangs this test.
+        let items: Vec<u64> = (0..20_000).collect();
+        for (jobs, ahead) in [(2, 1), (2, 2), (3, 2), (4, 4), (4, 64)] {
+            let mut sum = 0u64;
+            let mut expected = 0usize;
+            for_each_in_order(
+                &items,
+                jobs,
+                ahead,
+                |i| {
+                    if i % 97 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(50));
+                    }
+                    (0..(i % 13) * 50).fold(*i, |a, b| a.wrapping_mul(31).wrapping_add(b))
+                },
+                |i, r| {
+                    assert_eq!(i, expected);
+                    expected += 1;
+                    sum = sum.wrapping_add(r);
+                    if i % 101 == 0 {
+                        std::thread::yield_now();
+                    }
+                },
+            );
+            assert_eq!(expected, items.len(), "jobs {jobs} ahead {ahead}");
         }
     }
 

@@ -229,8 +229,84 @@ struct End {
     sha256: String,
 }
 
-/// Objects by `(bucket, key)`.
-type Entries<T> = BTreeMap<(String, String), T>;
+/// Objects by bucket, then key, in key order: looked up by `&str` without building a
+/// key (a re-check looks up every object it lists and every object it reuses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entries<T> {
+    by_bucket: BTreeMap<String, BTreeMap<String, T>>,
+    len: usize,
+}
+
+impl<T> Default for Entries<T> {
+    fn default() -> Self {
+        Entries {
+            by_bucket: BTreeMap::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Entries<T> {
+    pub(crate) fn get(&self, bucket: &str, key: &str) -> Option<&T> {
+        self.by_bucket.get(bucket)?.get(key)
+    }
+
+    pub(crate) fn get_mut(&mut self, bucket: &str, key: &str) -> Option<&mut T> {
+        self.by_bucket.get_mut(bucket)?.get_mut(key)
+    }
+
+    pub(crate) fn insert(&mut self, bucket: &str, key: String, entry: T) {
+        let keys = match self.by_bucket.get_mut(bucket) {
+            Some(keys) => keys,
+            None => self.by_bucket.entry(bucket.to_string()).or_default(),
+        };
+        if keys.insert(key, entry).is_none() {
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn remove(&mut self, bucket: &str, key: &str) {
+        if let Some(keys) = self.by_bucket.get_mut(bucket) {
+            if keys.remove(key).is_some() {
+                self.len -= 1;
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Every entry, by bucket and key.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &T> {
+        self.by_bucket.values().flat_map(BTreeMap::values)
+    }
+
+    /// The keys and entries of `bucket` under `prefix`, in key order.
+    pub(crate) fn under<'s>(
+        &'s self,
+        bucket: &str,
+        prefix: &'s str,
+    ) -> impl Iterator<Item = (&'s str, &'s T)> {
+        self.by_bucket
+            .get(bucket)
+            .into_iter()
+            .flat_map(move |keys| {
+                keys.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded))
+            })
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Moves every entry of `other` in, over any of the same object.
+    pub(crate) fn extend(&mut self, other: Entries<T>) {
+        for (bucket, keys) in other.by_bucket {
+            for (key, entry) in keys {
+                self.insert(&bucket, key, entry);
+            }
+        }
+    }
+}
 
 /// What earlier runs verified: each object's identity and what reading it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,8 +326,8 @@ impl Ledger {
                 DateTime::<Utc>::MIN_UTC,
                 Vec::new(),
             ),
-            digests: BTreeMap::new(),
-            logs: BTreeMap::new(),
+            digests: Entries::default(),
+            logs: Entries::default(),
         }
     }
 
@@ -286,8 +362,8 @@ impl Ledger {
         }
         let mut ledger = Ledger {
             head,
-            digests: BTreeMap::new(),
-            logs: BTreeMap::new(),
+            digests: Entries::default(),
+            logs: Entries::default(),
         };
         let mut offset = first.len();
         for (n, line) in lines.enumerate() {
@@ -304,10 +380,12 @@ impl Ledger {
                             "line {number}: a digest's stored bytes are not base64"
                         )));
                     }
-                    ledger.digests.insert((d.bucket.clone(), d.key.clone()), *d);
+                    let (bucket, key) = (d.bucket.clone(), d.key.clone());
+                    ledger.digests.insert(&bucket, key, *d);
                 }
                 Line::Log(l) => {
-                    ledger.logs.insert((l.bucket.clone(), l.key.clone()), *l);
+                    let (bucket, key) = (l.bucket.clone(), l.key.clone());
+                    ledger.logs.insert(&bucket, key, *l);
                 }
                 Line::End(end) => {
                     let expected = sha256_hex(&bytes[..offset]);
@@ -396,11 +474,11 @@ impl Ledger {
     }
 
     pub(crate) fn digest(&self, bucket: &str, key: &str) -> Option<&DigestEntry> {
-        self.digests.get(&(bucket.to_string(), key.to_string()))
+        self.digests.get(bucket, key)
     }
 
     pub(crate) fn log(&self, bucket: &str, key: &str) -> Option<&LogEntry> {
-        self.logs.get(&(bucket.to_string(), key.to_string()))
+        self.logs.get(bucket, key)
     }
 }
 

@@ -18,12 +18,12 @@ fn sample() -> Ledger {
         },
     };
     let identity = Identity::of_content(&object.body[..], &object.metadata).unwrap();
-    ledger.digests.insert(
-        ("b".into(), "d".into()),
-        DigestEntry::new("b", "d", identity, &object),
-    );
+    ledger
+        .digests
+        .insert("b", "d".into(), DigestEntry::new("b", "d", identity, &object));
     ledger.logs.insert(
-        ("b".into(), "l".into()),
+        "b",
+        "l".into(),
         LogEntry {
             bucket: "b".into(),
             key: "l".into(),

@@ -1,14 +1,14 @@
 //! A run with a ledger: the source every read goes through, answering from the ledger
 //! what has not changed and noting what was read, what changed and what is gone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
-use super::{DigestEntry, Entries, Head, Ledger, LedgerScope, LogEntry};
+use super::{DigestEntry, Entries, Head, Ledger, LogEntry};
 use crate::check::digest::LogJob;
 use crate::check::log::{verdict, LogRead};
 use crate::error::Error;
@@ -42,30 +42,54 @@ enum LogLookup {
 
 #[derive(Default)]
 struct Seen {
+    /// What this run read (and the digests it reused, under the chain it found them
+    /// for), as the next ledger records it.
     digests: Entries<DigestEntry>,
     logs: Entries<LogEntry>,
     changes: Vec<Change>,
     /// Objects answered from the ledger, and objects read from the source.
-    reused: HashSet<(String, String)>,
-    read: HashSet<(String, String)>,
+    reused: ObjectSet,
+    read: ObjectSet,
     /// `(bucket, prefix)` listed in full, and the ledger's objects those listings held.
-    folders: HashSet<(String, String)>,
-    present: HashSet<(String, String)>,
+    folders: Vec<(String, String)>,
+    present: ObjectSet,
+}
+
+/// Objects by bucket and key, looked up by `&str` without building a key.
+#[derive(Default)]
+struct ObjectSet(HashMap<String, HashSet<String>>);
+
+impl ObjectSet {
+    fn insert(&mut self, bucket: &str, key: &str) {
+        let keys = match self.0.get_mut(bucket) {
+            Some(keys) => keys,
+            None => self.0.entry(bucket.to_string()).or_default(),
+        };
+        if !keys.contains(key) {
+            keys.insert(key.to_string());
+        }
+    }
+
+    fn contains(&self, bucket: &str, key: &str) -> bool {
+        self.0.get(bucket).is_some_and(|keys| keys.contains(key))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|(b, keys)| keys.iter().map(move |k| (b.as_str(), k.as_str())))
+    }
 }
 
 /// The source of a run with a ledger.
 pub(crate) struct Tracked<'a> {
     inner: &'a dyn ObjectSource,
-    previous: &'a Ledger,
+    previous: Ledger,
     seen: Mutex<Seen>,
 }
 
-fn id(bucket: &str, key: &str) -> (String, String) {
-    (bucket.to_string(), key.to_string())
-}
-
 impl<'a> Tracked<'a> {
-    pub fn new(inner: &'a dyn ObjectSource, previous: &'a Ledger) -> Self {
+    pub fn new(inner: &'a dyn ObjectSource, previous: Ledger) -> Self {
         Tracked {
             inner,
             previous,
@@ -79,7 +103,7 @@ impl<'a> Tracked<'a> {
 
     /// Whether the object was answered from the ledger.
     pub fn reused(&self, bucket: &str, key: &str) -> bool {
-        self.seen().reused.contains(&id(bucket, key))
+        self.seen().reused.contains(bucket, key)
     }
 
     /// What to do with a log: reuse what the ledger says of it, or read it.
@@ -90,9 +114,8 @@ impl<'a> Tracked<'a> {
         };
         match now {
             Some(now) if entry.identity.same_version(&now) => {
-                let mut seen = self.seen();
-                seen.reused.insert(id(bucket, key));
-                seen.logs.insert(id(bucket, key), entry.clone());
+                // The next ledger carries the entry over as it is.
+                self.seen().reused.insert(bucket, key);
                 LogLookup::Reuse(entry.read.clone())
             }
             now => {
@@ -117,7 +140,7 @@ impl<'a> Tracked<'a> {
         before: Option<Identity>,
     ) {
         if *read != LogRead::Missing {
-            self.seen().read.insert(id(bucket, key));
+            self.seen().read.insert(bucket, key);
         }
         let reusable = matches!(
             read,
@@ -137,7 +160,8 @@ impl<'a> Tracked<'a> {
             }
         }
         self.seen().logs.insert(
-            id(bucket, key),
+            bucket,
+            key.to_string(),
             LogEntry {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
@@ -173,7 +197,7 @@ impl<'a> Tracked<'a> {
 
     /// Names the chain a digest was read for and what it was found to be.
     pub fn label_digest(&self, bucket: &str, key: &str, chain: &str, verdict: &str) {
-        if let Some(entry) = self.seen().digests.get_mut(&id(bucket, key)) {
+        if let Some(entry) = self.seen().digests.get_mut(bucket, key) {
             entry.chain = chain.to_string();
             entry.verdict = verdict.to_string();
         }
@@ -203,77 +227,79 @@ impl<'a> Tracked<'a> {
     pub fn changes(&self) -> Vec<Change> {
         let seen = self.seen();
         let mut out = seen.changes.clone();
-        let looked_at = |bucket: &str, key: &str| {
-            key.match_indices('/')
-                .any(|(i, _)| seen.folders.contains(&id(bucket, &key[..=i])))
-        };
-        let gone = |(bucket, key): &(String, String)| {
-            let k = id(bucket, key);
-            looked_at(bucket, key)
-                && !seen.present.contains(&k)
-                && !seen.read.contains(&k)
-                && !seen.reused.contains(&k)
-        };
-        let digests = self
-            .previous
-            .digests
-            .iter()
-            .map(|(k, d)| (k, &d.chain, true, &d.identity));
-        let logs = self
-            .previous
-            .logs
-            .iter()
-            .map(|(k, l)| (k, &l.chain, false, &l.identity));
-        for (k, chain, digest, identity) in digests.chain(logs).filter(|(k, ..)| gone(k)) {
-            out.push(Change {
-                bucket: k.0.clone(),
-                key: k.1.clone(),
-                chain: chain.clone(),
-                digest,
-                previous: identity.clone(),
-                current: None,
-            });
+        // Only the ledger's objects under a listed folder can be gone.
+        for (bucket, prefix) in &seen.folders {
+            let digests = self
+                .previous
+                .digests
+                .under(bucket, prefix)
+                .map(|(k, d)| (k, &d.chain, true, &d.identity));
+            let logs = self
+                .previous
+                .logs
+                .under(bucket, prefix)
+                .map(|(k, l)| (k, &l.chain, false, &l.identity));
+            for (key, chain, digest, identity) in digests.chain(logs) {
+                if seen.present.contains(bucket, key)
+                    || seen.read.contains(bucket, key)
+                    || seen.reused.contains(bucket, key)
+                {
+                    continue;
+                }
+                out.push(Change {
+                    bucket: bucket.clone(),
+                    key: key.to_string(),
+                    chain: chain.clone(),
+                    digest,
+                    previous: identity.clone(),
+                    current: None,
+                });
+            }
         }
-        out.sort_by(|a, b| (&a.bucket, &a.key).cmp(&(&b.bucket, &b.key)));
+        out.sort_by(|a, b| {
+            (&a.bucket, &a.key, a.current.is_none()).cmp(&(&b.bucket, &b.key, b.current.is_none()))
+        });
+        // A folder listed twice, or inside another listed folder, finds its gone objects again.
+        out.dedup_by(|a, b| {
+            a.current.is_none() && b.current.is_none() && (&a.bucket, &a.key) == (&b.bucket, &b.key)
+        });
         out
     }
 
     /// The ledger after this run: what it read or reused, and what the previous ledger
-    /// held that this run neither looked at nor found gone (other days, other windows).
+    /// held that this run neither read nor found gone (other days, other windows).
     pub fn into_ledger(
         self,
-        scope: LedgerScope,
         window: (DateTime<Utc>, DateTime<Utc>),
         now: DateTime<Utc>,
         public_keys: Vec<String>,
     ) -> Ledger {
-        let gone: HashSet<(String, String)> = self
+        let gone: Vec<(String, String)> = self
             .changes()
             .into_iter()
             .filter(|c| c.current.is_none())
             .map(|c| (c.bucket, c.key))
             .collect();
         let seen = self.seen.into_inner().expect("ledger state");
-        let touched =
-            |k: &(String, String)| gone.contains(k) || seen.read.contains(k) || seen.reused.contains(k);
-        // What the previous ledger held and this run did not touch, then this run's.
-        fn carried<T: Clone>(
-            previous: &Entries<T>,
-            touched: impl Fn(&(String, String)) -> bool,
-            now: Entries<T>,
-        ) -> Entries<T> {
-            let mut out: Entries<T> = previous
-                .iter()
-                .filter(|(k, _)| !touched(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            out.extend(now);
-            out
+        let Ledger {
+            head,
+            mut digests,
+            mut logs,
+        } = self.previous;
+        // What the previous ledger said of objects gone or read again no longer holds;
+        // what this run noted of them replaces it. Objects reused keep their entries.
+        let dropped = gone
+            .iter()
+            .map(|(b, k)| (b.as_str(), k.as_str()))
+            .chain(seen.read.iter());
+        for (bucket, key) in dropped {
+            digests.remove(bucket, key);
+            logs.remove(bucket, key);
         }
-        let digests = carried(&self.previous.digests, touched, seen.digests);
-        let logs = carried(&self.previous.logs, touched, seen.logs);
+        digests.extend(seen.digests);
+        logs.extend(seen.logs);
         Ledger {
-            head: Head::new(scope, [window.0, window.1], now, public_keys),
+            head: Head::new(head.scope, [window.0, window.1], now, public_keys),
             digests,
             logs,
         }
@@ -296,10 +322,10 @@ impl ObjectSource for Tracked<'_> {
         let keys = self.inner.list(bucket, prefix, start_after)?;
         if start_after.is_empty() {
             let mut seen = self.seen();
-            seen.folders.insert(id(bucket, prefix));
+            seen.folders.push((bucket.to_string(), prefix.to_string()));
             for key in &keys {
                 if self.previous.digest(bucket, key).is_some() || self.previous.log(bucket, key).is_some() {
-                    seen.present.insert(id(bucket, key));
+                    seen.present.insert(bucket, key);
                 }
             }
         }
@@ -315,14 +341,15 @@ impl ObjectSource for Tracked<'_> {
             if entry.identity.same_version(now) {
                 if let Some(object) = entry.object() {
                     let mut seen = self.seen();
-                    seen.reused.insert(id(bucket, key));
-                    seen.digests.insert(id(bucket, key), entry.clone());
+                    seen.reused.insert(bucket, key);
+                    // Kept here to be labelled with the chain this run finds it for.
+                    seen.digests.insert(bucket, key.to_string(), entry.clone());
                     return Ok(object);
                 }
             }
         }
         let object = self.inner.get(bucket, key)?;
-        self.seen().read.insert(id(bucket, key));
+        self.seen().read.insert(bucket, key);
         let identity = match now {
             // A copy's identity is its bytes: those just read.
             Some(Identity::Content { .. }) => Identity::of_content(&object.body[..], &object.metadata).ok(),
@@ -332,9 +359,11 @@ impl ObjectSource for Tracked<'_> {
             if let Some(entry) = entry.filter(|e| !e.identity.same_version(&identity)) {
                 self.changed(entry.chain.clone(), bucket, key, true, &entry.identity, &identity);
             }
-            self.seen()
-                .digests
-                .insert(id(bucket, key), DigestEntry::new(bucket, key, identity, &object));
+            self.seen().digests.insert(
+                bucket,
+                key.to_string(),
+                DigestEntry::new(bucket, key, identity, &object),
+            );
         }
         Ok(object)
     }

@@ -39,7 +39,7 @@ impl Validation<'_> {
     /// validation's scope ([`Validation::ledger_scope`] plus what the caller added).
     pub fn run_with_ledger(
         &self,
-        previous: &Ledger,
+        previous: Ledger,
         now: DateTime<Utc>,
         emit: &mut dyn FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<(Summary, Ledger), Error> {
@@ -105,12 +105,7 @@ impl Validation<'_> {
         })?;
         fingerprints.sort();
         fingerprints.dedup();
-        let ledger = tracked.into_ledger(
-            previous.scope().clone(),
-            (self.start, self.end),
-            now,
-            fingerprints,
-        );
+        let ledger = tracked.into_ledger((self.start, self.end), now, fingerprints);
         Ok((summary, ledger))
     }
 }

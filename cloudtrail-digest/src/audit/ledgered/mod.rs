@@ -40,7 +40,7 @@ impl Audit<'_> {
     /// [`Finding::Removed`]). Returns the report and the ledger to keep for the next run.
     /// `previous` must have been made for this audit's scope ([`Audit::ledger_scope`],
     /// plus what the caller added): a ledger made for another is refused.
-    pub fn run_with_ledger(&self, previous: &Ledger) -> Result<(AuditReport, Ledger), Error> {
+    pub fn run_with_ledger(&self, previous: Ledger) -> Result<(AuditReport, Ledger), Error> {
         let ours = self.ledger_scope();
         if let Some(difference) = ours.differs_from_part_of(previous.scope()) {
             return Err(Error::from(LedgerError {
@@ -70,7 +70,7 @@ impl Audit<'_> {
             .collect();
         keys.sort();
         keys.dedup();
-        let ledger = tracked.into_ledger(previous.scope().clone(), self.window, self.now, keys);
+        let ledger = tracked.into_ledger(self.window, self.now, keys);
         Ok((report, ledger))
     }
 }

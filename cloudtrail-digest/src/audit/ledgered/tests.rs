@@ -38,7 +38,7 @@ fn ledger_findings(report: &AuditReport) -> Vec<&Finding> {
 fn a_run_with_a_ledger_judges_as_one_without() {
     on_every_tree(|dir, _, _, audit, whole| {
         let scope = audit.ledger_scope().with("source", "local");
-        let (first, ledger) = audit.run_with_ledger(&Ledger::empty(scope.clone())).unwrap();
+        let (first, ledger) = audit.run_with_ledger(Ledger::empty(scope.clone())).unwrap();
         let (read1, reused1) = totals(&first.chains);
         assert_eq!(reused1, 0, "{}", dir.display());
         assert_eq!(without_ledger_counts(first), whole, "{}", dir.display());
@@ -47,7 +47,7 @@ fn a_run_with_a_ledger_judges_as_one_without() {
         let back = Ledger::parse("l", &bytes, &scope).unwrap();
         assert_eq!(back, ledger, "{}", dir.display());
 
-        let (second, next) = audit.run_with_ledger(&back).unwrap();
+        let (second, next) = audit.run_with_ledger(back.clone()).unwrap();
         assert!(ledger_findings(&second).is_empty(), "{}", dir.display());
         let (read2, reused2) = totals(&second.chains);
         assert_eq!(read2 + reused2, read1, "the same objects, {}", dir.display());
@@ -90,7 +90,7 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
         .unwrap()
         .jobs(2);
     let scope = audit.ledger_scope();
-    let (first, ledger) = audit.run_with_ledger(&Ledger::empty(scope)).unwrap();
+    let (first, ledger) = audit.run_with_ledger(Ledger::empty(scope)).unwrap();
     assert_eq!(first.exit_code(), 0);
 
     let bucket = dir.path().join("ctd-sample-bucket");
@@ -121,7 +121,7 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
     digest_names.sort();
     std::fs::copy(digests.join(&digest_names[4]), digests.join(&digest_names[5])).unwrap();
 
-    let (second, _) = audit.run_with_ledger(&ledger).unwrap();
+    let (second, _) = audit.run_with_ledger(ledger.clone()).unwrap();
     let key_of = |name: &str, folder: &Path| {
         folder
             .join(name)
@@ -209,7 +209,7 @@ fn a_ledger_of_another_scope_is_refused() {
     let narrow = Audit::new(&mirror, &keys, mirror.buckets(), window, window.1)
         .unwrap()
         .filter(narrower);
-    match narrow.run_with_ledger(&other) {
+    match narrow.run_with_ledger(other) {
         Err(Error::Ledger { reason, .. }) => {
             assert_eq!(
                 reason,
@@ -220,7 +220,7 @@ fn a_ledger_of_another_scope_is_refused() {
     }
     // What the caller adds to the scope does not stand in the way.
     let (report, _) = audit
-        .run_with_ledger(&Ledger::empty(audit.ledger_scope().with("source", "local")))
+        .run_with_ledger(Ledger::empty(audit.ledger_scope().with("source", "local")))
         .unwrap();
     assert_eq!(report.exit_code(), 0);
 }
