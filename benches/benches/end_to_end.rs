@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use cloudtrail_digest_benches::{files_under, generate, measure, realistic_log, repo};
+use cloudtrail_digest_benches::{files_under, generate, measure, realistic_log, repo, trail_args};
 
 const LOGS_PER_HOUR: u32 = 12; // CloudTrail delivers about every 5 minutes
 const TRAIL_START: &str = "2026-03-01T00:17:42Z";
@@ -78,27 +78,10 @@ fn chrono_hours(h: u32) -> chrono::Duration {
     chrono::Duration::hours(h as i64)
 }
 
-/// The `validate-logs` arguments naming the bench trail and its first `hours` hours, the
-/// same for our tool and the AWS CLI.
-fn trail_args(hours: u32) -> Vec<String> {
-    [
-        "--trail-arn",
-        "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
-        "--s3-bucket",
-        "ctd-bench-bucket",
-        "--start-time",
-        "2026-03-01T00:00:00Z",
-        "--end-time",
-        &end_time(hours),
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
 fn tool_command(binary: &Path, root: &Path, hours: u32, jobs: usize) -> Command {
     let mut cmd = Command::new(binary);
     cmd.arg("validate-logs")
-        .args(trail_args(hours))
+        .args(trail_args(&end_time(hours)))
         .arg("--local-dir")
         .arg(root.join("mirror"))
         .arg("--public-keys")
@@ -311,7 +294,7 @@ fn main() {
                 .arg("--public-keys")
                 .arg(root.join("public-keys.json"))
                 .arg("--")
-                .args(trail_args(h));
+                .args(trail_args(&end_time(h)));
             let r = measure(cmd).unwrap();
             let n = valid_logs(&r.output.stdout);
             let ours = measure(tool_command(&binary, &root, h, o.jobs)).unwrap();

@@ -11,13 +11,11 @@
 //!
 //! cargo bench -p cloudtrail-digest-benches --bench ledger -- [--gb 1] [--hours H] [--logs 12] [--records R] [--rounds 3] [--s3] [--s3-hours H] [--latency-ms 0] [--s3-jobs 10]
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use cloudtrail_digest_benches::network::{self, Proxy, Server, Shape};
 use cloudtrail_digest_benches::{
     files_under, generate, measure, option, realistic_log, release_binary, repo, Measured,
 };
@@ -263,148 +261,6 @@ fn local(binary: &Path, root: &Path, o: &Options) {
     let _ = std::fs::remove_dir_all(&work);
 }
 
-/// The local S3 server, and a proxy in front of it that counts the requests.
-struct S3 {
-    _server: Child,
-    port: u16,
-    /// The server itself, for the uploads and changes (not counted).
-    target: u16,
-    requests: Arc<Mutex<u64>>,
-    python: PathBuf,
-}
-
-fn start_s3(latency: Duration) -> S3 {
-    let python = std::env::var_os("CTD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/reference-venv/bin/python"));
-    let mut server = Command::new(&python)
-        .arg(repo().join("tools/s3test/moto_server.py"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the S3 test server (scripts/test-all installs it)");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let target: u16 = line
-        .trim()
-        .strip_prefix("PORT ")
-        .expect("PORT line")
-        .parse()
-        .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let requests = Arc::new(Mutex::new(0u64));
-    let counted = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let server = TcpStream::connect(("127.0.0.1", target)).unwrap();
-            let (mut from_server, mut to_client) = (server.try_clone().unwrap(), client.try_clone().unwrap());
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut from_server, &mut to_client);
-                let _ = to_client.shutdown(std::net::Shutdown::Write);
-            });
-            let counted = Arc::clone(&counted);
-            std::thread::spawn(move || {
-                let mut to_server = server;
-                let mut client = client;
-                let mut lines = RequestLines::default();
-                let mut buf = vec![0u8; 64 * 1024];
-                while let Ok(n @ 1..) = std::io::Read::read(&mut client, &mut buf) {
-                    let requests = lines.count(&buf[..n]);
-                    if requests > 0 && !latency.is_zero() {
-                        std::thread::sleep(latency);
-                    }
-                    *counted.lock().unwrap() += requests;
-                    if to_server.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-                let _ = to_server.shutdown(std::net::Shutdown::Write);
-            });
-        }
-    });
-    S3 {
-        _server: server,
-        port,
-        target,
-        requests,
-        python,
-    }
-}
-
-/// Finds HTTP request lines in a byte stream as it passes, whatever the chunks.
-#[derive(Default)]
-struct RequestLines {
-    partial: Vec<u8>,
-}
-
-impl RequestLines {
-    /// Request lines completed by `chunk`.
-    fn count(&mut self, chunk: &[u8]) -> u64 {
-        let mut found = 0;
-        for &b in chunk {
-            if b == b'\n' {
-                let text = String::from_utf8_lossy(&self.partial);
-                if text.ends_with(" HTTP/1.1\r")
-                    && ["GET ", "HEAD ", "PUT ", "POST ", "DELETE "]
-                        .iter()
-                        .any(|m| text.starts_with(m))
-                {
-                    found += 1;
-                }
-                self.partial.clear();
-            } else if self.partial.len() < 16 * 1024 {
-                self.partial.push(b);
-            }
-        }
-        found
-    }
-}
-
-impl S3 {
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn take(&self) -> u64 {
-        std::mem::take(&mut *self.requests.lock().unwrap())
-    }
-
-    /// Runs a boto3 script (signed in with the test credentials) with `args`.
-    fn boto3(&self, script: &str, args: &[&str]) {
-        let prelude = "import boto3, json, os, sys\nc = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='testing', aws_secret_access_key='testing')\n";
-        let status = Command::new(&self.python)
-            .arg("-c")
-            .arg(format!("{prelude}{script}"))
-            .arg(format!("http://127.0.0.1:{}", self.target))
-            .args(args)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        self.take();
-    }
-}
-
-/// Uploads every object of a mirror's bucket folders, sidecars as metadata.
-const UPLOAD: &str = r#"
-root = sys.argv[2]
-for bucket in sorted(os.listdir(root)):
-    c.create_bucket(Bucket=bucket)
-    base = os.path.join(root, bucket)
-    for folder, _, files in os.walk(base):
-        for name in files:
-            if name.endswith('.metadata.json'):
-                continue
-            path = os.path.join(folder, name)
-            meta = {}
-            if os.path.exists(path + '.metadata.json'):
-                meta = json.load(open(path + '.metadata.json'))
-            c.put_object(Bucket=bucket, Key=os.path.relpath(path, base), Body=open(path, 'rb').read(), Metadata=meta)
-c.create_bucket(Bucket='ctd-bench-ledgers')
-"#;
-
 /// Puts files (`KEY=PATH`, with the sidecar's metadata when it has one) and deletes keys
 /// (`KEY`) in the bucket `sys.argv[2]`.
 const CHANGE: &str = r#"
@@ -420,22 +276,17 @@ for op in sys.argv[3:]:
 fn in_s3(binary: &Path, root: &Path, o: &Options) {
     // The tool runs through a spawner (for its peak memory), which passes on this
     // process's environment: the test server's credentials, and nothing of the caller's.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
-        std::env::remove_var(k);
-    }
-    for (k, v) in [
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ] {
-        std::env::set_var(k, v);
-    }
-    let s3 = start_s3(o.latency);
+    network::test_credentials();
+    let server = Server::moto();
+    let proxy = Proxy::start(
+        server.port,
+        Shape {
+            latency: o.latency,
+            bandwidth: None,
+        },
+    );
     let t = Instant::now();
-    s3.boto3(UPLOAD, &[root.join("mirror").to_str().unwrap()]);
+    network::upload_mirror(&server.endpoint(), &root.join("mirror"), "ctd-bench-ledgers");
     println!(
         "S3: uploaded the trail to the local S3 server in {:.1}s",
         t.elapsed().as_secs_f64()
@@ -444,7 +295,7 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     let keys = root.join("public-keys.json");
     let source = vec![
         "--endpoint-url".to_string(),
-        s3.endpoint(),
+        proxy.endpoint(),
         "--s3-bucket".to_string(),
         "ctd-bench-bucket".to_string(),
     ];
@@ -465,7 +316,7 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
         let run = |ledger: Option<&str>| {
             let m = measure(audit(binary, &source, &keys, &w, o.s3_jobs, ledger)).unwrap();
             let f = found(&m);
-            (m.elapsed, f, s3.take())
+            (m.elapsed, f, proxy.take().requests)
         };
         let ledger = format!("s3://ctd-bench-ledgers/round-{round}");
         let full = run(None);
@@ -491,7 +342,8 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
         ));
         let mut args = vec!["ctd-bench-bucket"];
         args.extend(ops.iter().map(String::as_str));
-        s3.boto3(CHANGE, &args);
+        network::boto3(&server.endpoint(), CHANGE, &args);
+        proxy.take();
         let changed = run(Some(&ledger));
         // Back as it was for the next round.
         let mut undo = vec![
@@ -507,7 +359,8 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
         );
         let mut args = vec!["ctd-bench-bucket"];
         args.extend(undo.iter().map(String::as_str));
-        s3.boto3(CHANGE, &args);
+        network::boto3(&server.endpoint(), CHANGE, &args);
+        proxy.take();
         requests.push([full.2, first.2, unchanged.2, changed.2]);
         rounds.push([
             (full.0, full.1),

@@ -1,6 +1,8 @@
 //! Shared pieces of the benchmarks: realistic inputs from the generator, the candidate
 //! inflate-and-hash primitives, and peak-memory measurement of a child process.
 
+pub mod network;
+
 use std::io;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Output};
@@ -198,4 +200,21 @@ pub fn generate(hours: u32, logs: u32, records: u32) -> std::path::PathBuf {
         t.elapsed().as_secs_f64()
     );
     root
+}
+
+/// The `validate-logs` arguments naming the bench trail from its start to `end_time`,
+/// the same for our tool and the AWS CLI.
+pub fn trail_args(end_time: &str) -> Vec<String> {
+    [
+        "--trail-arn",
+        "arn:aws:cloudtrail:us-east-1:111122223333:trail/bench-trail",
+        "--s3-bucket",
+        "ctd-bench-bucket",
+        "--start-time",
+        "2026-03-01T00:00:00Z",
+        "--end-time",
+        end_time,
+    ]
+    .map(String::from)
+    .to_vec()
 }

@@ -507,6 +507,9 @@ class FakeAWS:
         self.trail = trail
         self.organization_id = organization_id
         self.now = now  # aware datetime or None (real clock)
+        # When set, S3 is a real server at this URL (a bench's, on loopback); the
+        # other services stay fakes.
+        self.s3_endpoint = None
         self.owner_id = '0' * 64
         self.calls = []
         self._request_counter = 0
@@ -591,6 +594,17 @@ class FakeAWS:
             region_name = session.get_config_variable('region')
             if region_name is None:
                 raise botocore.exceptions.NoRegionError()
+        if service_name == 's3' and self.s3_endpoint is not None:
+            # The bench servers' credentials (the harness clears the caller's).
+            client = session.create_client(
+                's3', region_name=region_name, endpoint_url=self.s3_endpoint,
+                aws_access_key_id='testing', aws_secret_access_key='testing')
+            # Every bench bucket is in us-east-1, and s3s-fs does not answer
+            # GetBucketLocation: the answer is given here, without a request.
+            client.get_bucket_location = lambda **params: {
+                'LocationConstraint': None}
+            client.get_paginator = _v1_listing_as_v2(client.get_paginator)
+            return client
         cls = _CLIENT_CLASSES.get(service_name)
         if cls is None:
             raise HarnessError(f'no fake for service {service_name}')
@@ -611,8 +625,38 @@ class FakeAWS:
                 return fixed
 
             validation.get_current_datetime = fixed_current_datetime
-        driver.session.register('before-send', _refuse_send)
-        _block_sockets()
+        if self.s3_endpoint is None:
+            driver.session.register('before-send', _refuse_send)
+            _block_sockets()
+        else:
+            endpoint = self.s3_endpoint.rstrip('/') + '/'
+
+            def only_the_endpoint(request=None, **kwargs):
+                url = getattr(request, 'url', '?')
+                if not url.startswith(endpoint):
+                    _refuse_send(request)
+
+            driver.session.register('before-send', only_the_endpoint)
+
+
+def _v1_listing_as_v2(get_paginator):
+    """s3s-fs answers ListObjectsV2 only: the CLI's ListObjects (v1) pages, asked
+    as V2 pages from the same start key (the same keys, a request per 1,000)."""
+    def paginator(name):
+        if name != 'list_objects':
+            return get_paginator(name)
+        v2 = get_paginator('list_objects_v2')
+
+        class AsV1:
+            @staticmethod
+            def paginate(Marker=None, **params):
+                if Marker:
+                    params['StartAfter'] = Marker
+                return v2.paginate(**params)
+
+        return AsV1()
+
+    return paginator
 
 
 def _refuse_send(request=None, **kwargs):

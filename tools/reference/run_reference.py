@@ -63,7 +63,7 @@ def _parse_args(argv):
         description='Run aws cloudtrail validate-logs over a local mirror.',
         usage='%(prog)s --mirror ROOT --public-keys FILE [--scenario-json '
               'FILE] [--metadata-json JSON] [--now ISO8601] [--trace FILE] '
-              '-- ARGS...')
+              '[--s3-endpoint URL] -- ARGS...')
     parser.add_argument('--mirror', required=True,
                         help='mirror root: ROOT/BUCKET/KEY files')
     parser.add_argument('--public-keys', required=True,
@@ -80,6 +80,10 @@ def _parse_args(argv):
                              'default: the real clock')
     parser.add_argument('--trace',
                         help='write the fake API calls made, as JSON, here')
+    parser.add_argument('--s3-endpoint',
+                        help='S3 is this real server (a bench\'s, on '
+                             'loopback) instead of the mirror; the other '
+                             'services stay fakes')
     opts = parser.parse_args(own)
     return opts, cli_args
 
@@ -109,6 +113,7 @@ def main(argv=None):
             now = now.astimezone(datetime.timezone.utc)
         world = FakeAWS.from_scenario(
             opts.mirror, opts.public_keys, opts.scenario_json, overrides, now)
+        world.s3_endpoint = opts.s3_endpoint
 
         from awscli.clidriver import create_clidriver
 
