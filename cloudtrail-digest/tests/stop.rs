@@ -37,30 +37,47 @@ impl ObjectSource for Counting {
     }
 }
 
-#[test]
-fn breaking_out_of_a_run_stops_reading() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+fn sample() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample")
+}
+
+fn sample_keys() -> PublicKeySet {
     let mut keys = PublicKeySet::new();
-    keys.add_file(&root.join("public-keys.json")).unwrap();
+    keys.add_file(&sample().join("public-keys.json")).unwrap();
+    keys
+}
+
+/// The sample mirror, its reads counted from zero.
+fn counting() -> Counting {
+    Counting {
+        inner: LocalDir::new(sample().join("mirror")).unwrap(),
+        reads: AtomicUsize::new(0),
+    }
+}
+
+/// The sample trail's validation over its whole day, reading `source`.
+fn validation<'a>(source: &'a Counting, keys: &'a PublicKeySet) -> Validation<'a> {
     let arn = TrailArn::parse("arn:aws:cloudtrail:us-east-1:111122223333:trail/sample-trail").unwrap();
     let window = (
         parse_utc("2026-03-01T00:00:00Z").unwrap(),
         parse_utc("2026-03-02T01:00:00Z").unwrap(),
     );
+    Validation::new(
+        source,
+        keys,
+        ChainScope::for_trail(&arn),
+        "ctd-sample-bucket",
+        window,
+    )
+    .unwrap()
+}
+
+#[test]
+fn breaking_out_of_a_run_stops_reading() {
+    let keys = sample_keys();
     for jobs in [1, 4] {
-        let source = Counting {
-            inner: LocalDir::new(root.join("mirror")).unwrap(),
-            reads: AtomicUsize::new(0),
-        };
-        let validation = Validation::new(
-            &source,
-            &keys,
-            ChainScope::for_trail(&arn),
-            "ctd-sample-bucket",
-            window,
-        )
-        .unwrap()
-        .jobs(jobs);
+        let source = counting();
+        let validation = validation(&source, &keys).jobs(jobs);
         let full = validation.run(&mut |_| {}).unwrap();
         let all_reads = source.reads.swap(0, Ordering::SeqCst);
         assert_eq!((full.valid_digests, full.valid_logs), (24, 56));
@@ -89,5 +106,26 @@ fn breaking_out_of_a_run_stops_reading() {
                 "jobs {jobs}: {reads} of {all_reads} objects read"
             );
         }
+    }
+}
+
+/// Digests fetched ahead of the walk are the ones it reaches next: a parallel run reads
+/// every digest and log once, as a run on one thread does.
+#[test]
+fn a_parallel_run_reads_each_object_once() {
+    let keys = sample_keys();
+    for (jobs, prefetch) in [(4, 16), (4, 4), (8, 1)] {
+        let source = counting();
+        let run = validation(&source, &keys)
+            .jobs(jobs)
+            .prefetch(prefetch)
+            .run(&mut |_| {})
+            .unwrap();
+        assert_eq!((run.valid_digests, run.valid_logs), (24, 56));
+        assert_eq!(
+            source.reads.load(Ordering::SeqCst),
+            24 + 56,
+            "jobs {jobs}, prefetch {prefetch}: every digest and log once"
+        );
     }
 }

@@ -102,21 +102,24 @@ impl<'v, 's> Walk<'v, 's> {
         self.sink.event(event)
     }
 
-    /// Tells the fetcher which listed digests come next (the listing is consumed from
-    /// its end, newest first). The digest needed now comes first: it may already be
-    /// popped from the listing.
+    /// Tells the fetcher which listed digests come next: the digest needed now, then the
+    /// listed ones older than it, newest first, as the walk goes. A walk that follows
+    /// each digest's link to the previous one does not pop the listing, so the keys
+    /// newer than the one needed now (already walked) are skipped: hinting them again
+    /// fetched them again and left the walk to fetch every older digest itself, one
+    /// round trip at a time.
     fn hint_upcoming(&self, now: (&str, &str), listing: &ListingId, pass: Pass) {
         let depth = self.v.prefetch;
         if depth == 0 {
             return;
         }
         let current = (now.0.to_string(), now.1.to_string());
-        let upcoming = std::iter::once(current.clone())
+        let upcoming = std::iter::once(current)
             .chain(
                 self.listings
                     .upcoming(listing, pass)
-                    .map(|k| (listing.0.clone(), k.clone()))
-                    .filter(|id| *id != current),
+                    .skip_while(|k| k.as_str() >= now.1)
+                    .map(|k| (listing.0.clone(), k.clone())),
             )
             .take(depth)
             .collect();
