@@ -68,6 +68,18 @@ fn in_s3(binary: &Path, root: &Path, endpoint: &str, hours: u32, o: &Options) ->
     cmd
 }
 
+/// The tool's `validate-logs` of the mirror `dir` (the trail's own, or a copy).
+fn locally(binary: &Path, root: &Path, dir: &Path, hours: u32) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg("validate-logs")
+        .args(trail_args(&end_time(hours)))
+        .arg("--local-dir")
+        .arg(dir)
+        .arg("--public-keys")
+        .arg(root.join("public-keys.json"));
+    cmd
+}
+
 /// One timed run and the traffic it made through the proxy.
 struct Run {
     time: Duration,
@@ -149,14 +161,7 @@ fn main() {
 
     // The local run every S3 run must print byte for byte.
     let local = {
-        let mut cmd = Command::new(&binary);
-        cmd.arg("validate-logs")
-            .args(trail_args(&end_time(o.hours)))
-            .arg("--local-dir")
-            .arg(root.join("mirror"))
-            .arg("--public-keys")
-            .arg(root.join("public-keys.json"));
-        let m = measure(cmd).unwrap();
+        let m = measure(locally(&binary, &root, &root.join("mirror"), o.hours)).unwrap();
         assert!(m.status.success());
         m.output.stdout
     };
@@ -211,15 +216,7 @@ fn main() {
             .arg("--dest")
             .arg(&local_mirror);
         let copied = run(mirror, &proxy);
-        let mut validate = Command::new(&binary);
-        validate
-            .arg("validate-logs")
-            .args(trail_args(&end_time(o.hours)))
-            .arg("--local-dir")
-            .arg(&local_mirror)
-            .arg("--public-keys")
-            .arg(root.join("public-keys.json"));
-        let checked = run(validate, &proxy);
+        let checked = run(locally(&binary, &root, &local_mirror, o.hours), &proxy);
         assert_eq!(
             checked.stdout, local,
             "the mirror's output differs from the local run's"
