@@ -166,7 +166,7 @@ pub struct AwsArgs {
     pub no_sign_request: bool,
 
     /// S3 requests in flight at once, at most.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=512))]
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub max_concurrency: u16,
 
     #[command(flatten)]
@@ -370,9 +370,23 @@ pub struct AuditScope {
     #[arg(long, value_name = "DURATION", default_value = "90m")]
     pub delivery_allowance: String,
 
-    /// Objects read at once (default: one per core). Findings are the same for any value.
+    /// Objects read at once (default: one per core for --local-dir, else
+    /// --max-concurrency). Findings are the same for any value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+impl AuditScope {
+    /// `--jobs`, else as many reads at once as requests may be in flight when reading
+    /// S3 (each read waits on the network); `None`: one per core.
+    pub fn jobs(&self) -> Option<u16> {
+        self.jobs.or_else(|| {
+            self.source
+                .local_dir
+                .is_none()
+                .then_some(self.aws.max_concurrency)
+        })
+    }
 }
 
 #[derive(Debug, Args)]

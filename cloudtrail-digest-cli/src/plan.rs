@@ -82,7 +82,7 @@ pub fn run_units(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         (None, None) => unreachable!("only called with --unit or --plan"),
     };
     let (source, _, keys) = open(scope, false, &mut online)?;
-    let jobs = scope.jobs.map_or_else(
+    let jobs = scope.jobs().map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );

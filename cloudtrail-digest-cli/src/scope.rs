@@ -103,7 +103,7 @@ pub fn prepare(args: &AuditScope, region: Option<&str>, online: &mut Online) -> 
         now,
         allowance,
         filter,
-        jobs: args.jobs,
+        jobs: args.jobs(),
     })
 }
 

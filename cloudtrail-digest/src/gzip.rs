@@ -7,9 +7,15 @@
 //! whose trailer size fits [`FAST_MAX_INFLATED`], is inflated by libdeflate in one call
 //! (about 1.6x faster here, see benches/README.md). Anything else, including every
 //! failure, goes through the streaming zlib path, whose verdict is the reference's.
+//!
+//! The fast path's buffers, per thread, are held within one budget for the whole process
+//! ([`FAST_BUDGET`]): a log that would take the buffers past it streams instead, so
+//! memory does not grow with the number of threads (in S3 a run has one per request in
+//! flight).
 
 use std::cell::RefCell;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::{Decompress, FlushDecompress, Status};
 use ring::digest::{Context, SHA256};
@@ -84,10 +90,138 @@ pub const FAST_MAX_STORED: usize = 8 << 20;
 /// Largest inflated log the fast path inflates in memory (per worker thread).
 pub const FAST_MAX_INFLATED: usize = 32 << 20;
 
+/// Most bytes the fast path's buffers hold across all threads at once.
+#[cfg(not(test))]
+pub const FAST_BUDGET: usize = 512 << 20;
+/// Most bytes the fast path's buffers hold across all threads at once (small in unit
+/// tests, so that they reach it).
+#[cfg(test)]
+pub const FAST_BUDGET: usize = 40 << 20;
+
+/// The bytes taken by every thread's fast-path buffers. Tests also count the bytes the
+/// buffers really allocated, the most ever allocated at once, and the refusals.
+struct Budget {
+    held: AtomicUsize,
+    #[cfg(test)]
+    allocated: AtomicUsize,
+    #[cfg(test)]
+    peak: AtomicUsize,
+    #[cfg(test)]
+    refused: AtomicUsize,
+}
+
+static BUDGET: Budget = Budget {
+    held: AtomicUsize::new(0),
+    #[cfg(test)]
+    allocated: AtomicUsize::new(0),
+    #[cfg(test)]
+    peak: AtomicUsize::new(0),
+    #[cfg(test)]
+    refused: AtomicUsize::new(0),
+};
+
+impl Budget {
+    /// Takes `more` bytes from the budget, if that many are left.
+    fn take(&self, more: usize) -> bool {
+        let taken = self
+            .held
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+                held.checked_add(more).filter(|&total| total <= FAST_BUDGET)
+            });
+        #[cfg(test)]
+        if taken.is_err() {
+            self.refused.fetch_add(1, Ordering::AcqRel);
+        }
+        taken.is_ok()
+    }
+
+    fn give_back(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::AcqRel);
+    }
+
+    /// Counts buffers growing from `before` to `after` bytes of capacity (tests).
+    #[cfg(test)]
+    fn allocated(&self, before: usize, after: usize) {
+        let now = if after >= before {
+            self.allocated.fetch_add(after - before, Ordering::AcqRel) + (after - before)
+        } else {
+            self.allocated.fetch_sub(before - after, Ordering::AcqRel) - (before - after)
+        };
+        self.peak.fetch_max(now, Ordering::AcqRel);
+    }
+}
+
+/// One thread's buffers for the fast path, and the part of [`BUDGET`] they hold. Each
+/// buffer's length is the room zeroed so far: it is zeroed once as it grows, not for
+/// every log.
 struct FastBuffers {
+    /// The log read now is `stored[..filled]`.
     stored: Vec<u8>,
+    filled: usize,
     inflated: Vec<u8>,
     inflater: fastgz::Inflater,
+    /// Bytes taken from the budget: at least the two buffers' capacities.
+    held: usize,
+}
+
+impl FastBuffers {
+    /// Makes room for `stored` bytes read and `inflated` bytes inflated, if the budget
+    /// allows; else leaves the buffers as they are.
+    fn room_for(&mut self, stored: usize, inflated: usize) -> bool {
+        let want = stored.max(self.stored.capacity()) + inflated.max(self.inflated.capacity());
+        if want > self.held {
+            if !BUDGET.take(want - self.held) {
+                return false;
+            }
+            self.held = want;
+        }
+        #[cfg(test)]
+        let before = self.stored.capacity() + self.inflated.capacity();
+        self.stored
+            .reserve_exact(stored.saturating_sub(self.stored.len()));
+        self.inflated
+            .reserve_exact(inflated.saturating_sub(self.inflated.len()));
+        // An allocator may round a capacity up: count what is really held.
+        let real = self.stored.capacity() + self.inflated.capacity();
+        #[cfg(test)]
+        BUDGET.allocated(before, real);
+        if real > self.held && BUDGET.take(real - self.held) {
+            self.held = real;
+        }
+        true
+    }
+
+    /// Reads `reader` into `stored` while the budget allows, up to `limit` bytes; false
+    /// when the budget stopped it short (what was read is in `stored`).
+    fn read_stored(&mut self, reader: &mut impl Read, limit: usize) -> io::Result<bool> {
+        self.filled = 0;
+        while self.filled < limit {
+            if self.filled == self.stored.len() {
+                let more = self.stored.len().clamp(CHUNK, 1 << 20);
+                let want = (self.filled + more).min(limit);
+                if !self.room_for(want, 0) {
+                    return Ok(false);
+                }
+                self.stored.resize(want, 0);
+            }
+            let end = self.stored.len().min(limit);
+            match reader.read(&mut self.stored[self.filled..end]) {
+                Ok(0) => return Ok(true),
+                Ok(n) => self.filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Drop for FastBuffers {
+    fn drop(&mut self) {
+        #[cfg(test)]
+        BUDGET.allocated(self.stored.capacity() + self.inflated.capacity(), 0);
+        BUDGET.give_back(self.held);
+    }
 }
 
 thread_local! {
@@ -146,43 +280,48 @@ pub fn inflate_and_hash_log_keeping<R: Read>(
             .map_err(|_| io::Error::other("re-entrant log hashing"))?;
         let bufs = slot.get_or_insert_with(|| FastBuffers {
             stored: Vec::new(),
+            filled: 0,
             inflated: Vec::new(),
             inflater: fastgz::Inflater::new(),
+            held: 0,
         });
-        bufs.stored.clear();
         let mut reader = reader;
-        (&mut reader)
-            .take(FAST_MAX_STORED as u64 + 1)
-            .read_to_end(&mut bufs.stored)?;
-        if bufs.stored.len() > FAST_MAX_STORED {
-            // Too large to hold: stream what was read, then the rest.
-            return stream(io::Cursor::new(&bufs.stored[..]).chain(reader), keep);
+        let whole = bufs.read_stored(&mut reader, FAST_MAX_STORED + 1)?;
+        debug_assert!(bufs.stored.capacity() + bufs.inflated.capacity() <= bufs.held);
+        if !whole || bufs.filled > FAST_MAX_STORED {
+            // Too large to hold, here or within the budget: stream what was read, then
+            // the rest.
+            return stream(io::Cursor::new(&bufs.stored[..bufs.filled]).chain(reader), keep);
         }
-        if let Some((sha256_hex, output)) = fast_path(bufs) {
+        let fast = fast_path(bufs);
+        debug_assert!(bufs.stored.capacity() + bufs.inflated.capacity() <= bufs.held);
+        if let Some((sha256_hex, output)) = fast {
             if let Some(k) = keep.as_deref_mut() {
                 k.push(&bufs.inflated[..output]);
             }
             return Ok(LogInflate::Inflated { sha256_hex });
         }
-        stream(&bufs.stored[..], keep)
+        stream(&bufs.stored[..bufs.filled], keep)
     })
 }
 
 /// The libdeflate answer (hash, and bytes inflated into `bufs.inflated`) when it is
 /// certainly zlib's too, else `None`.
 fn fast_path(bufs: &mut FastBuffers) -> Option<(String, usize)> {
-    let data = &bufs.stored;
+    let data = &bufs.stored[..bufs.filled];
     // ID1 ID2 CM=deflate FLG=0: no optional fields (zlib checks a header CRC; libdeflate does not).
     if data.len() < 18 || data[..4] != [0x1f, 0x8b, 0x08, 0x00] {
         return None;
     }
     let isize = u32::from_le_bytes(data[data.len() - 4..].try_into().ok()?) as usize;
-    if isize > FAST_MAX_INFLATED {
+    if isize > FAST_MAX_INFLATED || !bufs.room_for(0, isize) {
         return None;
     }
-    bufs.inflated.clear();
-    bufs.inflated.resize(isize, 0);
-    match bufs.inflater.gzip_member(data, &mut bufs.inflated) {
+    if bufs.inflated.len() < isize {
+        bufs.inflated.resize(isize, 0);
+    }
+    let data = &bufs.stored[..bufs.filled];
+    match bufs.inflater.gzip_member(data, &mut bufs.inflated[..isize]) {
         // The member must end exactly at the end of the file: anything after it is the
         // streaming path's to report.
         fastgz::Member::Complete { input, output } if input == data.len() => {
@@ -287,6 +426,31 @@ mod tests {
         (0..200_000u32)
             .flat_map(|i| format!("{{\"n\":{i}}},").into_bytes())
             .collect()
+    }
+
+    #[test]
+    fn the_fast_path_buffers_of_all_threads_stay_within_one_budget() {
+        // Ten threads of logs inflating to 8 MiB each would hold over 80 MiB; the budget
+        // of unit tests is 40 MiB, so some must stream, with the same answers.
+        let text: Vec<u8> = (0..8usize << 20)
+            .map(|i| b"{\"eventName\":\"Get\"},"[i % 19])
+            .collect();
+        let stored = gz(&text);
+        let expected = LogInflate::Inflated {
+            sha256_hex: sha256_hex(&text),
+        };
+        let streamed_before = BUDGET.refused.load(Ordering::Acquire);
+        std::thread::scope(|s| {
+            for _ in 0..10 {
+                s.spawn(|| {
+                    for _ in 0..3 {
+                        assert_eq!(inflate_and_hash_log(&stored[..]).unwrap(), expected);
+                    }
+                });
+            }
+        });
+        assert!(BUDGET.peak.load(Ordering::Acquire) <= FAST_BUDGET);
+        assert!(BUDGET.refused.load(Ordering::Acquire) > streamed_before);
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub struct AwsSettings {
     /// for S3-compatible servers). Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, the
     /// profile's `region`, else `us-east-1`.
     pub region: Option<String>,
-    /// Requests in flight at once, at most.
+    /// Requests in flight at once, at most (default 64).
     pub max_concurrency: usize,
     /// Retries of a throttled, failed (5xx), reset or timed-out request (attempts are one
     /// more). No retry starts once [`AwsSettings::retry_window`] has passed.
@@ -64,7 +64,7 @@ impl Default for AwsSettings {
             profile: None,
             anonymous: false,
             region: None,
-            max_concurrency: 16,
+            max_concurrency: 64,
             max_retries: 6,
             connect_timeout: Duration::from_secs(60),
             read_timeout: Duration::from_secs(60),

@@ -126,7 +126,10 @@ pub(crate) fn run_parallel(
             s.spawn(|| work(reading, &job_rx, &cancelled));
         }
         if reading.prefetch > 0 {
-            for _ in 0..reading.jobs.clamp(1, 4) {
+            // A thread per digest wanted ahead, up to the jobs: in S3 these threads wait
+            // on round trips, and four of them (as before) left the walk waiting on
+            // digests once logs were read 64 at a time.
+            for _ in 0..reading.prefetch.min(reading.jobs) {
                 s.spawn(|| prefetcher.serve());
             }
         }

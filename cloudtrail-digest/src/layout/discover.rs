@@ -163,15 +163,21 @@ pub fn organization_folder(
     organization_trail: bool,
 ) -> Result<Option<String>, SourceError> {
     let awslogs = awslogs_folder(prefix);
-    let accounts = account_folders(source, bucket, &awslogs, &|_| true, true)?;
+    // The account's own digest folder is listed while `AWSLogs/` is: in S3 each listing
+    // is a round trip, and this one is needed whenever that folder exists. Its answer
+    // counts only then, so a listing of a folder that is not there changes nothing.
+    let own_digests = format!("{awslogs}{account_id}/CloudTrail-Digest/");
+    let (accounts, own_regions) = std::thread::scope(|s| {
+        let own = s.spawn(|| folder_names(source, bucket, &own_digests));
+        let accounts = account_folders(source, bucket, &awslogs, &|_| true, true);
+        (accounts, own.join().expect("listing thread"))
+    });
+    let accounts = accounts?;
     let mine: Vec<&AccountFolder> = accounts.iter().filter(|a| a.account_id == account_id).collect();
-    let mut plain = false;
-    for a in mine.iter().filter(|a| a.organization_id.is_none()) {
-        let digests = format!("{}CloudTrail-Digest/", a.path);
-        plain |= folder_names(source, bucket, &digests)?
-            .iter()
-            .any(|r| r == source_region);
-    }
+    let plain = match mine.iter().any(|a| a.organization_id.is_none()) {
+        true => own_regions?.iter().any(|r| r == source_region),
+        false => false,
+    };
     let orgs: Vec<&String> = mine.iter().filter_map(|a| a.organization_id.as_ref()).collect();
     Ok(match orgs.as_slice() {
         [only] if !plain || organization_trail => Some((*only).clone()),
