@@ -487,10 +487,8 @@ fn assert_fatal(out: &Output, at_fault: &str, what: &[&str]) -> String {
     message
 }
 
-#[test]
-fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
-    let server = serve(|_| Fault::None);
-    let out = validate(&server);
+/// The run printed the scenario's golden stdout and stderr and exited with its code.
+fn assert_golden(out: &Output) {
     let golden = |ext: &str| {
         std::fs::read_to_string(
             repo()
@@ -504,9 +502,46 @@ fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
     assert_eq!(text(&out.stdout), golden("stdout"), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), golden("stderr"));
     assert_eq!(format!("{}\n", out.status.code().unwrap()), golden("exit"));
+}
+
+#[test]
+fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
+    let server = serve(|_| Fault::None);
+    let out = validate(&server);
+    assert_golden(&out);
     let requests = server.requests();
     assert!(
         requests.iter().any(|r| r.contains("list-type=2")) && requests.iter().any(|r| r.contains(LOG)),
+        "{requests:#?}"
+    );
+}
+
+#[test]
+fn every_request_slowed_down_once_is_retried_with_fewer_in_flight_to_the_golden_output() {
+    // S3 answers each request `503 SlowDown` the first time it is made: every throttled
+    // answer lowers the requests allowed in flight (permits in use are taken out as
+    // they come back), and the run must still end, with the same output.
+    let asked = Mutex::new(BTreeSet::new());
+    let server = serve(move |r| {
+        let first = asked
+            .lock()
+            .unwrap()
+            .insert(format!("{} {} {:?}", r.method, r.path, r.query));
+        match first {
+            true => Fault::Refuse(
+                "503 Slow Down",
+                "SlowDown",
+                "Please reduce your request rate.",
+                "",
+            ),
+            false => Fault::None,
+        }
+    });
+    let out = validate(&server);
+    assert_golden(&out);
+    let requests = server.requests();
+    assert!(
+        requests.iter().filter(|r| r.contains(LOG)).count() >= 2,
         "{requests:#?}"
     );
 }

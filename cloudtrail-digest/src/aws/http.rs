@@ -133,6 +133,20 @@ fn is_throttling(code: &str) -> bool {
     )
 }
 
+/// Whether an answer asks for fewer requests: S3's `503 SlowDown`, a 429, or a
+/// throttling error code.
+fn slows_down(r: &Response) -> bool {
+    r.status == 503
+        || r.status == 429
+        || r.error_code().is_some_and(|c| {
+            is_throttling(&c)
+                && !matches!(
+                    c.as_str(),
+                    "InternalError" | "RequestTimeout" | "RequestTimeoutException"
+                )
+        })
+}
+
 /// Whether an answer is worth another try.
 fn retryable(r: &Response) -> bool {
     r.status >= 500
@@ -233,6 +247,9 @@ pub(crate) async fn send(
                 ))
             }
         };
+        if let Ok(r) = &outcome {
+            session.answered(slows_down(r));
+        }
         attempt += 1;
         let exhausted = attempt > retries || started.elapsed() > window;
         match outcome {
@@ -246,6 +263,22 @@ pub(crate) async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttling_answers_ask_for_fewer_requests_and_failures_do_not() {
+        let answer = |status: u16, code: &str| Response {
+            status,
+            headers: HeaderMap::new(),
+            body: Bytes::from(format!("<Error><Code>{code}</Code></Error>")),
+        };
+        assert!(slows_down(&answer(503, "SlowDown")));
+        assert!(slows_down(&answer(429, "TooManyRequestsException")));
+        assert!(slows_down(&answer(400, "ThrottlingException")));
+        assert!(!slows_down(&answer(500, "InternalError")));
+        assert!(!slows_down(&answer(400, "RequestTimeout")));
+        assert!(!slows_down(&answer(403, "AccessDenied")));
+        assert!(!slows_down(&answer(200, "")));
+    }
 
     #[test]
     fn reads_xml_text() {

@@ -15,12 +15,15 @@ use self::credentials::SdkCredentials;
 use tokio::runtime::Runtime;
 use tokio::sync::Semaphore;
 
+use self::throttle::Throttle;
+
 use self::http::RequestError;
 
 mod cloudtrail;
 mod credentials;
 mod error;
 pub(crate) mod http;
+mod throttle;
 
 pub use cloudtrail::{CloudTrailKeys, TrailDescription};
 pub use credentials::{CredentialSource, CredentialsProblem};
@@ -124,7 +127,8 @@ pub struct AwsSession {
     credentials: Option<Arc<SdkCredentials>>,
     credential_source: CredentialSource,
     default_region: String,
-    permits: Arc<Semaphore>,
+    /// The request permits, fewer while AWS throttles.
+    throttle: Arc<Throttle>,
 }
 
 impl std::fmt::Debug for AwsSession {
@@ -161,7 +165,7 @@ impl AwsSession {
         let resolved = runtime.block_on(credentials::resolve(&settings))?;
         let default_region = resolved.region.unwrap_or_else(|| "us-east-1".to_string());
         Ok(Arc::new(AwsSession {
-            permits: Arc::new(Semaphore::new(settings.max_concurrency.max(1))),
+            throttle: Arc::new(Throttle::new(settings.max_concurrency)),
             settings,
             runtime,
             http,
@@ -196,7 +200,22 @@ impl AwsSession {
     }
 
     pub(crate) fn permits(&self) -> &Arc<Semaphore> {
-        &self.permits
+        self.throttle.permits()
+    }
+
+    /// Counts an answer from AWS, throttled or not, for the number of requests in flight.
+    pub(crate) fn answered(&self, throttled: bool) {
+        self.throttle.answered(throttled, self.runtime.handle());
+    }
+
+    /// Requests allowed in flight now: `max_concurrency`, or fewer while AWS throttles.
+    pub fn requests_allowed(&self) -> usize {
+        self.throttle.limit()
+    }
+
+    /// An HTTP connector for object_store that counts every answer as [`Self::answered`] does.
+    pub(crate) fn watched_connector(&self) -> throttle::Watched {
+        throttle::Watched::new(Arc::clone(&self.throttle), self.runtime.handle().clone())
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {
@@ -205,7 +224,7 @@ impl AwsSession {
 
     /// Runs `fut` on the session's runtime, holding one request permit.
     pub(crate) fn block_on<T>(&self, fut: impl Future<Output = T>) -> T {
-        let permits = Arc::clone(&self.permits);
+        let permits = Arc::clone(self.permits());
         self.runtime.block_on(async move {
             let _permit = permits.acquire_owned().await.expect("semaphore never closed");
             fut.await

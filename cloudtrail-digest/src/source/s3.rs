@@ -195,15 +195,19 @@ impl S3Source {
             Some(p) => builder.with_credentials(p),
             None => builder.with_skip_signature(true),
         };
-        let store = builder.with_client_options(options).build().map_err(|e| {
-            SourceError::new(
-                SourceErrorKind::Other,
-                name,
-                "",
-                format!("cannot set up an S3 client: {e}"),
-            )
-            .with_cause(e)
-        })?;
+        let store = builder
+            .with_client_options(options)
+            .with_http_connector(self.session.watched_connector())
+            .build()
+            .map_err(|e| {
+                SourceError::new(
+                    SourceErrorKind::Other,
+                    name,
+                    "",
+                    format!("cannot set up an S3 client: {e}"),
+                )
+                .with_cause(e)
+            })?;
         Ok(Bucket {
             store: Arc::new(store),
             region,
