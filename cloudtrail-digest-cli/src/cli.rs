@@ -41,6 +41,35 @@ pub enum Command {
     /// Join the parts of a split audit into the report one `audit` over the whole scope
     /// prints, with its exit code; refuses a missing, doubled or foreign part.
     Merge(MergeArgs),
+    /// Check CloudTrail Lake query results saved to S3 (or a downloaded copy): the sign
+    /// file's signature and every result file's hash, printing what
+    /// `aws cloudtrail verify-query-results` (AWS CLI v2) prints.
+    VerifyQueryResults(VerifyQueryResultsArgs),
+}
+
+/// `verify-query-results` spells its options as the AWS CLI v2 command does.
+#[derive(Debug, Args)]
+pub struct VerifyQueryResultsArgs {
+    /// Bucket holding the result files and their sign file (result_sign.json).
+    #[arg(long, value_name = "BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// Key prefix of the result files and sign file in the bucket (a `/` is added when
+    /// missing); default: the bucket's root.
+    #[arg(long, value_name = "PREFIX")]
+    pub s3_prefix: Option<String>,
+
+    /// A local folder holding the downloaded result files and sign file, instead of S3.
+    #[arg(long, value_name = "DIR")]
+    pub local_export_path: Option<String>,
+
+    /// Public keys as printed by `aws cloudtrail list-public-keys` (repeatable); without
+    /// it the keys come from CloudTrail `ListPublicKeys` in --region.
+    #[arg(long = "public-keys", value_name = "FILE")]
+    pub public_keys: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub aws: AwsArgs,
 }
 
 /// `validate-logs` words the window, the source and the key files as the AWS CLI's

@@ -18,8 +18,13 @@ pub enum Exit {
     /// quietly. Not a success: whoever reads the code must not take a cut-short run for
     /// a verdict.
     ClosedPipe,
-    /// 255: a fatal error, no verdict (the AWS CLI's code).
+    /// 255: a fatal error, no verdict (the AWS CLI's code); for `verify-query-results`,
+    /// also a failed check, as the AWS CLI v2 command exits.
     Fatal,
+    /// 252: `verify-query-results` arguments refused (the AWS CLI v2's code).
+    ParamValidation,
+    /// 254: `verify-query-results` in S3: S3 answered an error (the AWS CLI v2's code).
+    ServiceError,
 }
 
 impl Exit {
@@ -32,6 +37,8 @@ impl Exit {
             Exit::Incomplete => 3,
             Exit::ClosedPipe => 141,
             Exit::Fatal => 255,
+            Exit::ParamValidation => 252,
+            Exit::ServiceError => 254,
         }
     }
 
@@ -75,6 +82,8 @@ mod tests {
             (Exit::Incomplete, 3),
             (Exit::ClosedPipe, 141),
             (Exit::Fatal, 255),
+            (Exit::ParamValidation, 252),
+            (Exit::ServiceError, 254),
         ];
         for (exit, code) in all {
             assert_eq!(exit.code(), code, "{exit:?}");

@@ -16,6 +16,7 @@ mod online;
 mod output;
 mod plan;
 mod progress;
+mod query_results;
 mod scope;
 mod validate_logs;
 mod window;
@@ -45,5 +46,6 @@ fn run(cli: Cli) -> Exit {
         Command::Export(args) => export::run(args, region),
         Command::Plan(args) => plan::run(args, region),
         Command::Merge(args) => merge::run(args),
+        Command::VerifyQueryResults(args) => query_results::run(args, region),
     }
 }

@@ -74,6 +74,7 @@ mod layout;
 pub mod ledger;
 pub mod mirror;
 mod plan;
+pub mod query_results;
 #[cfg(test)]
 mod realdata;
 mod sink;
@@ -101,6 +102,7 @@ pub use sink::export::{
     RecordWriter, RecordsError, MAX_EXPORTED_LOG,
 };
 pub use sink::names::{escape_name, escape_text, is_unprintable, ESCAPE_NOTE};
+pub use sink::query_text::reference_outcome as query_results_outcome;
 pub use sink::text::{status_line, TextReport};
 pub use source::{
     ArchiveClass, BucketMap, Identity, LazySource, LocalDir, MapTarget, MappedSource, MemorySource, Metadata,

@@ -38,6 +38,7 @@ pub mod gzip;
 pub mod json;
 pub mod keys;
 pub mod layout;
+pub mod query_results;
 pub mod records;
 pub mod rng;
 pub mod scenarios;

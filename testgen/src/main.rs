@@ -4,6 +4,7 @@
 //! testgen scenarios [--out DIR] [--only NAME[,NAME...]]
 //! testgen sample [--out DIR]
 //! testgen audit-scenarios [--out DIR] [--only NAME[,NAME...]]
+//! testgen query-results [--out DIR]
 //! testgen trail --out DIR [--hours H] [--logs-per-hour N|MIN-MAX]
 //!               [--records-per-log M|MIN-MAX] [--regions R1,R2] [--start TIME]
 //!               [--account ID] [--trail-name NAME] [--home-region R] [--bucket B]
@@ -26,6 +27,8 @@ usage:
       regenerate testdata/sample/{mirror/,public-keys.json,README.md}
   testgen audit-scenarios [--out DIR] [--only NAME[,NAME...]]
       regenerate testdata/audit/NAME/{mirror/,public-keys.json,audit.json}
+  testgen query-results [--out DIR]
+      regenerate testdata/query-results/CASE/{export/,public-keys.json,expected-*}
   testgen trail --out DIR [options]
       write DIR/mirror/ and DIR/public-keys.json for a custom trail:
         --hours H                   hourly digests per region (default 24)
@@ -96,6 +99,16 @@ fn run(args: &[String]) -> Result<(), String> {
                 out.display(),
                 t.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        "query-results" => {
+            let o = parse_options(rest, &["out"])?;
+            let out = o
+                .get("out")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| workspace_path("testdata/query-results"));
+            testgen::query_results::write_all(&out).map_err(|e| e.to_string())?;
+            eprintln!("wrote the query-results cases under {}", out.display());
             Ok(())
         }
         "sample" => {

@@ -10,4 +10,5 @@ pub(crate) mod audit;
 pub mod export;
 pub(crate) mod mirror;
 pub(crate) mod names;
+pub(crate) mod query_text;
 pub(crate) mod text;
