@@ -156,3 +156,36 @@ pub fn write_all(out: &Path) -> io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file under `dir`, relative name and bytes, sorted.
+    fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let name = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                    out.push((name, fs::read(&path).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_committed_cases_are_what_the_generator_writes() {
+        let out = std::env::temp_dir().join(format!("testgen-query-results-{}", std::process::id()));
+        write_all(&out).unwrap();
+        let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/query-results");
+        assert_eq!(files(&out), files(&committed));
+        let _ = fs::remove_dir_all(&out);
+    }
+}
