@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cloudtrail_digest::query_results::{QueryResults, SIGN_FILE_NAME};
-use cloudtrail_digest::{query_results_outcome, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet};
+use cloudtrail_digest::{
+    escape_text, query_results_outcome, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet,
+};
 
 use crate::cli::VerifyQueryResultsArgs;
 use crate::exit::Exit;
@@ -91,16 +93,48 @@ fn verify(args: &VerifyQueryResultsArgs, region: Option<&str>) -> Result<Exit, (
             };
             (e.to_string(), exit)
         })?;
-    match query_results_outcome(&report, local) {
-        Ok(line) => {
+    let outcome = query_results_outcome(&report, local);
+    // Beyond the AWS CLI: files beside the results that the sign file does not list
+    // were put there after CloudTrail signed them. Said after the AWS CLI's words.
+    let note = (!report.unlisted.is_empty()).then(|| {
+        let names: Vec<&str> = report
+            .unlisted
+            .iter()
+            .map(|k| k.rsplit('/').next().unwrap_or(k))
+            .collect();
+        format!(
+            "Not listed in {SIGN_FILE_NAME}, so not signed by CloudTrail: {}",
+            escape_text(&names.join(", "))
+        )
+    });
+    match (outcome, note) {
+        (Ok(line), note) => {
             output::print(format_args!("{line}\n")).map_err(|stop| match stop {
                 Stop::ClosedPipe => (String::new(), Exit::ClosedPipe),
                 other => other_message(other),
             })?;
-            Ok(Exit::Success)
+            match note {
+                None => Ok(Exit::Success),
+                Some(note) => {
+                    output::eprint(format_args!("\n{note}\n"));
+                    Ok(Exit::Failures)
+                }
+            }
         }
-        Err((message, 254)) => Err((message, Exit::ServiceError)),
-        Err((message, _)) => Err(fatal(message)),
+        (Err((message, code)), note) => {
+            let message = match note {
+                Some(note) => format!("{message}\n\n{note}"),
+                None => message,
+            };
+            Err((
+                message,
+                if code == 254 {
+                    Exit::ServiceError
+                } else {
+                    Exit::Fatal
+                },
+            ))
+        }
     }
 }
 

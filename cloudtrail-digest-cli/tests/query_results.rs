@@ -183,6 +183,19 @@ fn hostile_sign_files_get_clear_messages_and_nothing_outside_the_folder_is_read(
         );
         assert!(stderr.starts_with(&format!("\n{says}")), "{name}: {stderr}");
     }
+    // A file put beside the results after signing: the AWS CLI's success line, then
+    // the file named, and exit 1.
+    let added = hostile("added", valid.as_bytes());
+    std::fs::write(added.join("result_3.csv.gz"), b"added later").unwrap();
+    let (stdout, stderr, exit) = run_on(&added);
+    assert_eq!(stdout, "Successfully validated sign and query result files\n");
+    assert_eq!(
+        (stderr.as_str(), exit.as_str()),
+        (
+            "\nNot listed in result_sign.json, so not signed by CloudTrail: result_3.csv.gz\n",
+            "1\n"
+        )
+    );
     // A sign file that is not there, in a folder that is.
     let empty = std::env::temp_dir().join(format!("ctd-query-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();

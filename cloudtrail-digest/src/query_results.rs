@@ -63,6 +63,9 @@ pub enum SignFileProblem {
     NoFiles,
     /// A field of a listed file is missing or not a string.
     MissingField(&'static str),
+    /// Decoding the JSON would take more than [`crate::MAX_DECODED_DIGEST`] bytes of
+    /// memory (a sign file lists a few files; this one is a bomb).
+    TooLarge,
 }
 
 /// A result file's verdict.
@@ -118,6 +121,10 @@ pub struct QueryResultsReport {
     pub files: Vec<(String, ResultFileVerdict)>,
     /// The signature's verdict (none without a sign file).
     pub signature: Option<SignatureVerdict>,
+    /// Files beside the sign file that it does not list (keys, sorted): CloudTrail puts
+    /// only the result files it signs there, so these were added later. The AWS CLI
+    /// does not look for them.
+    pub unlisted: Vec<String>,
 }
 
 impl QueryResultsReport {
@@ -126,6 +133,7 @@ impl QueryResultsReport {
         self.sign_file.is_ok()
             && self.files.iter().all(|(_, v)| *v == ResultFileVerdict::Valid)
             && self.signature == Some(SignatureVerdict::Valid)
+            && self.unlisted.is_empty()
     }
 }
 
@@ -174,6 +182,7 @@ impl<'a> QueryResults<'a> {
             sign_file: Err(SignFileProblem::Missing),
             files: Vec::new(),
             signature: None,
+            unlisted: Vec::new(),
         };
         let body = match self.source.get(&self.bucket, &sign_key) {
             Ok(object) => object.body,
@@ -199,8 +208,26 @@ impl<'a> QueryResults<'a> {
             report.files.push((key, verdict));
         }
         report.signature = Some(self.check_signature(&sign)?);
+        report.unlisted = self.unlisted(&sign, &sign_key)?;
         report.sign_file = Ok(sign);
         Ok(report)
+    }
+
+    /// Keys directly under the prefix that are neither the sign file nor listed in it.
+    fn unlisted(&self, sign: &SignFile, sign_key: &str) -> Result<Vec<String>, Error> {
+        let listed: std::collections::HashSet<String> = sign
+            .files
+            .iter()
+            .map(|f| format!("{}{}", self.prefix, f.file_name))
+            .collect();
+        let mut keys: Vec<String> = self
+            .source
+            .list(&self.bucket, &self.prefix, "")?
+            .into_iter()
+            .filter(|k| !k[self.prefix.len()..].contains('/') && k != sign_key && !listed.contains(k))
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 
     fn check_file(&self, key: &str, recorded: &str) -> Result<ResultFileVerdict, Error> {
@@ -281,6 +308,9 @@ pub fn string_to_sign(files: &[SignedFile]) -> String {
 
 /// Parses a sign file's bytes.
 pub fn parse_sign_file(body: &[u8]) -> Result<SignFile, SignFileProblem> {
+    if crate::digest::decoded_size_estimate(body) > crate::MAX_DECODED_DIGEST {
+        return Err(SignFileProblem::TooLarge);
+    }
     let doc: Value = serde_json::from_slice(body).map_err(|e| SignFileProblem::NotJson(e.to_string()))?;
     let Some(fields) = doc.as_object() else {
         return Err(SignFileProblem::Invalid);
@@ -353,6 +383,12 @@ mod tests {
             report.sign_file_at,
             ("b".to_string(), "q/result_sign.json".to_string())
         );
+        // A file added beside them is named; one in a folder below is not beside them.
+        source.put("b", "q/result_3.csv.gz", b"added".to_vec()).unwrap();
+        source.put("b", "q/sub/x", b"below".to_vec()).unwrap();
+        let report = verify(&source, &keys);
+        assert_eq!(report.unlisted, ["q/result_3.csv.gz"]);
+        assert!(!report.is_valid());
 
         let (source, keys) = case("bad-signature");
         let report = verify(&source, &keys);
@@ -388,6 +424,8 @@ mod tests {
     #[test]
     fn sign_files_that_cannot_be_checked_say_why() {
         assert!(matches!(parse_sign_file(b"{"), Err(SignFileProblem::NotJson(_))));
+        let bomb = format!("[{}0]", "0,".repeat(20 << 20));
+        assert_eq!(parse_sign_file(bomb.as_bytes()), Err(SignFileProblem::TooLarge));
         assert_eq!(parse_sign_file(b"[1]"), Err(SignFileProblem::Invalid));
         assert_eq!(
             parse_sign_file(b"{}"),

@@ -59,6 +59,14 @@ pub fn reference_outcome(
                     FAILED,
                 ),
                 SignFileProblem::MissingField(name) => (format!("'{name}'"), FAILED),
+                SignFileProblem::TooLarge => (
+                    format!(
+                        "{}: not loaded: decoding its JSON would take more than {} bytes of memory",
+                        path(SIGN_FILE_NAME),
+                        crate::MAX_DECODED_DIGEST
+                    ),
+                    FAILED,
+                ),
             })
         }
     };
