@@ -121,9 +121,9 @@ pub struct QueryResultsReport {
     pub files: Vec<(String, ResultFileVerdict)>,
     /// The signature's verdict (none without a sign file).
     pub signature: Option<SignatureVerdict>,
-    /// Files beside the sign file that it does not list (keys, sorted): CloudTrail puts
-    /// only the result files it signs there, so these were added later. The AWS CLI
-    /// does not look for them.
+    /// Files beside the sign file named as result files (`result...`) that it does not
+    /// list (keys, sorted): CloudTrail puts only the result files it signs there, so
+    /// these were added later. The AWS CLI does not look for them.
     pub unlisted: Vec<String>,
 }
 
@@ -213,7 +213,9 @@ impl<'a> QueryResults<'a> {
         Ok(report)
     }
 
-    /// Keys directly under the prefix that are neither the sign file nor listed in it.
+    /// Keys directly under the prefix named `result...` that are neither the sign file
+    /// nor listed in it. Only those names are listed: results saved at a bucket's root
+    /// must not make this list the whole bucket.
     fn unlisted(&self, sign: &SignFile, sign_key: &str) -> Result<Vec<String>, Error> {
         let listed: std::collections::HashSet<String> = sign
             .files
@@ -222,7 +224,7 @@ impl<'a> QueryResults<'a> {
             .collect();
         let mut keys: Vec<String> = self
             .source
-            .list(&self.bucket, &self.prefix, "")?
+            .list(&self.bucket, &format!("{}result", self.prefix), "")?
             .into_iter()
             .filter(|k| !k[self.prefix.len()..].contains('/') && k != sign_key && !listed.contains(k))
             .collect();
@@ -383,9 +385,11 @@ mod tests {
             report.sign_file_at,
             ("b".to_string(), "q/result_sign.json".to_string())
         );
-        // A file added beside them is named; one in a folder below is not beside them.
+        // A result file added beside them is named; one in a folder below is not beside
+        // them, and other names are not result files.
         source.put("b", "q/result_3.csv.gz", b"added".to_vec()).unwrap();
-        source.put("b", "q/sub/x", b"below".to_vec()).unwrap();
+        source.put("b", "q/result_4/x", b"below".to_vec()).unwrap();
+        source.put("b", "q/notes.txt", b"mine".to_vec()).unwrap();
         let report = verify(&source, &keys);
         assert_eq!(report.unlisted, ["q/result_3.csv.gz"]);
         assert!(!report.is_valid());
