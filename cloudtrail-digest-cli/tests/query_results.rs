@@ -196,6 +196,15 @@ fn hostile_sign_files_get_clear_messages_and_nothing_outside_the_folder_is_read(
             "1\n"
         )
     );
+    // A name with a terminal escape in it is shown escaped, never sent to the terminal.
+    let escape = valid.replacen("\"result_1.csv.gz\"", "\"result_\\u001b[2J.csv.gz\"", 1);
+    let (_, stderr, exit) = run_on(&hostile("terminal", escape.as_bytes()));
+    assert_eq!(exit, "255\n");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(
+        stderr.contains("[Errno 2] No such file or directory") || stderr.contains("not read"),
+        "{stderr}"
+    );
     // A sign file that is not there, in a folder that is.
     let empty = std::env::temp_dir().join(format!("ctd-query-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
