@@ -448,6 +448,13 @@ mod tests {
             Err(SignFileProblem::MissingField("fileName"))
         );
         let (source, keys) = case("valid");
+        // Larger than any whole read: refused, not loaded.
+        let huge = vec![b' '; crate::MAX_WHOLE_OBJECT as usize + 1];
+        source.put("b", "q/result_sign.json", huge).unwrap();
+        assert!(matches!(
+            verify(&source, &keys).sign_file,
+            Err(SignFileProblem::Refused(_))
+        ));
         assert!(source.remove("b", "q/result_sign.json"));
         assert_eq!(verify(&source, &keys).sign_file, Err(SignFileProblem::Missing));
     }
