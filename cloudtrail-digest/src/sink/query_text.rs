@@ -14,6 +14,10 @@ pub const FAILED: u8 = 255;
 /// Exit code when S3 answers an error (a missing object in S3).
 pub const S3_ERROR: u8 = 254;
 
+/// What the AWS CLI says of an object missing in S3 (botocore's words for `NoSuchKey`).
+const NO_SUCH_KEY: &str =
+    "An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist.";
+
 /// The reference's words for `report`: `Ok(line)` when everything is intact, else the
 /// message and exit code. `local_dir` is the `--local-export-path` as given (its files
 /// are named by it); `None` when the results were read in S3.
@@ -26,18 +30,12 @@ pub fn reference_outcome(
         Some(dir) => format!("{dir}/{name}"),
         None => name.to_string(),
     };
-    let missing = |name: &str| {
-        match local_dir {
+    let missing = |name: &str| match local_dir {
         Some(_) => (
             format!("[Errno 2] No such file or directory: '{}'", path(name)),
             FAILED,
         ),
-        None => (
-            "An error occurred (NoSuchKey) when calling the GetObject operation: The specified key does not exist."
-                .to_string(),
-            S3_ERROR,
-        ),
-    }
+        None => (NO_SUCH_KEY.to_string(), S3_ERROR),
     };
     let sign = match &report.sign_file {
         Ok(s) => s,
