@@ -85,12 +85,16 @@ pub fn clap_message(e: &clap::Error) -> Exit {
 /// in the message is shown escaped ([`escape_text`]: its lines are kept), and then
 /// [`ESCAPE_NOTE`] follows it after a blank line.
 pub fn finish(outcome: Result<Exit, Stop>, say: impl FnOnce(&str)) -> Exit {
-    outcome.unwrap_or_else(|stop| {
-        stop.report(|message| match escape_text(message) {
-            Cow::Borrowed(m) => say(m),
-            Cow::Owned(m) => say(&format!("{m}\n\n{ESCAPE_NOTE}")),
-        })
-    })
+    outcome.unwrap_or_else(|stop| stop.report(|message| say(&escaped(message))))
+}
+
+/// `message` safe for a terminal: as it is, or escaped ([`escape_text`]) with
+/// [`ESCAPE_NOTE`] after a blank line.
+pub fn escaped(message: &str) -> Cow<'_, str> {
+    match escape_text(message) {
+        Cow::Borrowed(m) => Cow::Borrowed(m),
+        Cow::Owned(m) => Cow::Owned(format!("{m}\n\n{ESCAPE_NOTE}")),
+    }
 }
 
 #[cfg(test)]

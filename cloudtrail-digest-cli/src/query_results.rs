@@ -2,13 +2,12 @@
 //! results' source (a local folder or S3) and keys, one library check, and the AWS
 //! CLI's words for it.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::Utc;
 use cloudtrail_digest::query_results::{QueryResults, SIGN_FILE_NAME};
 use cloudtrail_digest::{
-    escape_text, query_results_outcome, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet, ESCAPE_NOTE,
+    escape_text, query_results_outcome, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet,
 };
 
 use crate::cli::VerifyQueryResultsArgs;
@@ -24,10 +23,8 @@ pub fn run(args: &VerifyQueryResultsArgs, region: Option<&str>) -> Exit {
         Ok(exit) => exit,
         Err((message, exit)) => {
             // Names and values come from the sign file: made safe for a terminal.
-            match escape_text(&message) {
-                _ if message.is_empty() => {}
-                Cow::Borrowed(m) => output::eprint(format_args!("\n{m}\n")),
-                Cow::Owned(m) => output::eprint(format_args!("\n{m}\n\n{ESCAPE_NOTE}\n")),
+            if !message.is_empty() {
+                output::eprint(format_args!("\n{}\n", output::escaped(&message)));
             }
             exit
         }

@@ -9,9 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::fetch::log::read_error;
+use crate::fetch::source_verdict;
 use crate::gzip::sha256_hex_of;
 use crate::keys::{PublicKey, PublicKeyProvider};
-use crate::source::{ObjectSource, SourceErrorKind};
+use crate::source::ObjectSource;
 use crate::time::parse_recorded;
 use crate::verify::{decode_signature_hex, RsaPublicKey};
 
@@ -187,11 +189,11 @@ impl<'a> QueryResults<'a> {
         let body = match self.source.get(&self.bucket, &sign_key) {
             Ok(object) => object.body,
             Err(e) => {
-                report.sign_file = Err(match e.kind {
-                    SourceErrorKind::NotFound => SignFileProblem::Missing,
-                    SourceErrorKind::Refused => SignFileProblem::Refused(e.detail.clone()),
-                    _ => return Err(Error::Source(e)),
-                });
+                report.sign_file = Err(source_verdict(
+                    e,
+                    SignFileProblem::Missing,
+                    SignFileProblem::Refused,
+                )?);
                 return Ok(report);
             }
         };
@@ -208,7 +210,7 @@ impl<'a> QueryResults<'a> {
             report.files.push((key, verdict));
         }
         report.signature = Some(self.check_signature(&sign)?);
-        report.unlisted = self.unlisted(&sign, &sign_key)?;
+        report.unlisted = self.unlisted(&report.files, &sign_key)?;
         report.sign_file = Ok(sign);
         Ok(report)
     }
@@ -216,12 +218,8 @@ impl<'a> QueryResults<'a> {
     /// Keys directly under the prefix named `result...` that are neither the sign file
     /// nor listed in it. Only those names are listed: results saved at a bucket's root
     /// must not make this list the whole bucket.
-    fn unlisted(&self, sign: &SignFile, sign_key: &str) -> Result<Vec<String>, Error> {
-        let listed: std::collections::HashSet<String> = sign
-            .files
-            .iter()
-            .map(|f| format!("{}{}", self.prefix, f.file_name))
-            .collect();
+    fn unlisted(&self, files: &[(String, ResultFileVerdict)], sign_key: &str) -> Result<Vec<String>, Error> {
+        let listed: std::collections::HashSet<&String> = files.iter().map(|(key, _)| key).collect();
         let mut keys: Vec<String> = self
             .source
             .list(&self.bucket, &format!("{}result", self.prefix), "")?
@@ -235,22 +233,9 @@ impl<'a> QueryResults<'a> {
     fn check_file(&self, key: &str, recorded: &str) -> Result<ResultFileVerdict, Error> {
         let reader = match self.source.open(&self.bucket, key) {
             Ok(r) => r,
-            Err(e) => {
-                return match e.kind {
-                    SourceErrorKind::NotFound => Ok(ResultFileVerdict::Missing),
-                    SourceErrorKind::Refused => Ok(ResultFileVerdict::Refused(e.detail.clone())),
-                    _ => Err(Error::Source(e)),
-                }
-            }
+            Err(e) => return source_verdict(e, ResultFileVerdict::Missing, ResultFileVerdict::Refused),
         };
-        let actual = sha256_hex_of(reader).map_err(|e| {
-            Error::Source(crate::source::SourceError::new(
-                SourceErrorKind::Other,
-                &self.bucket,
-                key,
-                format!("read failed: {e}"),
-            ))
-        })?;
+        let actual = sha256_hex_of(reader).map_err(|e| read_error(&self.bucket, key, e))?;
         Ok(match actual == recorded {
             true => ResultFileVerdict::Valid,
             false => ResultFileVerdict::HashMismatch {

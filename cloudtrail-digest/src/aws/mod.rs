@@ -208,11 +208,6 @@ impl AwsSession {
         self.throttle.answered(throttled, self.runtime.handle());
     }
 
-    /// Requests allowed in flight now: `max_concurrency`, or fewer while AWS throttles.
-    pub fn requests_allowed(&self) -> usize {
-        self.throttle.limit()
-    }
-
     /// An HTTP connector for object_store that counts every answer as [`Self::answered`] does.
     pub(crate) fn watched_connector(&self) -> throttle::Watched {
         throttle::Watched::new(Arc::clone(&self.throttle), self.runtime.handle().clone())

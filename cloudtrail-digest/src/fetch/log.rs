@@ -94,7 +94,8 @@ impl<R: std::io::Read> std::io::Read for KeepReader<'_, R> {
     }
 }
 
-fn read_error(bucket: &str, key: &str, e: std::io::Error) -> Error {
+/// A failed read of `s3://bucket/key` after it was opened: fatal, naming the object.
+pub(crate) fn read_error(bucket: &str, key: &str, e: std::io::Error) -> Error {
     Error::Source(SourceError::new(
         SourceErrorKind::Other,
         bucket,
