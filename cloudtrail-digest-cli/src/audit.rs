@@ -42,12 +42,13 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         return Ok(Exit::of_audit(report.exit_code()));
     };
     let scope = prepared.ledger_scope(&audit, &args.scope);
-    let previous = ledger::load(Some("audit"), given, scope, &mut online)?;
-    let run = audit.run_with_ledger(previous);
+    // The ledger is read while the audit lists its folders.
+    let reader = ledger::LedgerReader::new(given, &mut online)?;
+    let run = audit.run_with_ledger_from(|| reader.load(Some("audit"), scope));
     if let Some(progress) = &progress {
         progress.finish();
     }
-    let (report, next) = run.map_err(Stop::fatal)?;
+    let (report, next) = run?.map_err(Stop::fatal)?;
     // The report first: a run whose report could not be written leaves the ledger as
     // it was, so the next run reports the same changes again.
     write(&report, args).map_err(Stop::output)?;

@@ -2,9 +2,10 @@
 //! yet on a first run) and the one it leaves, written whole or not at all.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use cloudtrail_digest::ledger::{Ledger, LedgerScope};
-use cloudtrail_digest::SourceErrorKind;
+use cloudtrail_digest::{ObjectSource, SourceErrorKind};
 
 use crate::destination::write_whole_as;
 use crate::online::{s3_url, Online};
@@ -29,11 +30,34 @@ pub fn load(
     scope: LedgerScope,
     online: &mut Online,
 ) -> Result<Ledger, Stop> {
-    let cannot = |e: String| Stop::Fatal(format!("--ledger {given}: cannot be read ({e})"));
-    let bytes = match s3_url(given) {
-        Some((bucket, key)) => {
-            let s3 = online.s3().map_err(Stop::Fatal)?;
-            match s3.open(bucket, key) {
+    LedgerReader::new(given, online)?.load(command, scope)
+}
+
+/// Where a ledger is read from, set up (an S3 source made) so that it can be read on
+/// another thread.
+pub struct LedgerReader {
+    given: String,
+    s3: Option<Arc<dyn ObjectSource>>,
+}
+
+impl LedgerReader {
+    pub fn new(given: &str, online: &mut Online) -> Result<LedgerReader, Stop> {
+        let s3 = match s3_url(given) {
+            Some(_) => Some(online.s3().map_err(Stop::Fatal)?),
+            None => None,
+        };
+        Ok(LedgerReader {
+            given: given.to_string(),
+            s3,
+        })
+    }
+
+    /// [`load`], from where this reader was set up.
+    pub fn load(self, command: Option<&str>, scope: LedgerScope) -> Result<Ledger, Stop> {
+        let given = self.given.as_str();
+        let cannot = |e: String| Stop::Fatal(format!("--ledger {given}: cannot be read ({e})"));
+        let bytes = match (s3_url(given), &self.s3) {
+            (Some((bucket, key)), Some(s3)) => match s3.open(bucket, key) {
                 Ok(mut reader) => {
                     let mut bytes = Vec::new();
                     reader
@@ -43,23 +67,23 @@ pub fn load(
                 }
                 Err(e) if e.kind == SourceErrorKind::NotFound => None,
                 Err(e) => return Err(cannot(e.to_string())),
+            },
+            _ => match std::fs::read(given) {
+                Ok(bytes) => Some(bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(cannot(e.to_string())),
+            },
+        };
+        match bytes {
+            Some(bytes) => Ledger::parse(given, &bytes, &scope).map_err(|e| Stop::Fatal(format!("--{e}"))),
+            None => {
+                if let Some(command) = command {
+                    output::eprint(format_args!(
+                        "cloudtrail-digest {command}: ledger {given} does not exist yet: every object is read, and the ledger is written there\n"
+                    ));
+                }
+                Ok(Ledger::empty(scope))
             }
-        }
-        None => match std::fs::read(given) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(cannot(e.to_string())),
-        },
-    };
-    match bytes {
-        Some(bytes) => Ledger::parse(given, &bytes, &scope).map_err(|e| Stop::Fatal(format!("--{e}"))),
-        None => {
-            if let Some(command) = command {
-                output::eprint(format_args!(
-                    "cloudtrail-digest {command}: ledger {given} does not exist yet: every object is read, and the ledger is written there\n"
-                ));
-            }
-            Ok(Ledger::empty(scope))
         }
     }
 }

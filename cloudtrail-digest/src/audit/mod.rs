@@ -341,6 +341,41 @@ impl<'a> Audit<'a> {
         if let Some(slice) = &self.slice {
             groups.retain(|g| g.scope == slice.scope);
         }
+        std::thread::scope(|s| {
+            // The log folders are listed before the logs are read: in S3 the listing
+            // gives each log's identity, which a ledger compares without a request per
+            // log. Those the listed digests point to are listed while the digests are
+            // read (a unit of a split run lists its own days afterwards).
+            let early = self.slice.is_none().then(|| {
+                let days = self.early_log_days(&groups);
+                s.spawn(move || self.list_early(days))
+            });
+            let groups = self.read_digests(groups, source, metered, ledger);
+            let early = early.map(|e| e.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let mut groups = groups?;
+            let listings = match &self.slice {
+                Some(slice) => self.list_log_days(slice, &groups)?,
+                None => self.list_log_folders(&groups, early.unwrap_or_default())?,
+            };
+            self.read_logs(&mut groups, source, metered, export, ledger)?;
+            Ok(Reads { groups, listings })
+        })
+    }
+
+    /// Fetches and checks every digest the groups listed, and those their links lead
+    /// to outside the listing (waiting first for the ledger, when there is one: it
+    /// decides what is read).
+    fn read_digests(
+        &self,
+        groups: Vec<Group>,
+        source: &dyn ObjectSource,
+        metered: &Metered<'_>,
+        ledger: Option<&Tracked<'_>>,
+    ) -> Result<Vec<Group>, Error> {
+        let mut groups = groups;
+        if let Some(ledger) = ledger {
+            ledger.wait()?;
+        }
         let keys = Keys::new(self.keys, self.window)?;
 
         // Every digest, fetched and (when it carries a signature) verified in parallel.
@@ -389,15 +424,7 @@ impl<'a> Audit<'a> {
             self.complete(group, source, &keys, scope, &mut listed_days)?;
             group.members.sort_by(|a, b| a.order().cmp(&b.order()));
         }
-
-        // The log folders are listed before the logs are read: in S3 the listing gives
-        // each log's identity, which a ledger compares without a request per log.
-        let listings = match &self.slice {
-            Some(slice) => self.list_log_days(slice, &groups)?,
-            None => self.list_log_folders(&groups)?,
-        };
-        self.read_logs(&mut groups, source, metered, export, ledger)?;
-        Ok(Reads { groups, listings })
+        Ok(groups)
     }
 
     /// Reads every log a valid digest lists, in parallel, and takes the verdicts in

@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::fetch::pool;
 use crate::layout::{file_name, ChainScope, LogKeyName};
 use crate::plan::window::day_folders;
+use crate::source::SourceError;
 use crate::time::display;
 use crate::verdict::LogVerdict;
 
@@ -31,16 +32,30 @@ pub(super) struct FolderListing {
     pub keys: Vec<String>,
 }
 
+/// Listings of log day folders made ahead of need, by `(bucket, day folder)`: each
+/// one's error is raised only if the folder turns out to be needed.
+pub(super) type EarlyListings = HashMap<(String, String), Result<Vec<String>, SourceError>>;
+
+/// Chain log folders `(bucket, folder)` with the standard chains that write there.
+type ChainFolders = BTreeMap<(String, String), Vec<usize>>;
+
+/// Log day folders `(bucket, day folder)`, each with the index of its chain folder.
+type DayFolders = Vec<(usize, (String, String))>;
+
 impl Audit<'_> {
-    /// Lists the log folders of every standard chain for the window's days.
-    pub(super) fn list_log_folders(&self, groups: &[Group]) -> Result<Vec<FolderListing>, Error> {
-        let mut folders: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    /// The chain log folders of every standard chain of `groups`, in the buckets
+    /// `buckets_of` gives for each, and their day folders for the window's days.
+    fn chain_log_days<'g>(
+        &self,
+        groups: &'g [Group],
+        buckets_of: impl Fn(&'g Group) -> HashSet<&'g String>,
+    ) -> (ChainFolders, DayFolders) {
+        let mut folders = ChainFolders::new();
         for (g, group) in groups.iter().enumerate() {
             if group.backfill {
                 continue;
             }
-            let buckets: HashSet<&String> = group.members.iter().map(|m| &m.bucket).collect();
-            for b in buckets {
+            for b in buckets_of(group) {
                 folders
                     .entry((b.clone(), group.scope.log_folder()))
                     .or_default()
@@ -48,20 +63,54 @@ impl Audit<'_> {
             }
         }
         let reach = self.window.1.min(self.now);
-        // Every day folder of every chain folder, listed side by side (a listing waits
-        // on the store), taken back in order.
-        let days: Vec<(usize, String, String)> = folders
+        let days = folders
             .keys()
             .enumerate()
             .flat_map(|(f, (bucket, folder))| {
                 day_folders(folder, self.window.0.date_naive(), reach.date_naive())
                     .into_iter()
-                    .map(move |day| (f, bucket.clone(), day))
+                    .map(move |day| (f, (bucket.clone(), day)))
             })
             .collect();
-        let listed = pool::map(&days, self.jobs, |(_, bucket, day)| {
+        (folders, days)
+    }
+
+    /// The log day folders `(bucket, day folder)` the digests listed so far point to,
+    /// to be listed before the digests are read ([`Audit::list_early`]).
+    pub(super) fn early_log_days(&self, groups: &[Group]) -> Vec<(String, String)> {
+        let (_, days) = self.chain_log_days(groups, |g| g.listed.iter().map(|(b, ..)| b).collect());
+        days.into_iter().map(|(_, day)| day).collect()
+    }
+
+    /// Lists `days` side by side: in S3 these listings then wait on the store while the
+    /// digests are fetched. [`Audit::list_log_folders`] takes what it needs of them.
+    pub(super) fn list_early(&self, days: Vec<(String, String)>) -> EarlyListings {
+        let listed = pool::map(&days, self.jobs, |(bucket, day)| {
             self.source.list(bucket, day, "")
         });
+        days.into_iter().zip(listed).collect()
+    }
+
+    /// Lists the log folders of every standard chain for the window's days, taking the
+    /// day folders already listed from `early`.
+    pub(super) fn list_log_folders(
+        &self,
+        groups: &[Group],
+        mut early: EarlyListings,
+    ) -> Result<Vec<FolderListing>, Error> {
+        let (folders, days) = self.chain_log_days(groups, |g| g.members.iter().map(|m| &m.bucket).collect());
+        // The rest, listed side by side (a listing waits on the store).
+        let missing: Vec<&(String, String)> = days
+            .iter()
+            .map(|(_, day)| day)
+            .filter(|day| !early.contains_key(*day))
+            .collect();
+        let listed = pool::map(&missing, self.jobs, |(bucket, day)| {
+            self.source.list(bucket, day, "")
+        });
+        for (day, keys) in missing.into_iter().zip(listed) {
+            early.insert(day.clone(), keys);
+        }
         let mut out: Vec<FolderListing> = folders
             .into_iter()
             .map(|((bucket, folder), owners)| FolderListing {
@@ -71,7 +120,8 @@ impl Audit<'_> {
                 keys: Vec::new(),
             })
             .collect();
-        for ((f, ..), keys) in days.iter().zip(listed) {
+        for (f, day) in &days {
+            let keys = early.remove(day).expect("every day folder listed");
             out[*f].keys.extend(keys?);
         }
         Ok(out)

@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::mpsc::Receiver;
+use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 
-use super::{DigestEntry, Entries, Head, Ledger, LogEntry};
+use super::{DigestEntry, Entries, Head, Ledger, LedgerError, LedgerScope, LogEntry};
 use crate::check::digest::LogJob;
 use crate::check::log::{verdict, LogRead};
 use crate::error::Error;
@@ -50,9 +51,9 @@ struct Seen {
     /// Objects answered from the ledger, and objects read from the source.
     reused: ObjectSet,
     read: ObjectSet,
-    /// `(bucket, prefix)` listed in full, and the ledger's objects those listings held.
+    /// `(bucket, prefix)` listed in full, and the keys those listings held.
     folders: Vec<(String, String)>,
-    present: ObjectSet,
+    listed: ObjectSet,
 }
 
 /// Objects by bucket and key, looked up by `&str` without building a key.
@@ -81,20 +82,71 @@ impl ObjectSet {
     }
 }
 
+/// The ledger a run waits for: still being read (from S3, say) while the run lists its
+/// folders, and the scope it must have been made for.
+struct Arriving {
+    ledger: Receiver<Ledger>,
+    scope: LedgerScope,
+}
+
 /// The source of a run with a ledger.
 pub(crate) struct Tracked<'a> {
     inner: &'a dyn ObjectSource,
-    previous: Ledger,
+    previous: OnceLock<Ledger>,
+    arriving: Mutex<Option<Arriving>>,
     seen: Mutex<Seen>,
 }
 
 impl<'a> Tracked<'a> {
+    /// A run's source, starting from `previous` (whose scope the caller has checked).
     pub fn new(inner: &'a dyn ObjectSource, previous: Ledger) -> Self {
         Tracked {
             inner,
-            previous,
+            previous: OnceLock::from(previous),
+            arriving: Mutex::new(None),
             seen: Mutex::new(Seen::default()),
         }
+    }
+
+    /// A run's source whose ledger `ledger` will deliver (nothing delivered: it could
+    /// not be read). Listings go through at once; [`Tracked::wait`] must have taken the
+    /// ledger before any object is read or looked up.
+    pub fn awaiting(inner: &'a dyn ObjectSource, ledger: Receiver<Ledger>, scope: LedgerScope) -> Self {
+        Tracked {
+            inner,
+            previous: OnceLock::new(),
+            arriving: Mutex::new(Some(Arriving { ledger, scope })),
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// Waits for the ledger and takes it, refusing one made for another scope. `Err`
+    /// when it could not be read: the caller knows why.
+    pub fn wait(&self) -> Result<(), Error> {
+        let Some(arriving) = self.arriving.lock().expect("ledger state").take() else {
+            return Ok(());
+        };
+        let unread = || {
+            Error::from(LedgerError {
+                ledger: "given".to_string(),
+                reason: "could not be read".to_string(),
+            })
+        };
+        let previous = arriving.ledger.recv().map_err(|_| unread())?;
+        if let Some(difference) = arriving.scope.differs_from_part_of(previous.scope()) {
+            return Err(Error::from(LedgerError {
+                ledger: "given".to_string(),
+                reason: format!("made for another scope: {difference}"),
+            }));
+        }
+        self.previous.set(previous).map_err(|_| unread())
+    }
+
+    /// The ledger the run started from.
+    fn previous(&self) -> &Ledger {
+        self.previous
+            .get()
+            .expect("the run waits for its ledger before it reads an object")
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
@@ -109,7 +161,7 @@ impl<'a> Tracked<'a> {
     /// What to do with a log: reuse what the ledger says of it, or read it.
     fn look_up_log(&self, bucket: &str, key: &str) -> LogLookup {
         let now = self.inner.identity(bucket, key).ok().flatten();
-        let Some(entry) = self.previous.log(bucket, key) else {
+        let Some(entry) = self.previous().log(bucket, key) else {
             return LogLookup::Read(now);
         };
         match now {
@@ -229,18 +281,17 @@ impl<'a> Tracked<'a> {
         let mut out = seen.changes.clone();
         // Only the ledger's objects under a listed folder can be gone.
         for (bucket, prefix) in &seen.folders {
-            let digests = self
-                .previous
+            let previous = self.previous();
+            let digests = previous
                 .digests
                 .under(bucket, prefix)
                 .map(|(k, d)| (k, &d.chain, true, &d.identity));
-            let logs = self
-                .previous
+            let logs = previous
                 .logs
                 .under(bucket, prefix)
                 .map(|(k, l)| (k, &l.chain, false, &l.identity));
             for (key, chain, digest, identity) in digests.chain(logs) {
-                if seen.present.contains(bucket, key)
+                if seen.listed.contains(bucket, key)
                     || seen.read.contains(bucket, key)
                     || seen.reused.contains(bucket, key)
                 {
@@ -285,7 +336,7 @@ impl<'a> Tracked<'a> {
             head,
             mut digests,
             mut logs,
-        } = self.previous;
+        } = self.previous.into_inner().expect("the run waited for its ledger");
         // What the previous ledger said of objects gone or read again no longer holds;
         // what this run noted of them replaces it. Objects reused keep their entries.
         let dropped = gone
@@ -318,15 +369,14 @@ impl ObjectSource for Tracked<'_> {
     }
 
     /// Notes a full listing: the ledger's objects under `prefix` that it lacks are gone.
+    /// (It needs no ledger yet: a listing may come before the ledger does.)
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
         let keys = self.inner.list(bucket, prefix, start_after)?;
         if start_after.is_empty() {
             let mut seen = self.seen();
             seen.folders.push((bucket.to_string(), prefix.to_string()));
             for key in &keys {
-                if self.previous.digest(bucket, key).is_some() || self.previous.log(bucket, key).is_some() {
-                    seen.present.insert(bucket, key);
-                }
+                seen.listed.insert(bucket, key);
             }
         }
         Ok(keys)
@@ -336,7 +386,7 @@ impl ObjectSource for Tracked<'_> {
     /// ledger; any other is fetched, and noted with the identity of what was fetched.
     fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
         let now = self.inner.identity(bucket, key).ok().flatten();
-        let entry = self.previous.digest(bucket, key);
+        let entry = self.previous().digest(bucket, key);
         if let (Some(entry), Some(now)) = (entry, &now) {
             if entry.identity.same_version(now) {
                 if let Some(object) = entry.object() {

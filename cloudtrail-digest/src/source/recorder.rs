@@ -1,7 +1,9 @@
-//! A source that records which of its methods were called, for testing that wrappers
-//! forward every method to the same method below.
+//! Sources for tests: one that records which of its methods were called (that wrappers
+//! forward every method to the same method below), one that watches what a run asks of
+//! a real source.
 
 use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::{ArchiveClass, Object, ObjectSource, RestoreOutcome, RestoreRequest, SourceError};
@@ -76,5 +78,76 @@ impl ObjectSource for Recorder {
     ) -> Result<RestoreOutcome, SourceError> {
         self.note("restore");
         Ok(RestoreOutcome::Started)
+    }
+}
+
+/// Passes every read on to `inner`, noting each as `list` (a listing) or `object` (an
+/// object got, opened or identified), in order, and how many folder listings were under
+/// way at once; each folder listing first waits `listing_delay`, so that listings made
+/// side by side overlap.
+pub(crate) struct Watching<'a> {
+    inner: &'a dyn ObjectSource,
+    listing_delay: std::time::Duration,
+    asked: Mutex<Vec<&'static str>>,
+    listing_now: AtomicUsize,
+    most_listings: AtomicUsize,
+}
+
+impl<'a> Watching<'a> {
+    pub fn new(inner: &'a dyn ObjectSource, listing_delay: std::time::Duration) -> Self {
+        Watching {
+            inner,
+            listing_delay,
+            asked: Mutex::default(),
+            listing_now: AtomicUsize::new(0),
+            most_listings: AtomicUsize::new(0),
+        }
+    }
+
+    /// What was asked so far, in order, forgotten once told.
+    pub fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.asked.lock().unwrap())
+    }
+
+    /// The most folder listings that were under way at once.
+    pub fn most_listings_at_once(&self) -> usize {
+        self.most_listings.load(Ordering::SeqCst)
+    }
+
+    fn note(&self, what: &'static str) {
+        self.asked.lock().unwrap().push(what);
+    }
+}
+
+impl ObjectSource for Watching<'_> {
+    fn list_until(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: &str,
+        stop: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<String>, SourceError> {
+        self.note("list");
+        self.inner.list_until(bucket, prefix, start_after, stop)
+    }
+    fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
+        self.note("list");
+        let now = self.listing_now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_listings.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(self.listing_delay);
+        self.listing_now.fetch_sub(1, Ordering::SeqCst);
+        self.inner.list_folders(bucket, prefix)
+    }
+    fn get(&self, bucket: &str, key: &str) -> Result<Object, SourceError> {
+        self.note("object");
+        self.inner.get(bucket, key)
+    }
+    fn open(&self, bucket: &str, key: &str) -> Result<Box<dyn Read + Send>, SourceError> {
+        self.note("object");
+        self.inner.open(bucket, key)
+    }
+    fn identity(&self, bucket: &str, key: &str) -> Result<Option<super::Identity>, SourceError> {
+        self.note("object");
+        self.inner.identity(bucket, key)
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Validation;
 use crate::check::digest::LogJob;
 use crate::error::Error;
+use crate::fetch::pool;
 use crate::layout::{chain_label, is_backfill_key};
 use crate::ledger::{Ledger, LedgerError, LedgerScope, Tracked};
 use crate::plan::window::day_folders;
@@ -50,20 +51,20 @@ impl Validation<'_> {
             }));
         }
         let tracked = Tracked::new(self.source, previous);
-        // The log folders of the window, listed once: in S3 the listing gives each log's
-        // identity, which the ledger compares without a request per log. Logs the
-        // listing does not hold are asked for one at a time; a listing that fails only
-        // leaves them all to be asked for.
+        // The log folders of the window, listed once, the days side by side (a listing
+        // waits on the store): in S3 the listing gives each log's identity, which the
+        // ledger compares without a request per log. Logs the listings do not hold are
+        // asked for one at a time.
         let last = self.end + Duration::hours(1);
-        for day in day_folders(
+        let days = day_folders(
             &self.scope.log_folder(),
             self.start.date_naive(),
             last.date_naive(),
-        ) {
-            if tracked.list(&self.bucket, &day, "").is_err() {
-                break;
-            }
-        }
+        );
+        pool::map(&days, self.jobs, |day| {
+            // A day that cannot be listed leaves its logs to be asked for.
+            let _ = tracked.list(&self.bucket, day, "");
+        });
         let run = Validation {
             source: &tracked,
             keys: self.keys,

@@ -12,7 +12,7 @@ use super::members::{Member, State};
 use super::{Audit, AuditReport, Group};
 use crate::error::Error;
 use crate::layout::{chain_label, DigestKeyName};
-use crate::ledger::{Change, Ledger, LedgerError, LedgerScope, Tracked};
+use crate::ledger::{Change, Ledger, LedgerScope, Tracked};
 use crate::verdict::LogVerdict;
 
 impl Audit<'_> {
@@ -41,14 +41,32 @@ impl Audit<'_> {
     /// `previous` must have been made for this audit's scope ([`Audit::ledger_scope`],
     /// plus what the caller added): a ledger made for another is refused.
     pub fn run_with_ledger(&self, previous: Ledger) -> Result<(AuditReport, Ledger), Error> {
-        let ours = self.ledger_scope();
-        if let Some(difference) = ours.differs_from_part_of(previous.scope()) {
-            return Err(Error::from(LedgerError {
-                ledger: "given".to_string(),
-                reason: format!("made for another scope: {difference}"),
-            }));
+        match self.run_with_ledger_from(|| Ok::<Ledger, std::convert::Infallible>(previous)) {
+            Ok(run) => run,
+            Err(never) => match never {},
         }
-        let tracked = Tracked::new(self.source, previous);
+    }
+
+    /// [`Audit::run_with_ledger`], with the ledger read by `load` on a thread of its own
+    /// while the audit lists its folders (in S3 the ledger's own requests then cost no
+    /// round trip of their own). `Err` when `load` fails, whatever else happened; else
+    /// the run's own result.
+    pub fn run_with_ledger_from<E: Send>(
+        &self,
+        load: impl FnOnce() -> Result<Ledger, E> + Send,
+    ) -> Result<Result<(AuditReport, Ledger), Error>, E> {
+        let (deliver, delivered) = std::sync::mpsc::sync_channel(1);
+        std::thread::scope(|s| {
+            let loading = s.spawn(move || load().map(|ledger| drop(deliver.send(ledger))));
+            let run = self.run_tracked(Tracked::awaiting(self.source, delivered, self.ledger_scope()));
+            match loading.join() {
+                Ok(loaded) => loaded.map(|()| run),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
+    fn run_tracked(&self, tracked: Tracked<'_>) -> Result<(AuditReport, Ledger), Error> {
         let audit = Audit {
             source: &tracked,
             buckets: self.buckets.clone(),
@@ -70,8 +88,7 @@ impl Audit<'_> {
             .collect();
         keys.sort();
         keys.dedup();
-        let ledger = tracked.into_ledger(self.window, self.now, keys);
-        Ok((report, ledger))
+        Ok((report, tracked.into_ledger(self.window, self.now, keys)))
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::super::tests::on_every_tree;
 use super::*;
 use crate::audit::ChainSummary;
+use crate::source::recorder::Watching;
 use crate::{parse_utc, LocalDir, PublicKeySet};
 
 /// The report without what only a run with a ledger says.
@@ -223,4 +224,82 @@ fn a_ledger_of_another_scope_is_refused() {
         .run_with_ledger(Ledger::empty(audit.ledger_scope().with("source", "local")))
         .unwrap();
     assert_eq!(report.exit_code(), 0);
+}
+
+/// The ledger read on its own thread while the audit lists (here slower than the
+/// listings): the same report and the same next ledger as with the ledger given whole,
+/// on every tree.
+#[test]
+fn a_ledger_read_while_the_audit_lists_gives_the_same_run() {
+    on_every_tree(|dir, _, _, audit, _| {
+        let scope = audit.ledger_scope().with("source", "local");
+        let (_, ledger) = audit.run_with_ledger(Ledger::empty(scope)).unwrap();
+        let given = audit.run_with_ledger(ledger.clone()).unwrap();
+        let loaded = audit
+            .run_with_ledger_from(|| {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                Ok::<_, ()>(ledger.clone())
+            })
+            .unwrap()
+            .unwrap();
+        assert_eq!(loaded, given, "{}", dir.display());
+    });
+}
+
+/// A ledger that cannot be read stops the run before any object is read, and its
+/// failure is what the caller gets, even when the run itself fails too; a ledger made
+/// for another scope is refused before any object is read, however late it comes.
+#[test]
+fn a_ledger_is_waited_for_before_any_object_is_read() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+    let mirror = LocalDir::new(sample.join("mirror")).unwrap();
+    let watched = Watching::new(&mirror, std::time::Duration::ZERO);
+    let mut keys = PublicKeySet::new();
+    keys.add_file(&sample.join("public-keys.json")).unwrap();
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T01:00:00Z").unwrap(),
+    );
+    let audit = Audit::new(&watched, &keys, mirror.buckets(), window, window.1).unwrap();
+
+    let failed = audit.run_with_ledger_from(|| {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        Err::<Ledger, _>("cannot be read")
+    });
+    assert!(matches!(failed, Err("cannot be read")), "{failed:?}");
+    let asked = watched.take();
+    assert!(asked.contains(&"list"), "the listings went ahead: {asked:?}");
+    assert!(!asked.contains(&"object"), "no object read: {asked:?}");
+
+    let other = Ledger::empty(LedgerScope::new("validate-logs"));
+    match audit.run_with_ledger_from(|| {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        Ok::<_, ()>(other)
+    }) {
+        Ok(Err(Error::Ledger { reason, .. })) => {
+            assert!(reason.starts_with("made for another scope: "), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let asked = watched.take();
+    assert!(!asked.contains(&"object"), "no object read: {asked:?}");
+
+    // A run that fails on its own (a bucket that is not there) still gives the
+    // ledger's failure.
+    let missing = Audit::new(
+        &watched,
+        &keys,
+        vec!["no-such-bucket".to_string()],
+        window,
+        window.1,
+    )
+    .unwrap();
+    assert!(matches!(
+        missing.run_with_ledger_from(|| Err::<Ledger, _>("cannot be read")),
+        Err("cannot be read")
+    ));
+    assert!(matches!(
+        missing.run_with_ledger_from(|| Ok::<_, ()>(Ledger::empty(missing.ledger_scope()))),
+        Ok(Err(_))
+    ));
 }

@@ -41,6 +41,8 @@ pub struct LocalDir {
     only_bucket: Option<String>,
     /// Directories already resolved to a place inside the root (logs of one day share one).
     inside_dirs: Arc<Mutex<HashSet<PathBuf>>>,
+    /// Buckets whose directory was found (every object asks; one look each is enough).
+    bucket_dirs: Arc<Mutex<HashSet<String>>>,
 }
 
 impl LocalDir {
@@ -67,6 +69,7 @@ impl LocalDir {
             handle: Arc::new(handle),
             only_bucket,
             inside_dirs: Arc::default(),
+            bucket_dirs: Arc::default(),
         })
     }
 
@@ -161,6 +164,10 @@ impl LocalDir {
                 format!("bucket name refused: {why}"),
             )
         })?);
+        let known = |b: &str| self.bucket_dirs.lock().is_ok_and(|d| d.contains(b));
+        if known(bucket) {
+            return Ok(dir);
+        }
         if bucket.contains('/') || !dir.is_dir() {
             return Err(SourceError::new(
                 SourceErrorKind::NoSuchBucket,
@@ -168,6 +175,9 @@ impl LocalDir {
                 "",
                 format!("no directory {} for this bucket", dir.display()),
             ));
+        }
+        if let Ok(mut dirs) = self.bucket_dirs.lock() {
+            dirs.insert(bucket.to_string());
         }
         Ok(dir)
     }
@@ -326,7 +336,7 @@ impl ObjectSource for LocalDir {
         Ok(Box::new(self.open_file(&path, bucket, key)?))
     }
 
-    /// Size and SHA-256 of the file's bytes and of its metadata (sidecar or xattrs): a
+    /// Size and BLAKE3 of the file's bytes and of its metadata (sidecar or xattrs): a
     /// file's times are the attacker's to set, its bytes are not.
     fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
         let path = self.object_path(bucket, key)?;
