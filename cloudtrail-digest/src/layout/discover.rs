@@ -1,10 +1,14 @@
 //! Finding trails in buckets: the folders `[PREFIX/]AWSLogs/[o-ORG/]ACCOUNT/CloudTrail-Digest/REGION/`,
 //! walked through [`ObjectSource::list_folders`] alike for every backend.
 
+use crate::fetch::pool;
 use crate::source::{ObjectSource, SourceError};
 
 /// How deep a key prefix before `AWSLogs/` is searched for.
 const PREFIX_DEPTH: usize = 4;
+
+/// How many folders discovery lists at once.
+pub(crate) const LISTINGS_AT_ONCE: usize = 16;
 
 /// Where a trail's digests sit inside a bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,17 +61,26 @@ pub(crate) fn awslogs_roots(
             format!("{p}/")
         }]);
     }
+    // Level by level, each level's folders listed side by side: a listing waits on the
+    // store, and a bucket can hold many prefixes.
     let mut found = Vec::new();
-    let mut stack = vec![(String::new(), PREFIX_DEPTH)];
-    while let Some((at, depth)) = stack.pop() {
-        let folders = folder_names(source, bucket, &at)?;
-        for f in folders.iter().rev() {
-            if f == "AWSLogs" {
-                found.push(at.clone());
-            } else if depth > 1 {
-                stack.push((format!("{at}{f}/"), depth - 1));
+    let mut level = vec![String::new()];
+    for depth in (1..=PREFIX_DEPTH).rev() {
+        if level.is_empty() {
+            break;
+        }
+        let listed = pool::map(&level, LISTINGS_AT_ONCE, |at| folder_names(source, bucket, at));
+        let mut next = Vec::new();
+        for (at, folders) in level.iter().zip(listed) {
+            for f in folders? {
+                if f == "AWSLogs" {
+                    found.push(at.clone());
+                } else if depth > 1 {
+                    next.push(format!("{at}{f}/"));
+                }
             }
         }
+        level = next;
     }
     found.sort();
     Ok(found)
@@ -91,27 +104,41 @@ pub(crate) fn account_folders(
     source: &dyn ObjectSource,
     bucket: &str,
     awslogs: &str,
-    keep_org: &dyn Fn(&str) -> bool,
+    keep_org: &(dyn Fn(&str) -> bool + Sync),
     plain: bool,
 ) -> Result<Vec<AccountFolder>, SourceError> {
+    let tops = folder_names(source, bucket, awslogs)?;
+    // The organizations' folders entered, listed side by side.
+    let entered: Vec<bool> = tops
+        .iter()
+        .map(|top| top.starts_with("o-") && keep_org(top))
+        .collect();
+    let orgs: Vec<&String> = tops
+        .iter()
+        .zip(&entered)
+        .filter(|(_, e)| **e)
+        .map(|(t, _)| t)
+        .collect();
+    let mut members = pool::map(&orgs, LISTINGS_AT_ONCE, |org| {
+        folder_names(source, bucket, &format!("{awslogs}{org}/"))
+    })
+    .into_iter();
     let mut out = Vec::new();
-    for top in folder_names(source, bucket, awslogs)? {
-        if top.starts_with("o-") {
-            if !keep_org(&top) {
-                continue;
-            }
-            for account in folder_names(source, bucket, &format!("{awslogs}{top}/"))? {
+    for (top, entered) in tops.iter().zip(entered) {
+        if entered {
+            let accounts = members.next().expect("one listing per organization entered");
+            for account in accounts? {
                 out.push(AccountFolder {
                     path: format!("{awslogs}{top}/{account}/"),
                     organization_id: Some(top.clone()),
                     account_id: account,
                 });
             }
-        } else if plain {
+        } else if plain && !top.starts_with("o-") {
             out.push(AccountFolder {
                 path: format!("{awslogs}{top}/"),
                 organization_id: None,
-                account_id: top,
+                account_id: top.clone(),
             });
         }
     }

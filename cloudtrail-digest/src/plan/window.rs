@@ -5,7 +5,10 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use crate::error::Error;
-use crate::layout::{account_folders, awslogs_roots, folder_names, DigestKeyName};
+use crate::fetch::pool;
+use crate::layout::{
+    account_folders, awslogs_roots, folder_names, AccountFolder, DigestKeyName, LISTINGS_AT_ONCE,
+};
 use crate::source::ObjectSource;
 
 /// Which chains to keep.
@@ -123,33 +126,81 @@ pub(crate) fn digest_folders(
     stamps: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Vec<DigestFolder>, Error> {
     let (after, last) = stamps;
-    let mut out = Vec::new();
-    for bucket in buckets {
-        for root in awslogs_roots(source, bucket, filter.prefix.as_deref())? {
-            let awslogs = format!("{root}AWSLogs/");
-            let keep_org = |org: &str| ChainFilter::keeps(&filter.organization_ids, org);
-            let plain = filter.organization_ids.is_empty();
-            for account in account_folders(source, bucket, &awslogs, &keep_org, plain)? {
-                if !ChainFilter::keeps(&filter.accounts, &account.account_id) {
-                    continue;
-                }
-                let base = format!("{}CloudTrail-Digest/", account.path);
-                for region in folder_names(source, bucket, &base)? {
-                    if !ChainFilter::keeps(&filter.regions, &region) {
-                        continue;
-                    }
-                    for folder in
-                        day_folders(&format!("{base}{region}/"), after.date_naive(), last.date_naive())
-                    {
-                        out.push(DigestFolder {
-                            bucket: bucket.clone(),
-                            region: region.clone(),
-                            folder,
-                        });
-                    }
-                }
+    let keep_org = |org: &str| ChainFilter::keeps(&filter.organization_ids, org);
+    let plain = filter.organization_ids.is_empty();
+    // Each stage's folders listed side by side: a listing waits on the store, and an
+    // organization's bucket holds many accounts.
+    let found = pool::map(buckets, LISTINGS_AT_ONCE, |bucket| {
+        accounts_in(source, bucket, filter.prefix.as_deref(), &keep_org, plain)
+    });
+    let mut bases = Vec::new();
+    for (bucket, accounts) in buckets.iter().zip(found) {
+        for account in accounts? {
+            if ChainFilter::keeps(&filter.accounts, &account.account_id) {
+                bases.push((bucket, format!("{}CloudTrail-Digest/", account.path)));
             }
         }
+    }
+    let regions = pool::map(&bases, LISTINGS_AT_ONCE, |(bucket, base)| {
+        folder_names(source, bucket, base)
+    });
+    let mut out = Vec::new();
+    for ((bucket, base), found) in bases.iter().zip(regions) {
+        for region in found? {
+            if !ChainFilter::keeps(&filter.regions, &region) {
+                continue;
+            }
+            for folder in day_folders(&format!("{base}{region}/"), after.date_naive(), last.date_naive()) {
+                out.push(DigestFolder {
+                    bucket: bucket.to_string(),
+                    region: region.clone(),
+                    folder,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every account folder of `bucket`, under each `[PREFIX/]AWSLogs/` folder
+/// ([`awslogs_roots`]), in root order. With no prefix given, the accounts of `AWSLogs/`
+/// at the top of the bucket (where a trail writes by default) are listed while the
+/// bucket is searched: one listing wasted when there is none, one wait saved when there
+/// is.
+fn accounts_in(
+    source: &dyn ObjectSource,
+    bucket: &str,
+    prefix: Option<&str>,
+    keep_org: &(dyn Fn(&str) -> bool + Sync),
+    plain: bool,
+) -> Result<Vec<AccountFolder>, Error> {
+    let (roots, mut top) = std::thread::scope(|s| {
+        let top = prefix
+            .is_none()
+            .then(|| s.spawn(|| account_folders(source, bucket, "AWSLogs/", keep_org, plain)));
+        let roots = awslogs_roots(source, bucket, prefix);
+        let top = top.map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (roots, top)
+    });
+    let roots = roots?;
+    let rest: Vec<&String> = roots
+        .iter()
+        .filter(|r| !(r.is_empty() && top.is_some()))
+        .collect();
+    let mut listed = pool::map(&rest, LISTINGS_AT_ONCE, |root| {
+        account_folders(source, bucket, &format!("{root}AWSLogs/"), keep_org, plain)
+    })
+    .into_iter();
+    let mut out = Vec::new();
+    for root in &roots {
+        let accounts = match top.take() {
+            Some(top) if root.is_empty() => top,
+            other => {
+                top = other;
+                listed.next().expect("one listing per root")
+            }
+        };
+        out.extend(accounts?);
     }
     Ok(out)
 }
@@ -168,4 +219,65 @@ pub(crate) fn digests_between(
         out.extend(folder.digests(keys, filter, stamps));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::recorder::Watching;
+    use crate::source::MemorySource;
+
+    fn digest(at: &str, account: &str, region: &str) -> String {
+        format!(
+            "{at}{account}/CloudTrail-Digest/{region}/2026/03/01/{account}_CloudTrail-Digest_{region}_t_us-east-1_20260301T010000Z.json.gz"
+        )
+    }
+
+    /// Discovery lists the folders of each stage side by side (prefixes, the
+    /// organization's accounts, their regions) and finds what a walk one folder at a
+    /// time finds, in the same order; with no prefix given, the accounts of `AWSLogs/`
+    /// at the top are listed while the bucket is searched, and are not listed again.
+    #[test]
+    fn discovery_lists_each_stage_side_by_side_and_finds_every_folder_in_order() {
+        let store = MemorySource::new();
+        store.create_bucket("b");
+        let mut keys = vec![
+            digest("AWSLogs/", "111111111111", "us-east-1"),
+            digest("AWSLogs/", "111111111111", "eu-west-1"),
+            digest("p/q/AWSLogs/", "222222222222", "us-east-1"),
+            "p/other/x.json".to_string(),
+        ];
+        for account in ["333333333333", "444444444444", "555555555555"] {
+            keys.push(digest("AWSLogs/o-abc/", account, "us-east-1"));
+        }
+        for key in &keys {
+            store.put("b", key, b"x".to_vec()).unwrap();
+        }
+        let slow = Watching::new(&store, std::time::Duration::from_millis(40));
+        let day = parse_stamp("20260301T000000Z").unwrap();
+        let found = digest_folders(
+            &slow,
+            &["b".to_string()],
+            &ChainFilter::default(),
+            (day, day + Duration::hours(2)),
+        )
+        .unwrap();
+        let folders: Vec<&str> = found.iter().map(|f| f.folder.as_str()).collect();
+        assert_eq!(
+            folders,
+            [
+                "AWSLogs/111111111111/CloudTrail-Digest/eu-west-1/2026/03/01/",
+                "AWSLogs/111111111111/CloudTrail-Digest/us-east-1/2026/03/01/",
+                "AWSLogs/o-abc/333333333333/CloudTrail-Digest/us-east-1/2026/03/01/",
+                "AWSLogs/o-abc/444444444444/CloudTrail-Digest/us-east-1/2026/03/01/",
+                "AWSLogs/o-abc/555555555555/CloudTrail-Digest/us-east-1/2026/03/01/",
+                "p/q/AWSLogs/222222222222/CloudTrail-Digest/us-east-1/2026/03/01/",
+            ]
+        );
+        let most = slow.most_listings_at_once();
+        assert!(most >= 3, "at most {most} listings at once");
+        // The search (top, p/, p/q/, p/other/), AWSLogs/ and o-abc/ at the top,
+        // p/q/AWSLogs/, and the five accounts' region folders: each listed once.
+        assert_eq!(slow.take().len(), 4 + 2 + 1 + 5);
+    }
 }
