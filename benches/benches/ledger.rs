@@ -4,12 +4,13 @@
 //! replaced by another's bytes, a forged log added, a log deleted). Each is timed (medians
 //! of `--rounds`, the runs of a round side by side) and reported as a ratio to the full
 //! audit, with the objects each run read (fetched, inflated and hashed) and reused, and
-//! what the changed run reported. With `--s3`, the same against the local S3 server
-//! (moto, from the test Python) through a counting proxy: requests per verified object;
-//! `--latency-ms` has the proxy hold every request that long first, as a distant S3
-//! would.
+//! what the changed run reported. With `--s3`, the same against an S3-compatible server
+//! on loopback (s3s-fs by default, `--server moto` for the test server) through a
+//! counting proxy: requests per verified object; `--latency-ms` has the proxy hold every
+//! request that long first, as a distant S3 would. The runs in S3 take the tool's own
+//! concurrency unless `--s3-jobs` sets `--jobs`.
 //!
-//! cargo bench -p cloudtrail-digest-benches --bench ledger -- [--gb 1] [--hours H] [--logs 12] [--records R] [--rounds 3] [--s3] [--s3-hours H] [--latency-ms 0] [--s3-jobs 10]
+//! cargo bench -p cloudtrail-digest-benches --bench ledger -- [--gb 1] [--hours H] [--logs 12] [--records R] [--rounds 3] [--s3] [--server s3s-fs|moto] [--s3-hours H] [--latency-ms 0] [--s3-jobs N]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -32,9 +33,11 @@ struct Options {
     /// milliseconds; the local server answers in a few).
     latency: Duration,
     jobs: usize,
-    /// `--jobs` of the runs in S3, where reads wait on the network (default 10, the AWS
-    /// CLI's default concurrency).
-    s3_jobs: usize,
+    /// `--jobs` of the runs in S3 (default: none given, so the tool's own, its
+    /// `--max-concurrency`).
+    s3_jobs: Option<usize>,
+    /// The S3 test server (moto) instead of s3s-fs.
+    moto: bool,
 }
 
 fn options() -> Options {
@@ -56,7 +59,8 @@ fn options() -> Options {
         s3_hours: number("--s3-hours", hours),
         latency: Duration::from_millis(number("--latency-ms", 0).into()),
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        s3_jobs: number("--s3-jobs", 10) as usize,
+        s3_jobs: option("--s3-jobs").map(|v| v.parse().expect("--s3-jobs number")),
+        moto: option("--server").is_some_and(|s| s == "moto"),
     }
 }
 
@@ -171,7 +175,7 @@ fn audit(
     source: &[String],
     keys: &Path,
     w: &[String; 3],
-    jobs: usize,
+    jobs: Option<usize>,
     ledger: Option<&str>,
 ) -> Command {
     let mut cmd = Command::new(binary);
@@ -180,7 +184,10 @@ fn audit(
         .arg("--public-keys")
         .arg(keys)
         .args(["--start-time", &w[0], "--end-time", &w[1], "--now", &w[2]])
-        .args(["--output", "ndjson", "--jobs", &jobs.to_string()]);
+        .args(["--output", "ndjson"]);
+    if let Some(jobs) = jobs {
+        cmd.args(["--jobs", &jobs.to_string()]);
+    }
     if let Some(l) = ledger {
         cmd.args(["--ledger", l]);
     }
@@ -234,7 +241,7 @@ fn local(binary: &Path, root: &Path, o: &Options) {
                 &source,
                 &keys,
                 &w,
-                o.jobs,
+                Some(o.jobs),
                 ledger.map(|l| l.to_str().unwrap()),
             ))
             .unwrap();
@@ -277,7 +284,12 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     // The tool runs through a spawner (for its peak memory), which passes on this
     // process's environment: the test server's credentials, and nothing of the caller's.
     network::test_credentials();
-    let server = Server::moto();
+    let store = repo().join("target/bench-data/ledger-s3-store");
+    let server = if o.moto {
+        Server::moto()
+    } else {
+        Server::s3s_fs(&store)
+    };
     let proxy = Proxy::start(
         server.port,
         Shape {
@@ -288,7 +300,8 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     let t = Instant::now();
     network::upload_mirror(&server.endpoint(), &root.join("mirror"), "ctd-bench-ledgers");
     println!(
-        "S3: uploaded the trail to the local S3 server in {:.1}s",
+        "S3: uploaded the trail to {} in {:.1}s",
+        server.name,
         t.elapsed().as_secs_f64()
     );
     let w = window(o.hours.min(o.s3_hours));
@@ -371,10 +384,11 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     }
     let verified = rounds[0][0].1.verified as f64;
     println!(
-        "S3 (local S3 server, {} hours, {} ms added to each request, --jobs {}): {} digests and logs verified by the full audit",
+        "S3 ({}, {} hours, {} ms added to each request, --jobs {}): {} digests and logs verified by the full audit",
+        server.name,
         o.hours.min(o.s3_hours),
         o.latency.as_millis(),
-        o.s3_jobs,
+        o.s3_jobs.map_or("as the tool sets it".to_string(), |j| j.to_string()),
         verified
     );
     let per_object = |i: usize| {
@@ -386,6 +400,9 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     };
     report("S3 (--endpoint-url)", &rounds, per_object);
     let _ = std::fs::remove_dir_all(&scratch);
+    drop(proxy);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&store);
 }
 
 fn main() {
