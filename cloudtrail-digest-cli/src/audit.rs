@@ -50,8 +50,17 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     }
     let (report, next) = run?.map_err(Stop::fatal)?;
     // The report first: a run whose report could not be written leaves the ledger as
-    // it was, so the next run reports the same changes again.
-    write(&report, args).map_err(Stop::output)?;
+    // it was, so the next run reports the same changes again. The next ledger is put
+    // into bytes meanwhile.
+    let (written, next) = std::thread::scope(|s| {
+        let next = s.spawn(|| next.to_bytes());
+        let written = write(&report, args);
+        (
+            written,
+            next.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    written.map_err(Stop::output)?;
     ledger::store(given, &next, &mut online)?;
     Ok(Exit::of_audit(report.exit_code()))
 }

@@ -37,13 +37,18 @@ pub fn load(
 /// another thread.
 pub struct LedgerReader {
     given: String,
-    s3: Option<Arc<dyn ObjectSource>>,
+    /// For `s3://BUCKET/KEY`: the S3 source, the bucket and the key.
+    s3: Option<(Arc<dyn ObjectSource>, String, String)>,
 }
 
 impl LedgerReader {
     pub fn new(given: &str, online: &mut Online) -> Result<LedgerReader, Stop> {
         let s3 = match s3_url(given) {
-            Some(_) => Some(online.s3().map_err(Stop::Fatal)?),
+            Some((bucket, key)) => Some((
+                online.s3().map_err(Stop::Fatal)?,
+                bucket.to_string(),
+                key.to_string(),
+            )),
             None => None,
         };
         Ok(LedgerReader {
@@ -56,8 +61,8 @@ impl LedgerReader {
     pub fn load(self, command: Option<&str>, scope: LedgerScope) -> Result<Ledger, Stop> {
         let given = self.given.as_str();
         let cannot = |e: String| Stop::Fatal(format!("--ledger {given}: cannot be read ({e})"));
-        let bytes = match (s3_url(given), &self.s3) {
-            (Some((bucket, key)), Some(s3)) => match s3.open(bucket, key) {
+        let bytes = match &self.s3 {
+            Some((s3, bucket, key)) => match s3.open(bucket, key) {
                 Ok(mut reader) => {
                     let mut bytes = Vec::new();
                     reader
@@ -68,7 +73,7 @@ impl LedgerReader {
                 Err(e) if e.kind == SourceErrorKind::NotFound => None,
                 Err(e) => return Err(cannot(e.to_string())),
             },
-            _ => match std::fs::read(given) {
+            None => match std::fs::read(given) {
                 Ok(bytes) => Some(bytes),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(cannot(e.to_string())),
@@ -88,9 +93,9 @@ impl LedgerReader {
     }
 }
 
-/// Writes `ledger` to `given`: a file under a temporary name renamed into place, or one
-/// S3 object stored whole. An interrupted run leaves the previous ledger as it was.
-pub fn store(given: &str, ledger: &Ledger, online: &mut Online) -> Result<(), Stop> {
-    let bytes = ledger.to_bytes();
-    write_whole_as("--ledger", given, online, |w| Ok(w.write_all(&bytes)?))
+/// Writes a ledger (`bytes`, [`Ledger::to_bytes`]) to `given`: a file under a temporary
+/// name renamed into place, or one S3 object stored whole. An interrupted run leaves the
+/// previous ledger as it was.
+pub fn store(given: &str, bytes: &[u8], online: &mut Online) -> Result<(), Stop> {
+    write_whole_as("--ledger", given, online, |w| Ok(w.write_all(bytes)?))
 }
