@@ -367,12 +367,11 @@ impl<'a> Audit<'a> {
     /// decides what is read).
     fn read_digests(
         &self,
-        groups: Vec<Group>,
+        mut groups: Vec<Group>,
         source: &dyn ObjectSource,
         metered: &Metered<'_>,
         ledger: Option<&Tracked<'_>>,
     ) -> Result<Vec<Group>, Error> {
-        let mut groups = groups;
         if let Some(ledger) = ledger {
             ledger.wait()?;
         }
