@@ -348,7 +348,7 @@ impl<'a> Audit<'a> {
             // read (a unit of a split run lists its own days afterwards).
             let early = self.slice.is_none().then(|| {
                 let days = self.early_log_days(&groups);
-                s.spawn(move || self.list_early(days))
+                s.spawn(move || self.list_days(days))
             });
             let groups = self.read_digests(groups, source, metered, ledger);
             let early = early.map(|e| e.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));

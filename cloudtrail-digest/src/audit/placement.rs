@@ -76,15 +76,15 @@ impl Audit<'_> {
     }
 
     /// The log day folders `(bucket, day folder)` the digests listed so far point to,
-    /// to be listed before the digests are read ([`Audit::list_early`]).
+    /// to be listed while the digests are read ([`Audit::list_days`]), so that in S3
+    /// these listings wait on the store beside the digests' fetches.
     pub(super) fn early_log_days(&self, groups: &[Group]) -> Vec<(String, String)> {
         let (_, days) = self.chain_log_days(groups, |g| g.listed.iter().map(|(b, ..)| b).collect());
         days.into_iter().map(|(_, day)| day).collect()
     }
 
-    /// Lists `days` side by side: in S3 these listings then wait on the store while the
-    /// digests are fetched. [`Audit::list_log_folders`] takes what it needs of them.
-    pub(super) fn list_early(&self, days: Vec<(String, String)>) -> EarlyListings {
+    /// Lists the day folders `days` side by side (a listing waits on the store).
+    pub(super) fn list_days(&self, days: Vec<(String, String)>) -> EarlyListings {
         let listed = pool::map(&days, self.jobs, |(bucket, day)| {
             self.source.list(bucket, day, "")
         });
@@ -99,18 +99,13 @@ impl Audit<'_> {
         mut early: EarlyListings,
     ) -> Result<Vec<FolderListing>, Error> {
         let (folders, days) = self.chain_log_days(groups, |g| g.members.iter().map(|m| &m.bucket).collect());
-        // The rest, listed side by side (a listing waits on the store).
-        let missing: Vec<&(String, String)> = days
+        let missing: Vec<(String, String)> = days
             .iter()
             .map(|(_, day)| day)
             .filter(|day| !early.contains_key(*day))
+            .cloned()
             .collect();
-        let listed = pool::map(&missing, self.jobs, |(bucket, day)| {
-            self.source.list(bucket, day, "")
-        });
-        for (day, keys) in missing.into_iter().zip(listed) {
-            early.insert(day.clone(), keys);
-        }
+        early.extend(self.list_days(missing));
         let mut out: Vec<FolderListing> = folders
             .into_iter()
             .map(|((bucket, folder), owners)| FolderListing {

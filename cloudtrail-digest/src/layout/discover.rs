@@ -125,7 +125,10 @@ pub(crate) fn account_folders(
     .into_iter();
     let mut out = Vec::new();
     for (top, entered) in tops.iter().zip(entered) {
-        if entered {
+        if top.starts_with("o-") {
+            if !entered {
+                continue;
+            }
             let accounts = members.next().expect("one listing per organization entered");
             for account in accounts? {
                 out.push(AccountFolder {
@@ -134,7 +137,7 @@ pub(crate) fn account_folders(
                     account_id: account,
                 });
             }
-        } else if plain && !top.starts_with("o-") {
+        } else if plain {
             out.push(AccountFolder {
                 path: format!("{awslogs}{top}/"),
                 organization_id: None,

@@ -56,18 +56,27 @@ impl LedgerScope {
         self
     }
 
-    /// The first of this scope's settings that `other` does not hold alike, as
-    /// `name theirs (this run: ours)`: `other` may hold more.
-    pub(crate) fn differs_from_part_of(&self, other: &LedgerScope) -> Option<String> {
-        self.0.iter().find_map(|(name, ours)| {
-            let theirs = other.0.get(name);
-            (theirs != Some(ours)).then(|| {
+    /// Refuses `ledger` unless it holds every one of this scope's settings alike (it may
+    /// hold more: what the caller added), naming the first that differs as
+    /// `name theirs (this run: ours)`.
+    pub(crate) fn admits(&self, ledger: &Ledger) -> Result<(), crate::error::Error> {
+        let theirs = &ledger.scope().0;
+        let difference = self.0.iter().find_map(|(name, ours)| {
+            let their = theirs.get(name);
+            (their != Some(ours)).then(|| {
                 format!(
                     "{name} {} (this run: {ours})",
-                    theirs.map_or("not set", String::as_str)
+                    their.map_or("not set", String::as_str)
                 )
             })
-        })
+        });
+        match difference {
+            None => Ok(()),
+            Some(difference) => Err(crate::error::Error::from(LedgerError {
+                ledger: "given".to_string(),
+                reason: format!("made for another scope: {difference}"),
+            })),
+        }
     }
 
     /// The first difference from `other`, as `name ours (this run: theirs)`.

@@ -133,12 +133,7 @@ impl<'a> Tracked<'a> {
             })
         };
         let previous = arriving.ledger.recv().map_err(|_| unread())?;
-        if let Some(difference) = arriving.scope.differs_from_part_of(previous.scope()) {
-            return Err(Error::from(LedgerError {
-                ledger: "given".to_string(),
-                reason: format!("made for another scope: {difference}"),
-            }));
-        }
+        arriving.scope.admits(&previous)?;
         self.previous.set(previous).map_err(|_| unread())
     }
 

@@ -174,7 +174,7 @@ fn accounts_in(
     keep_org: &(dyn Fn(&str) -> bool + Sync),
     plain: bool,
 ) -> Result<Vec<AccountFolder>, Error> {
-    let (roots, mut top) = std::thread::scope(|s| {
+    let (roots, top) = std::thread::scope(|s| {
         let top = prefix
             .is_none()
             .then(|| s.spawn(|| account_folders(source, bucket, "AWSLogs/", keep_org, plain)));
@@ -183,23 +183,16 @@ fn accounts_in(
         (roots, top)
     });
     let roots = roots?;
-    let rest: Vec<&String> = roots
-        .iter()
-        .filter(|r| !(r.is_empty() && top.is_some()))
-        .collect();
-    let mut listed = pool::map(&rest, LISTINGS_AT_ONCE, |root| {
+    // The top of the bucket (root "") sorts first; its accounts are listed already.
+    let (top, rest) = match (top, roots.split_first()) {
+        (Some(top), Some((first, rest))) if first.is_empty() => (Some(top), rest),
+        _ => (None, &roots[..]),
+    };
+    let listed = pool::map(rest, LISTINGS_AT_ONCE, |root| {
         account_folders(source, bucket, &format!("{root}AWSLogs/"), keep_org, plain)
-    })
-    .into_iter();
+    });
     let mut out = Vec::new();
-    for root in &roots {
-        let accounts = match top.take() {
-            Some(top) if root.is_empty() => top,
-            other => {
-                top = other;
-                listed.next().expect("one listing per root")
-            }
-        };
+    for accounts in top.into_iter().chain(listed) {
         out.extend(accounts?);
     }
     Ok(out)

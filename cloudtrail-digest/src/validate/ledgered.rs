@@ -11,7 +11,7 @@ use crate::check::digest::LogJob;
 use crate::error::Error;
 use crate::fetch::pool;
 use crate::layout::{chain_label, is_backfill_key};
-use crate::ledger::{Ledger, LedgerError, LedgerScope, Tracked};
+use crate::ledger::{Ledger, LedgerScope, Tracked};
 use crate::plan::window::day_folders;
 use crate::source::ObjectSource;
 use crate::verdict::{Event, Summary};
@@ -44,12 +44,7 @@ impl Validation<'_> {
         now: DateTime<Utc>,
         emit: &mut dyn FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<(Summary, Ledger), Error> {
-        if let Some(difference) = self.ledger_scope().differs_from_part_of(previous.scope()) {
-            return Err(Error::from(LedgerError {
-                ledger: "given".to_string(),
-                reason: format!("made for another scope: {difference}"),
-            }));
-        }
+        self.ledger_scope().admits(&previous)?;
         let tracked = Tracked::new(self.source, previous);
         // The log folders of the window, listed once, the days side by side (a listing
         // waits on the store): in S3 the listing gives each log's identity, which the

@@ -164,8 +164,7 @@ impl LocalDir {
                 format!("bucket name refused: {why}"),
             )
         })?);
-        let known = |b: &str| self.bucket_dirs.lock().is_ok_and(|d| d.contains(b));
-        if known(bucket) {
+        if self.bucket_dirs.lock().is_ok_and(|d| d.contains(bucket)) {
             return Ok(dir);
         }
         if bucket.contains('/') || !dir.is_dir() {
