@@ -50,7 +50,7 @@ use self::chain::{rank, Analysis};
 use self::elsewhere::Elsewhere;
 use self::judge::Judge;
 use self::members::{Keys, Member, State};
-use self::placement::FolderListing;
+use self::placement::{EarlyListings, FolderListing};
 use crate::check::digest::LogJob;
 use crate::error::Error;
 use crate::fetch::log::check_log_keeping;
@@ -328,30 +328,43 @@ impl<'a> Audit<'a> {
             .slice
             .as_ref()
             .map_or(window::stamps_of(self.window), |s| s.stamps);
-        // The day folders found, then listed side by side (a listing waits on the store).
         let folders = window::digest_folders(self.source, &self.buckets, &self.filter, stamps)?;
-        let lists = pool::map(&folders, self.jobs, |f| {
-            self.source.list(&f.bucket, &f.folder, "")
-        });
-        let mut listed = Vec::new();
-        for (folder, keys) in folders.iter().zip(lists) {
-            listed.extend(folder.digests(keys?, &self.filter, stamps));
-        }
-        let mut groups = self.group(listed);
-        if let Some(slice) = &self.slice {
-            groups.retain(|g| g.scope == slice.scope);
-        }
         std::thread::scope(|s| {
             // The log folders are listed before the logs are read: in S3 the listing
             // gives each log's identity, which a ledger compares without a request per
-            // log. Those the listed digests point to are listed while the digests are
-            // read (a unit of a split run lists its own days afterwards).
-            let early = self.slice.is_none().then(|| {
-                let days = self.early_log_days(&groups);
-                s.spawn(move || self.list_days(days))
+            // log. Those of the chains the digest folders hold are listed beside the
+            // digest folders, any other the listed digests point to while the digests
+            // are read (a unit of a split run lists its own days afterwards).
+            let join = |h: std::thread::ScopedJoinHandle<'_, EarlyListings>| {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+            };
+            let guessed = self.slice.is_none().then(|| {
+                let days = self.guessed_log_days(&folders);
+                let known: HashSet<(String, String)> = days.iter().cloned().collect();
+                (known, s.spawn(move || self.list_days(days)))
+            });
+            // The digest day folders, listed side by side (a listing waits on the store).
+            let lists = pool::map(&folders, self.jobs, |f| {
+                self.source.list(&f.bucket, &f.folder, "")
+            });
+            let mut listed = Vec::new();
+            for (folder, keys) in folders.iter().zip(lists) {
+                listed.extend(folder.digests(keys?, &self.filter, stamps));
+            }
+            let mut groups = self.group(listed);
+            if let Some(slice) = &self.slice {
+                groups.retain(|g| g.scope == slice.scope);
+            }
+            let early = guessed.map(|(known, guessed)| {
+                let days = self.early_log_days(&groups, &known);
+                (guessed, s.spawn(move || self.list_days(days)))
             });
             let groups = self.read_digests(groups, source, metered, ledger);
-            let early = early.map(|e| e.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            let early = early.map(|(guessed, rest)| {
+                let mut listed = join(guessed);
+                listed.extend(join(rest));
+                listed
+            });
             let mut groups = groups?;
             let listings = match &self.slice {
                 Some(slice) => self.list_log_days(slice, &groups)?,

@@ -2,7 +2,7 @@
 //! and objects in the log folders that no valid digest lists (injected, forged, or not
 //! yet covered), with how much their absence from every digest weighs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
@@ -14,7 +14,7 @@ use super::{rank, Audit, Group, Judge, Span};
 use crate::error::Error;
 use crate::fetch::pool;
 use crate::layout::{file_name, ChainScope, LogKeyName};
-use crate::plan::window::day_folders;
+use crate::plan::window::{day_folders, DigestFolder};
 use crate::source::SourceError;
 use crate::time::display;
 use crate::verdict::LogVerdict;
@@ -62,12 +62,11 @@ impl Audit<'_> {
                     .push(g);
             }
         }
-        let reach = self.window.1.min(self.now);
         let days = folders
             .keys()
             .enumerate()
             .flat_map(|(f, (bucket, folder))| {
-                day_folders(folder, self.window.0.date_naive(), reach.date_naive())
+                self.window_log_days(folder)
                     .into_iter()
                     .map(move |day| (f, (bucket.clone(), day)))
             })
@@ -75,12 +74,45 @@ impl Audit<'_> {
         (folders, days)
     }
 
+    /// The day folders of the chain log folder `folder` for the window's days.
+    fn window_log_days(&self, folder: &str) -> Vec<String> {
+        let reach = self.window.1.min(self.now);
+        day_folders(folder, self.window.0.date_naive(), reach.date_naive())
+    }
+
+    /// The log day folders of the chains whose digest day folders `folders` are, before
+    /// those are listed: listed beside them, so that in S3 a re-audit waits on one
+    /// round of listings instead of two. A folder whose chains turn out to need no
+    /// logs (no digest of the window, or backfill only) is listed for nothing.
+    pub(super) fn guessed_log_days(&self, folders: &[DigestFolder]) -> Vec<(String, String)> {
+        let chains: BTreeSet<(&str, String)> = folders
+            .iter()
+            .filter_map(|f| Some((f.bucket.as_str(), f.log_folder()?)))
+            .collect();
+        chains
+            .into_iter()
+            .flat_map(|(bucket, folder)| {
+                self.window_log_days(&folder)
+                    .into_iter()
+                    .map(move |day| (bucket.to_string(), day))
+            })
+            .collect()
+    }
+
     /// The log day folders `(bucket, day folder)` the digests listed so far point to,
-    /// to be listed while the digests are read ([`Audit::list_days`]), so that in S3
-    /// these listings wait on the store beside the digests' fetches.
-    pub(super) fn early_log_days(&self, groups: &[Group]) -> Vec<(String, String)> {
+    /// but for those of `known`, to be listed while the digests are read
+    /// ([`Audit::list_days`]), so that in S3 these listings wait on the store beside the
+    /// digests' fetches.
+    pub(super) fn early_log_days(
+        &self,
+        groups: &[Group],
+        known: &HashSet<(String, String)>,
+    ) -> Vec<(String, String)> {
         let (_, days) = self.chain_log_days(groups, |g| g.listed.iter().map(|(b, ..)| b).collect());
-        days.into_iter().map(|(_, day)| day).collect()
+        days.into_iter()
+            .map(|(_, day)| day)
+            .filter(|day| !known.contains(day))
+            .collect()
     }
 
     /// Lists the day folders `days` side by side (a listing waits on the store).

@@ -58,6 +58,16 @@ pub(super) fn tree_source(dir: &Path) -> (LocalDir, PublicKeySet) {
     (mirror, keys)
 }
 
+/// The bundled sample trail's mirror and keys, and the window of its two days.
+pub(super) fn sample_trail() -> (LocalDir, PublicKeySet, (DateTime<Utc>, DateTime<Utc>)) {
+    let (mirror, keys) = tree_source(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample"));
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T01:00:00Z").unwrap(),
+    );
+    (mirror, keys, window)
+}
+
 /// Calls `check` with every tree, its mirror and keys, its audit (two jobs) and that
 /// audit's whole-run report.
 pub(super) fn on_every_tree(mut check: impl FnMut(&Path, &LocalDir, &PublicKeySet, &Audit<'_>, AuditReport)) {
@@ -123,6 +133,43 @@ fn reads_written_and_read_back_judge_to_the_same_report() {
             dir.display()
         );
     });
+}
+
+/// The log day folders of the chains whose digest day folders a run found are listed
+/// beside those (in S3, one round of listings to wait for instead of two), and no day
+/// folder is listed twice; the report is the one of a run whose listings do not wait.
+#[test]
+fn log_day_folders_are_listed_beside_the_digest_day_folders() {
+    use crate::source::recorder::{KeyListing, Watching};
+    let (mirror, keys, window) = sample_trail();
+    let slow = Watching::new(&mirror, std::time::Duration::from_millis(40));
+    let audit = |source| {
+        Audit::new(source, &keys, mirror.buckets(), window, window.1)
+            .unwrap()
+            .jobs(8)
+    };
+    assert_eq!(audit(&slow).run().unwrap(), audit(&mirror).run().unwrap());
+
+    let mut day_folders = Vec::new();
+    for folder in ["CloudTrail-Digest", "CloudTrail"] {
+        for region in ["eu-west-1", "us-east-1"] {
+            for day in ["01", "02"] {
+                day_folders.push(format!("AWSLogs/111122223333/{folder}/{region}/2026/03/{day}/"));
+            }
+        }
+    }
+    day_folders.sort();
+    let listings = slow.take_key_listings();
+    let started = |l: &KeyListing| match l {
+        KeyListing::Started(prefix) => Some(prefix.clone()),
+        KeyListing::Ended(_) => None,
+    };
+    let mut before_any_ended: Vec<String> = listings.iter().map_while(started).collect();
+    before_any_ended.sort();
+    assert_eq!(before_any_ended, day_folders, "{listings:?}");
+    let mut all: Vec<String> = listings.iter().filter_map(started).collect();
+    all.sort();
+    assert_eq!(all, day_folders, "each day folder listed once");
 }
 
 #[test]

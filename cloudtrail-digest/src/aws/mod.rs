@@ -156,13 +156,27 @@ impl AwsSession {
             .enable_all()
             .build()
             .map_err(AwsError::Runtime)?;
-        let http = reqwest::Client::builder()
-            .timeout(settings.request_timeout)
-            .connect_timeout(settings.connect_timeout)
-            .read_timeout(settings.read_timeout)
-            .build()
-            .map_err(|e| AwsError::HttpClient(Box::new(e)))?;
-        let resolved = runtime.block_on(credentials::resolve(&settings))?;
+        // Making the HTTP client and the SDK's credential providers each loads the
+        // system's trust roots, a few milliseconds before any request: side by side.
+        let (http, resolved) = std::thread::scope(|s| {
+            let http = s.spawn(|| {
+                reqwest::Client::builder()
+                    .timeout(settings.request_timeout)
+                    .connect_timeout(settings.connect_timeout)
+                    .read_timeout(settings.read_timeout)
+                    // Bodies as stored: object sizes and hashes are of the stored bytes.
+                    .no_gzip()
+                    .no_brotli()
+                    .no_zstd()
+                    .no_deflate()
+                    .build()
+            });
+            let resolved = runtime.block_on(credentials::resolve(&settings));
+            let http = http.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (http, resolved)
+        });
+        let http = http.map_err(|e| AwsError::HttpClient(Box::new(e)))?;
+        let resolved = resolved?;
         let default_region = resolved.region.unwrap_or_else(|| "us-east-1".to_string());
         Ok(Arc::new(AwsSession {
             throttle: Arc::new(Throttle::new(settings.max_concurrency)),
@@ -210,7 +224,11 @@ impl AwsSession {
 
     /// An HTTP connector for object_store that counts every answer as [`Self::answered`] does.
     pub(crate) fn watched_connector(&self) -> throttle::Watched {
-        throttle::Watched::new(Arc::clone(&self.throttle), self.runtime.handle().clone())
+        throttle::Watched::new(
+            self.http.clone(),
+            Arc::clone(&self.throttle),
+            self.runtime.handle().clone(),
+        )
     }
 
     pub(crate) fn runtime(&self) -> &Runtime {

@@ -8,9 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use object_store::client::{
-    HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService, ReqwestConnector,
-};
+use object_store::client::{HttpClient, HttpConnector, HttpError, HttpRequest, HttpResponse, HttpService};
 use object_store::ClientOptions;
 use tokio::runtime::Handle;
 use tokio::sync::Semaphore;
@@ -111,26 +109,36 @@ impl Throttle {
     }
 }
 
-/// object_store's HTTP client (reqwest), with every answer counted by a [`Throttle`]:
-/// object_store retries a throttled GET itself, so this is where S3's `SlowDown`
-/// answers to object reads are seen.
+/// The session's HTTP client (reqwest) for object_store, with every answer counted by
+/// a [`Throttle`]: object_store retries a throttled GET itself, so this is where S3's
+/// `SlowDown` answers to object reads are seen.
+///
+/// Every bucket's store shares the one client, and so its connections and the trust
+/// roots it loaded once (a client of its own per bucket would read the system's
+/// certificates again, a few milliseconds before the bucket's first request). The
+/// client is made as object_store makes its own from the store's [`ClientOptions`]:
+/// the session's time limits, no decompression; the options are not read again here.
 #[derive(Debug)]
 pub(crate) struct Watched {
+    client: reqwest::Client,
     throttle: Arc<Throttle>,
     runtime: Handle,
 }
 
 impl Watched {
-    pub fn new(throttle: Arc<Throttle>, runtime: Handle) -> Self {
-        Watched { throttle, runtime }
+    pub fn new(client: reqwest::Client, throttle: Arc<Throttle>, runtime: Handle) -> Self {
+        Watched {
+            client,
+            throttle,
+            runtime,
+        }
     }
 }
 
 impl HttpConnector for Watched {
-    fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
-        let inner = ReqwestConnector::default().connect(options)?;
+    fn connect(&self, _options: &ClientOptions) -> object_store::Result<HttpClient> {
         Ok(HttpClient::new(WatchedClient {
-            inner,
+            inner: self.client.clone(),
             throttle: Arc::clone(&self.throttle),
             runtime: self.runtime.clone(),
         }))
@@ -139,7 +147,7 @@ impl HttpConnector for Watched {
 
 #[derive(Debug)]
 struct WatchedClient {
-    inner: HttpClient,
+    inner: reqwest::Client,
     throttle: Arc<Throttle>,
     runtime: Handle,
 }
@@ -147,7 +155,7 @@ struct WatchedClient {
 #[async_trait::async_trait]
 impl HttpService for WatchedClient {
     async fn call(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let answer = self.inner.execute(request).await;
+        let answer = self.inner.call(request).await;
         if let Ok(r) = &answer {
             let throttled = matches!(r.status().as_u16(), 503 | 429);
             self.throttle.answered(throttled, &self.runtime);
@@ -228,9 +236,13 @@ mod tests {
             .build()
             .unwrap();
         let throttle = Arc::new(Throttle::new(16));
-        let client = Watched::new(Arc::clone(&throttle), runtime.handle().clone())
-            .connect(&ClientOptions::new().with_allow_http(true))
-            .unwrap();
+        let client = Watched::new(
+            reqwest::Client::new(),
+            Arc::clone(&throttle),
+            runtime.handle().clone(),
+        )
+        .connect(&ClientOptions::new().with_allow_http(true))
+        .unwrap();
         let get = || {
             http::Request::builder()
                 .uri(url.as_str())

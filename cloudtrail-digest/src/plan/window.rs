@@ -79,6 +79,13 @@ pub(crate) struct DigestFolder {
 }
 
 impl DigestFolder {
+    /// The log folder of the chains whose digests this folder holds
+    /// (`[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/`).
+    pub fn log_folder(&self) -> Option<String> {
+        let account = &self.folder[..self.folder.find("CloudTrail-Digest/")?];
+        Some(format!("{account}CloudTrail/{}/", self.region))
+    }
+
     /// The digests of `keys` (this folder's listing) that the filter keeps and whose
     /// stamps lie after `stamps.0` and up to `stamps.1`.
     pub fn digests(

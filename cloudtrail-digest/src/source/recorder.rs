@@ -83,14 +83,22 @@ impl ObjectSource for Recorder {
 
 /// Passes every read on to `inner`, noting each as `list` (a listing) or `object` (an
 /// object got, opened or identified), in order, and how many folder listings were under
-/// way at once; each folder listing first waits `listing_delay`, so that listings made
-/// side by side overlap.
+/// way at once; each listing first waits `listing_delay`, so that listings made side by
+/// side overlap. Key listings are noted by prefix as they start and end.
 pub(crate) struct Watching<'a> {
     inner: &'a dyn ObjectSource,
     listing_delay: std::time::Duration,
     asked: Mutex<Vec<&'static str>>,
+    key_listings: Mutex<Vec<KeyListing>>,
     listing_now: AtomicUsize,
     most_listings: AtomicUsize,
+}
+
+/// A key listing's start or end, as [`Watching`] saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyListing {
+    Started(String),
+    Ended(String),
 }
 
 impl<'a> Watching<'a> {
@@ -99,6 +107,7 @@ impl<'a> Watching<'a> {
             inner,
             listing_delay,
             asked: Mutex::default(),
+            key_listings: Mutex::default(),
             listing_now: AtomicUsize::new(0),
             most_listings: AtomicUsize::new(0),
         }
@@ -107,6 +116,11 @@ impl<'a> Watching<'a> {
     /// What was asked so far, in order, forgotten once told.
     pub fn take(&self) -> Vec<&'static str> {
         std::mem::take(&mut *self.asked.lock().unwrap())
+    }
+
+    /// The key listings so far, as they started and ended, forgotten once told.
+    pub fn take_key_listings(&self) -> Vec<KeyListing> {
+        std::mem::take(&mut *self.key_listings.lock().unwrap())
     }
 
     /// The most folder listings that were under way at once.
@@ -128,7 +142,12 @@ impl ObjectSource for Watching<'_> {
         stop: &dyn Fn(&str) -> bool,
     ) -> Result<Vec<String>, SourceError> {
         self.note("list");
-        self.inner.list_until(bucket, prefix, start_after, stop)
+        let note = |l: KeyListing| self.key_listings.lock().unwrap().push(l);
+        note(KeyListing::Started(prefix.to_string()));
+        std::thread::sleep(self.listing_delay);
+        let keys = self.inner.list_until(bucket, prefix, start_after, stop);
+        note(KeyListing::Ended(prefix.to_string()));
+        keys
     }
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
         self.note("list");

@@ -709,6 +709,60 @@ mod tests {
         tier: crate::source::RestoreTier::Bulk,
     };
 
+    /// Bucket look-ups and every bucket's reads go through the session's one HTTP
+    /// client: one connection, kept open, serves them all (and the system's trust roots
+    /// are read once, not once more for each bucket).
+    #[test]
+    fn every_bucket_is_read_through_the_sessions_one_client() {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&connections);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let stream = stream.unwrap();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut out = stream;
+                    loop {
+                        let mut first = String::new();
+                        if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let mut line = String::new();
+                        while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                            line.clear();
+                        }
+                        let body = if first.contains("?location") {
+                            "<LocationConstraint>us-east-1</LocationConstraint>"
+                        } else {
+                            "ok"
+                        };
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\netag: \"e\"\r\nlast-modified: Sun, 06 Dec 2026 00:00:00 GMT\r\n\r\n{body}",
+                            body.len()
+                        );
+                        out.write_all(answer.as_bytes()).unwrap();
+                    }
+                });
+            }
+        });
+        let session = AwsSession::new(crate::aws::AwsSettings {
+            s3_endpoint: Some(endpoint),
+            anonymous: true,
+            ..Default::default()
+        })
+        .unwrap();
+        let s3 = S3Source::new(session);
+        for bucket in ["first", "second", "third"] {
+            assert_eq!(s3.get(bucket, "k").unwrap().body, b"ok");
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn keys_are_percent_encoded_but_for_unreserved_bytes_and_slashes() {
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::super::tests::on_every_tree;
+use super::super::tests::{on_every_tree, sample_trail};
 use super::*;
 use crate::audit::ChainSummary;
 use crate::source::recorder::Watching;
@@ -193,14 +193,7 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
 /// A ledger made for another audit's scope is refused before anything is read.
 #[test]
 fn a_ledger_of_another_scope_is_refused() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
-    let mirror = LocalDir::new(sample.join("mirror")).unwrap();
-    let mut keys = PublicKeySet::new();
-    keys.add_file(&sample.join("public-keys.json")).unwrap();
-    let window = (
-        parse_utc("2026-03-01T00:00:00Z").unwrap(),
-        parse_utc("2026-03-02T01:00:00Z").unwrap(),
-    );
+    let (mirror, keys, window) = sample_trail();
     let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, window.1).unwrap();
     let narrower = crate::plan::ChainFilter {
         accounts: vec!["111122223333".to_string()],
@@ -251,15 +244,8 @@ fn a_ledger_read_while_the_audit_lists_gives_the_same_run() {
 /// for another scope is refused before any object is read, however late it comes.
 #[test]
 fn a_ledger_is_waited_for_before_any_object_is_read() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
-    let mirror = LocalDir::new(sample.join("mirror")).unwrap();
+    let (mirror, keys, window) = sample_trail();
     let watched = Watching::new(&mirror, std::time::Duration::ZERO);
-    let mut keys = PublicKeySet::new();
-    keys.add_file(&sample.join("public-keys.json")).unwrap();
-    let window = (
-        parse_utc("2026-03-01T00:00:00Z").unwrap(),
-        parse_utc("2026-03-02T01:00:00Z").unwrap(),
-    );
     let audit = Audit::new(&watched, &keys, mirror.buckets(), window, window.1).unwrap();
 
     let failed = audit.run_with_ledger_from(|| {
