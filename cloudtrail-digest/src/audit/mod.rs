@@ -229,7 +229,7 @@ impl<'a> Audit<'a> {
             now,
             allowance: DEFAULT_DELIVERY_ALLOWANCE,
             filter: ChainFilter::default(),
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: pool::processors(),
             progress: &NoProgress,
             record_events: false,
             slice: None,
@@ -401,7 +401,13 @@ impl<'a> Audit<'a> {
             })
             .collect();
         self.progress.planned(wanted.len() as u64);
-        let fetched = pool::map(&wanted, self.jobs, |(g, bucket, key, end)| {
+        // A digest the ledger answers for is checked again without a request: threads
+        // to wait on the store for the others, and one a processor for the checking.
+        let threads = ledger.map_or(self.jobs, |l| {
+            let objects = wanted.iter().map(|(_, b, k, _)| (b.as_str(), k.as_str()));
+            self.jobs.min(l.unanswered(objects, true) + pool::processors())
+        });
+        let fetched = pool::map(&wanted, threads, |(g, bucket, key, end)| {
             let group = &groups[*g];
             let r = members::fetch(
                 source,
@@ -478,9 +484,14 @@ impl<'a> Audit<'a> {
         } else {
             self.jobs * 64
         };
+        // A log the ledger answers for takes microseconds: threads for the others.
+        let threads = ledger.map_or(self.jobs, |l| {
+            let objects = jobs.iter().map(|(_, _, j)| (j.bucket.as_str(), j.key.as_str()));
+            self.jobs.min(l.unanswered(objects, false).max(1))
+        });
         pool::for_each_in_order(
             &jobs,
-            self.jobs,
+            threads,
             ahead,
             |(g, member, job)| {
                 let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));

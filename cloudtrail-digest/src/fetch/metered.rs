@@ -110,6 +110,10 @@ impl ObjectSource for Metered<'_> {
         self.inner.identity(bucket, key)
     }
 
+    fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
+        self.inner.known_identity(bucket, key)
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner.size(bucket, key)
     }
@@ -165,6 +169,8 @@ mod tests {
         assert_eq!(below.take(), ["size"]);
         metered.identity("b", "k").unwrap();
         assert_eq!(below.take(), ["identity"]);
+        metered.known_identity("b", "k").unwrap();
+        assert_eq!(below.take(), ["known_identity"]);
         metered.get("b", "k").unwrap();
         assert_eq!(below.take(), ["get"]);
         let mut bytes = Vec::new();

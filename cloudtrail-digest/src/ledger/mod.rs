@@ -489,6 +489,12 @@ impl Ledger {
     pub(crate) fn log(&self, bucket: &str, key: &str) -> Option<&LogEntry> {
         self.logs.get(bucket, key)
     }
+
+    /// The bucket and key of every log held.
+    #[cfg(test)]
+    pub(crate) fn log_keys(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.logs.values().map(|l| (l.bucket.as_str(), l.key.as_str()))
+    }
 }
 
 #[cfg(test)]

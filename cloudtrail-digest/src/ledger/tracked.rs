@@ -148,6 +148,32 @@ impl<'a> Tracked<'a> {
         self.seen.lock().expect("ledger state")
     }
 
+    /// How many of `objects` (digests when `digests`, else logs) the ledger cannot answer
+    /// for, as far as the source knows without a request: those it does not hold, those
+    /// with another identity now, and those whose identity takes a read to know (a
+    /// copy's bytes). The threads that wait on the store are for these.
+    pub fn unanswered<'k>(
+        &self,
+        objects: impl IntoIterator<Item = (&'k str, &'k str)>,
+        digests: bool,
+    ) -> usize {
+        let previous = self.previous();
+        objects
+            .into_iter()
+            .filter(|(bucket, key)| {
+                let held = if digests {
+                    previous.digest(bucket, key).map(|e| &e.identity)
+                } else {
+                    previous.log(bucket, key).map(|e| &e.identity)
+                };
+                match (held, self.inner.known_identity(bucket, key)) {
+                    (Some(held), Some(now)) => !held.same_version(&now),
+                    _ => true,
+                }
+            })
+            .count()
+    }
+
     /// Whether the object was answered from the ledger.
     pub fn reused(&self, bucket: &str, key: &str) -> bool {
         self.seen().reused.contains(bucket, key)
@@ -432,6 +458,10 @@ impl ObjectSource for Tracked<'_> {
 
     fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
         self.inner.identity(bucket, key)
+    }
+
+    fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
+        self.inner.known_identity(bucket, key)
     }
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {

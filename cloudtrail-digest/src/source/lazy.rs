@@ -86,6 +86,14 @@ impl ObjectSource for LazySource {
         self.inner(bucket, key)?.identity(bucket, key)
     }
 
+    fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
+        // Nothing is known of a source not yet made.
+        match self.made.get()? {
+            Ok(source) => source.known_identity(bucket, key),
+            Err(_) => None,
+        }
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner(bucket, key)?.size(bucket, key)
     }

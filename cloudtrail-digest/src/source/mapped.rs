@@ -218,6 +218,13 @@ impl ObjectSource for MappedSource {
         }
     }
 
+    fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
+        match self.route(bucket).ok()? {
+            Route::Direct(s, b) => s.known_identity(b, key),
+            Route::Mapped(t) => t.source.known_identity(&t.bucket, &format!("{}{key}", t.prefix)),
+        }
+    }
+
     fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
         match self.route(bucket)? {
             Route::Direct(s, b) => s.identity(b, key),
@@ -299,6 +306,8 @@ mod tests {
             assert_eq!(below.take(), ["size"], "{bucket}");
             assert_eq!(src.identity(bucket, "k").unwrap().map(|i| i.size()), Some(7));
             assert_eq!(below.take(), ["identity"], "{bucket}");
+            assert_eq!(src.known_identity(bucket, "k").map(|i| i.size()), Some(7));
+            assert_eq!(below.take(), ["known_identity"], "{bucket}");
             src.get(bucket, "k").unwrap();
             assert_eq!(below.take(), ["get"], "{bucket}");
             src.open(bucket, "k").unwrap();

@@ -360,6 +360,13 @@ pub trait ObjectSource: Send + Sync {
         content_identity(self.open(bucket, key), &Metadata::default(), bucket, key)
     }
 
+    /// The object's identity when this source knows it without asking the store or
+    /// reading the object (S3: from a listing it made), else `None`. A run with a ledger
+    /// counts with it how many objects it will have to read.
+    fn known_identity(&self, _bucket: &str, _key: &str) -> Option<Identity> {
+        None
+    }
+
     /// The "folders" directly under `prefix` (which should end with `/`): every distinct
     /// `prefix + SEGMENT + "/"` that starts some key, in S3 order, as S3 lists common
     /// prefixes with the delimiter `/`. The default derives them from

@@ -576,6 +576,11 @@ impl ObjectSource for S3Source {
     }
 
     /// What the listing said of the object, or a HEAD when it was not listed.
+    fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
+        let id = (bucket.to_string(), key.to_string());
+        self.listed.lock().expect("listed identities").get(&id).cloned()
+    }
+
     fn identity(&self, bucket: &str, key: &str) -> Result<Option<Identity>, SourceError> {
         let id = (bucket.to_string(), key.to_string());
         if let Some(listed) = self.listed.lock().expect("listed identities").get(&id) {

@@ -75,7 +75,7 @@ impl<'a> Validation<'a> {
             end: window.1,
             recover_signatures: true,
             accept_decompressed_logs: true,
-            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            jobs: crate::fetch::pool::processors(),
             prefetch: 16,
         })
     }

@@ -289,3 +289,38 @@ fn a_ledger_is_waited_for_before_any_object_is_read() {
         Ok(Err(_))
     ));
 }
+
+/// Where the source knows identities without a request (S3), a log the ledger answers
+/// for takes no thread of its own: a re-audit with nothing changed looks its logs up on
+/// one thread, while a first run reads them on several; only what the ledger cannot
+/// answer for is counted for the threads that wait on the store.
+#[test]
+fn logs_the_ledger_answers_for_take_no_thread_of_their_own() {
+    let (mirror, keys, window) = sample_trail();
+    let known = Watching::new(&mirror, std::time::Duration::ZERO).knowing_identities();
+    let audit = Audit::new(&known, &keys, mirror.buckets(), window, window.1)
+        .unwrap()
+        .jobs(8);
+    let scope = audit.ledger_scope().with("source", "local");
+    let (first, ledger) = audit.run_with_ledger(Ledger::empty(scope)).unwrap();
+    assert!(
+        known.threads_asking_log_identities() > 1,
+        "a first run reads its logs side by side"
+    );
+    let (second, _) = audit.run_with_ledger(ledger.clone()).unwrap();
+    assert_eq!(known.threads_asking_log_identities(), 1);
+    assert_eq!(without_ledger_counts(second), without_ledger_counts(first));
+
+    let logs: Vec<(String, String)> = ledger
+        .log_keys()
+        .map(|(b, k)| (b.to_string(), k.to_string()))
+        .collect();
+    assert!(!logs.is_empty());
+    let pairs = || logs.iter().map(|(b, k)| (b.as_str(), k.as_str()));
+    let tracked = Tracked::new(&known, ledger.clone());
+    assert_eq!(tracked.unanswered(pairs(), false), 0);
+    assert_eq!(tracked.unanswered(pairs(), true), logs.len(), "not digests");
+    // A copy's own identities take a read: every object counts.
+    let unknown = Tracked::new(&mirror, ledger);
+    assert_eq!(unknown.unanswered(pairs(), false), logs.len());
+}
