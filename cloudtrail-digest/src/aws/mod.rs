@@ -156,11 +156,16 @@ impl AwsSession {
             .enable_all()
             .build()
             .map_err(AwsError::Runtime)?;
+        // Plain HTTP only to an endpoint named so.
+        let plain = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
+            .iter()
+            .any(|e| e.as_deref().is_some_and(|e| e.starts_with("http://")));
         // Making the HTTP client and the SDK's credential providers each loads the
         // system's trust roots, a few milliseconds before any request: side by side.
         let (http, resolved) = std::thread::scope(|s| {
             let http = s.spawn(|| {
                 reqwest::Client::builder()
+                    .https_only(!plain)
                     .timeout(settings.request_timeout)
                     .connect_timeout(settings.connect_timeout)
                     .read_timeout(settings.read_timeout)
@@ -284,6 +289,39 @@ pub(crate) fn aws_endpoint(service: &str, region: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The session's client (every bucket's too) speaks plain HTTP only when an
+    /// endpoint was named with `http://`: with AWS's own endpoints a plain URL is refused
+    /// before any connection.
+    #[test]
+    fn plain_http_goes_only_to_an_endpoint_named_so() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}/b?location", listener.local_addr().unwrap());
+        let ask = |settings: AwsSettings| {
+            let session = AwsSession::new(settings).unwrap();
+            let sent = session
+                .runtime()
+                .block_on(async { session.http().get(&url).send().await });
+            sent.map(|r| r.status().as_u16())
+        };
+        let aws = ask(AwsSettings {
+            anonymous: true,
+            ..Default::default()
+        });
+        assert!(aws.is_err(), "{aws:?}");
+        assert!(listener.accept().is_err(), "no connection was made");
+
+        // Named plainly: the request goes out (and waits in vain for an answer).
+        let named = AwsSettings {
+            anonymous: true,
+            s3_endpoint: Some(format!("http://{}", listener.local_addr().unwrap())),
+            request_timeout: std::time::Duration::from_millis(300),
+            ..Default::default()
+        };
+        assert!(ask(named).is_err());
+        assert!(listener.accept().is_ok(), "the named endpoint was asked");
+    }
 
     #[test]
     fn max_attempts_are_one_or_more() {

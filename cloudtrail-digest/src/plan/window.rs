@@ -82,7 +82,7 @@ impl DigestFolder {
     /// The log folder of the chains whose digests this folder holds
     /// (`[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/`).
     pub fn log_folder(&self) -> Option<String> {
-        let account = &self.folder[..self.folder.find("CloudTrail-Digest/")?];
+        let account = &self.folder[..self.folder.rfind("/CloudTrail-Digest/")? + 1];
         Some(format!("{account}CloudTrail/{}/", self.region))
     }
 
