@@ -141,11 +141,8 @@ pub(crate) async fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError
         ensure_profile_exists(&profile).await?;
     }
     // An instance metadata endpoint named explicitly is asked even then.
-    let local = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
-        .into_iter()
-        .flatten()
-        .any(|u| is_loopback_url(u))
-        && env("AWS_EC2_METADATA_SERVICE_ENDPOINT").is_none();
+    let local =
+        settings.named_endpoints().any(is_loopback_url) && env("AWS_EC2_METADATA_SERVICE_ENDPOINT").is_none();
     let conf = provider_config(settings);
     let region = match &settings.region {
         Some(r) => Some(r.clone()),

@@ -104,6 +104,14 @@ impl AwsSettings {
     pub fn retry_window(&self) -> Duration {
         self.connect_timeout + self.read_timeout
     }
+
+    /// The endpoints named in place of AWS's own (S3's, CloudTrail's).
+    pub(crate) fn named_endpoints(&self) -> impl Iterator<Item = &str> {
+        [&self.s3_endpoint, &self.cloudtrail_endpoint]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
 }
 
 /// Longest pause before a retry.
@@ -157,9 +165,7 @@ impl AwsSession {
             .build()
             .map_err(AwsError::Runtime)?;
         // Plain HTTP only to an endpoint named so.
-        let plain = [&settings.s3_endpoint, &settings.cloudtrail_endpoint]
-            .iter()
-            .any(|e| e.as_deref().is_some_and(|e| e.starts_with("http://")));
+        let plain = settings.named_endpoints().any(|e| e.starts_with("http://"));
         // Making the HTTP client and the SDK's credential providers each loads the
         // system's trust roots, a few milliseconds before any request: side by side.
         let (http, resolved) = std::thread::scope(|s| {
