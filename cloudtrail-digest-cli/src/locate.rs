@@ -10,12 +10,15 @@ use crate::online::Online;
 
 /// Where the trail's digests sit in S3: the bucket named (organization folder found by
 /// listing, as for local copies), or what DescribeTrails says, as the reference does.
+/// `bucket_known` hears the likeliest location (the organization folder as given, if
+/// any) as soon as the bucket is known, before the listings that settle it.
 pub fn locate_online(
     args: &ValidateLogsArgs,
     online: &mut Online,
     source: &dyn ObjectSource,
     arn: &TrailArn,
     (account, source_region): (&str, &str),
+    bucket_known: &mut dyn FnMut(&TrailLocation),
 ) -> Result<TrailLocation, String> {
     let (bucket, prefix, organization) = match &args.s3_bucket {
         Some(bucket) => (bucket.clone(), args.s3_prefix.clone(), None),
@@ -29,6 +32,11 @@ pub fn locate_online(
             (trail.bucket, trail.prefix, Some(trail.is_organization_trail))
         }
     };
+    bucket_known(&TrailLocation {
+        bucket: bucket.clone(),
+        prefix: prefix.clone(),
+        organization_id: args.organization_id.clone(),
+    });
     let organization_id = match (&args.organization_id, organization) {
         (Some(org), _) => Some(org.clone()),
         (None, Some(false)) => None,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cloudtrail_digest::{
-    ChainScope, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport, TrailArn, TrailLocation,
-    Validation,
+    ChainScope, DigestListing, LocalDir, ObjectSource, PublicKeyProvider, PublicKeySet, TextReport, TrailArn,
+    TrailLocation, Validation,
 };
 
 use crate::cli::ValidateLogsArgs;
@@ -46,6 +46,18 @@ fn validate<O: Write, E: Write>(
         .to_string();
     let bucket_map = &args.source.map.bucket_map;
     let mut online = Online::new(&args.aws);
+    let scope_at = |location: &TrailLocation| ChainScope {
+        prefix: location.prefix.clone(),
+        organization_id: location.organization_id.clone(),
+        account_id: account_id.clone(),
+        source_region: source_region.clone(),
+        trail_name: arn.trail_name.clone(),
+        home_region: arn.home_region.clone(),
+    };
+    // In S3 the digests of the likeliest folder are listed while the listings that settle
+    // the folder run: one round trip less before the first digest can be asked for. (A
+    // run with a ledger lists through it.)
+    let mut listed_ahead = None;
     let (source, keys, location): (Arc<dyn ObjectSource>, Box<dyn PublicKeyProvider>, TrailLocation) =
         match &args.source.local_dir {
             Some(local_dir) => {
@@ -63,12 +75,25 @@ fn validate<O: Write, E: Write>(
             None => {
                 let s3 = online.s3().map_err(Stop::Fatal)?;
                 let source = online.mapped(s3, bucket_map).map_err(Stop::Fatal)?;
+                let mut list_ahead = |likeliest: &TrailLocation| {
+                    if args.ledger.is_none() && start <= end {
+                        let scope = scope_at(likeliest);
+                        let listing = DigestListing::start(
+                            Arc::clone(&source),
+                            &scope,
+                            &likeliest.bucket,
+                            (start, end),
+                        );
+                        listed_ahead = Some(listing);
+                    }
+                };
                 let location = locate_online(
                     args,
                     &mut online,
                     source.as_ref(),
                     &arn,
                     (&account_id, &source_region),
+                    &mut list_ahead,
                 )
                 .map_err(Stop::Fatal)?;
                 let keys: Box<dyn PublicKeyProvider> = if args.keys.public_keys.is_empty() {
@@ -79,22 +104,17 @@ fn validate<O: Write, E: Write>(
                 (source, keys, location)
             }
         };
-    let scope = ChainScope {
-        prefix: location.prefix,
-        organization_id: location.organization_id,
-        account_id,
-        source_region,
-        trail_name: arn.trail_name.clone(),
-        home_region: arn.home_region.clone(),
-    };
     let mut validation = Validation::new(
         source.as_ref(),
         keys.as_ref(),
-        scope,
+        scope_at(&location),
         &location.bucket,
         (start, end),
     )
     .map_err(Stop::fatal)?;
+    if let Some(listing) = &listed_ahead {
+        validation = validation.digests_listed_ahead(listing);
+    }
     match (args.jobs, &args.source.local_dir) {
         (Some(jobs), _) => validation = validation.jobs(jobs.into()),
         // Reading S3 waits on the network: keep as many reads going as requests allowed.

@@ -517,6 +517,42 @@ fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
 }
 
 #[test]
+fn the_digests_are_listed_once_while_awslogs_is_searched_for_an_organization_folder() {
+    // `AWSLogs/` is answered only once the listing of the account's digests has arrived,
+    // or after 1.5 seconds (within the run's read timeout of 2), which a run listing its
+    // digests only after the folder is settled always sits out. Never a timing
+    // assertion: the flag says which happened.
+    let digests_listed = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let sat_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (listed, waited) = (Arc::clone(&digests_listed), Arc::clone(&sat_out));
+    let server = serve(move |r| {
+        let prefix = r.query.get("prefix").map(String::as_str).unwrap_or("");
+        let delimited = r.query.contains_key("delimiter");
+        if prefix == "AWSLogs/111122223333/CloudTrail-Digest/us-east-1" && !delimited {
+            *listed.0.lock().unwrap() = true;
+            listed.1.notify_all();
+        }
+        if prefix == "AWSLogs/" && delimited {
+            let (arrived, _) = listed
+                .1
+                .wait_timeout_while(listed.0.lock().unwrap(), Duration::from_millis(1500), |l| !*l)
+                .unwrap();
+            waited.store(!*arrived, std::sync::atomic::Ordering::SeqCst);
+        }
+        Fault::None
+    });
+    let out = validate(&server);
+    assert_golden(&out);
+    assert!(!sat_out.load(std::sync::atomic::Ordering::SeqCst));
+    let requests = server.requests();
+    let digest_listings = requests
+        .iter()
+        .filter(|r| r.contains("prefix=AWSLogs%2F111122223333%2FCloudTrail-Digest%2Fus-east-1&"))
+        .count();
+    assert_eq!(digest_listings, 1, "{requests:#?}");
+}
+
+#[test]
 fn every_request_slowed_down_once_is_retried_with_fewer_in_flight_to_the_golden_output() {
     // S3 answers each request `503 SlowDown` the first time it is made: every throttled
     // answer lowers the requests allowed in flight (permits in use are taken out as

@@ -95,6 +95,7 @@ pub use layout::{
     chain_label, find_trail_locations, organization_folder, ChainScope, DigestKeyName, LogKeyName,
     TrailLocation,
 };
+pub use plan::listing::DigestListing;
 pub use plan::ChainFilter;
 pub use sink::export::{
     encode_ndjson, parquet_batch, parquet_schema, records, Encoded, EventFields, Export, ExportRecord,

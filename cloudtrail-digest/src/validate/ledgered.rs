@@ -65,6 +65,8 @@ impl Validation<'_> {
             keys: self.keys,
             scope: self.scope.clone(),
             bucket: self.bucket.clone(),
+            // Its listings go through the ledger's source, which notes what they hold.
+            listed_ahead: None,
             ..*self
         };
         let chain = chain_label(&self.scope, false);

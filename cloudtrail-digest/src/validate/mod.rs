@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::fetch::pipeline::{run_inline, run_parallel, CheckLog, Reading, Walker};
 use crate::keys::PublicKeyProvider;
 use crate::layout::ChainScope;
+use crate::plan::listing::DigestListing;
 use crate::source::ObjectSource;
 use crate::verdict::{Event, Summary};
 
@@ -51,6 +52,7 @@ pub struct Validation<'a> {
     accept_decompressed_logs: bool,
     jobs: usize,
     prefetch: usize,
+    pub(crate) listed_ahead: Option<&'a DigestListing>,
 }
 
 impl<'a> Validation<'a> {
@@ -77,6 +79,7 @@ impl<'a> Validation<'a> {
             accept_decompressed_logs: true,
             jobs: crate::fetch::pool::processors(),
             prefetch: 16,
+            listed_ahead: None,
         })
     }
 
@@ -106,6 +109,13 @@ impl<'a> Validation<'a> {
     /// with more than one job (default 16).
     pub fn prefetch(mut self, digests: usize) -> Self {
         self.prefetch = digests;
+        self
+    }
+
+    /// Takes the digests `listing` listed, when it listed what this run lists first,
+    /// instead of listing them (see [`DigestListing`]). A run with a ledger lists its own.
+    pub fn digests_listed_ahead(mut self, listing: &'a DigestListing) -> Self {
+        self.listed_ahead = Some(listing);
         self
     }
 

@@ -85,7 +85,8 @@ impl<'v, 's> Walk<'v, 's> {
     pub(super) fn new(v: &'v Validation<'v>, sink: &'s mut dyn Sink, fetch: &'s dyn Fetch) -> Self {
         Walk {
             v,
-            listings: Listings::new(v.source, &v.scope, v.start, v.end.date_naive()),
+            listings: Listings::new(v.source, &v.scope, v.start, v.end.date_naive())
+                .listed_ahead(v.listed_ahead),
             recovered: HashMap::new(),
             sink,
             fetch,
