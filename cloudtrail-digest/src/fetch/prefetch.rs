@@ -13,7 +13,10 @@ pub(crate) struct Prefetcher<'a> {
     source: &'a dyn ObjectSource,
     depth: usize,
     state: Mutex<PrefetchState>,
-    changed: Condvar,
+    /// Signalled when a digest is wanted (or the prefetcher closes): the serving threads wait here.
+    wanted: Condvar,
+    /// Signalled when a digest lands: the walk waits here, and no serving thread wakes for it.
+    landed: Condvar,
 }
 
 #[derive(Default)]
@@ -30,7 +33,8 @@ impl<'a> Prefetcher<'a> {
             source,
             depth,
             state: Mutex::new(PrefetchState::default()),
-            changed: Condvar::new(),
+            wanted: Condvar::new(),
+            landed: Condvar::new(),
         }
     }
 
@@ -41,7 +45,7 @@ impl<'a> Prefetcher<'a> {
                 return;
             }
             let Some(id) = state.wanted.pop_front() else {
-                state = self.changed.wait(state).expect("prefetch lock");
+                state = self.wanted.wait(state).expect("prefetch lock");
                 continue;
             };
             state.in_flight.insert(id.clone());
@@ -50,13 +54,14 @@ impl<'a> Prefetcher<'a> {
             state = self.state.lock().expect("prefetch lock");
             state.in_flight.remove(&id);
             state.done.insert(id, fetched);
-            self.changed.notify_all();
+            self.landed.notify_all();
         }
     }
 
     pub fn close(&self) {
         self.state.lock().expect("prefetch lock").closed = true;
-        self.changed.notify_all();
+        self.wanted.notify_all();
+        self.landed.notify_all();
     }
 }
 
@@ -71,7 +76,7 @@ impl Fetch for Prefetcher<'_> {
             if state.closed || !state.in_flight.contains(&id) {
                 break;
             }
-            state = self.changed.wait(state).expect("prefetch lock");
+            state = self.landed.wait(state).expect("prefetch lock");
         }
         state.wanted.retain(|w| *w != id);
         drop(state);
@@ -87,8 +92,8 @@ impl Fetch for Prefetcher<'_> {
         for id in upcoming {
             if !state.done.contains_key(&id) && !state.in_flight.contains(&id) {
                 state.wanted.push_back(id);
+                self.wanted.notify_one();
             }
         }
-        self.changed.notify_all();
     }
 }

@@ -6,12 +6,11 @@
 //! listings use ListObjectsV2 with `start-after`, in S3's (UTF-8 byte) order.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Read};
+use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use bytes::Bytes;
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::list::{PaginatedListOptions, PaginatedListStore};
 use object_store::path::Path;
@@ -19,7 +18,6 @@ use object_store::{
     Attribute, BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload,
     RetryConfig,
 };
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::{
     too_large, ArchiveClass, Identity, Metadata, MetadataOrigin, Object, ObjectSource, RestoreOutcome,
@@ -27,6 +25,9 @@ use super::{
 };
 use crate::aws::http::{error_chain, send, xml_text, RequestError};
 use crate::aws::{aws_endpoint, AwsSession, MAX_BACKOFF};
+
+mod body;
+use body::StreamReader;
 
 /// Pages of a listing, at most (a guard against a server that never stops paging).
 const MAX_PAGES: usize = 1_000_000;
@@ -127,12 +128,11 @@ impl S3Source {
                 .map_err(|e| map_error(e, bucket, key))?;
             Ok::<_, SourceError>((result.into_stream(), permit))
         })?;
-        Ok(Box::new(StreamReader {
-            session: Arc::clone(&self.session),
+        Ok(Box::new(StreamReader::new(
             stream,
-            chunk: Bytes::new(),
-            _permit: permit,
-        }))
+            permit,
+            self.session.runtime().handle(),
+        )))
     }
 
     fn open_bucket(&self, name: &str) -> Result<Bucket, SourceError> {
@@ -678,30 +678,6 @@ impl ObjectSource for S3Source {
                 Err(SourceError::new(SourceErrorKind::Other, bucket, key, detail))
             }
         }
-    }
-}
-
-/// A blocking reader over a GetObject body, one chunk in memory at a time. Holds a
-/// request permit until dropped.
-struct StreamReader {
-    session: Arc<AwsSession>,
-    stream: BoxStream<'static, object_store::Result<Bytes>>,
-    chunk: Bytes,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Read for StreamReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.chunk.is_empty() {
-            match self.session.runtime().block_on(self.stream.next()) {
-                None => return Ok(0),
-                Some(Ok(chunk)) => self.chunk = chunk,
-                Some(Err(e)) => return Err(io::Error::other(error_chain(&e))),
-            }
-        }
-        let n = buf.len().min(self.chunk.len());
-        buf[..n].copy_from_slice(&self.chunk.split_to(n));
-        Ok(n)
     }
 }
 
