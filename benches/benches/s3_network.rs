@@ -8,7 +8,9 @@
 //! the tool's, requests and bytes per verified object, and the least time the network
 //! alone allows (requests x latency / concurrency, or bytes / bandwidth, whichever is
 //! longer), and the same with the round trips that must come one after another first,
-//! against the tool's.
+//! against the tool's. On a machine the tool shares with the server and the proxy, the
+//! CPU is a bound too: each run of the whole trail also reports the CPU time of the
+//! three and the least time the machine's processors need for all of it.
 //! Every output is checked byte for byte: the tool's against the AWS CLI's on the same
 //! hours, and the S3 run's against the local run's on the mirror.
 //!
@@ -19,7 +21,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use cloudtrail_digest_benches::network::{self, Proxy, Server, Shape, Traffic};
-use cloudtrail_digest_benches::{generate, measure, option, release_binary, repo, trail_args, Measured};
+use cloudtrail_digest_benches::{
+    generate, measure, option, own_cpu, release_binary, repo, trail_args, Measured,
+};
 
 const BUCKET: &str = "ctd-bench-bucket";
 
@@ -86,11 +90,33 @@ struct Run {
     time: Duration,
     traffic: Traffic,
     stdout: Vec<u8>,
+    cpu: Cpu,
 }
 
-fn run(cmd: Command, proxy: &Proxy) -> Run {
+/// CPU time of a run: the command's own, the server's, and the proxy's (this process's
+/// threads; the bench itself only waits meanwhile).
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    command: Duration,
+    server: Duration,
+    proxy: Duration,
+}
+
+impl Cpu {
+    fn total(&self) -> Duration {
+        self.command + self.server + self.proxy
+    }
+}
+
+fn run(cmd: Command, proxy: &Proxy, server: &Server) -> Run {
     proxy.take();
+    let (server_before, proxy_before) = (server.cpu(), own_cpu());
     let m: Measured = measure(cmd).unwrap();
+    let cpu = Cpu {
+        command: m.cpu,
+        server: server.cpu().saturating_sub(server_before),
+        proxy: own_cpu().saturating_sub(proxy_before),
+    };
     assert!(
         m.status.success(),
         "{:?}\n{}",
@@ -101,6 +127,7 @@ fn run(cmd: Command, proxy: &Proxy) -> Run {
         time: m.elapsed,
         traffic: proxy.take(),
         stdout: m.output.stdout,
+        cpu,
     }
 }
 
@@ -175,6 +202,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let python = network::test_python();
+    let processors = std::thread::available_parallelism().map_or(1, |n| n.get());
     let local_mirror = repo().join("target/bench-data/s3-network-mirror");
 
     // The local run every S3 run must print byte for byte.
@@ -203,7 +231,7 @@ fn main() {
     for shape in shapes {
         let proxy = Proxy::start(server.port, shape);
         let endpoint = proxy.endpoint();
-        let whole = run(in_s3(&binary, &root, &endpoint, o.hours, &o), &proxy);
+        let whole = run(in_s3(&binary, &root, &endpoint, o.hours, &o), &proxy, &server);
         assert_eq!(whole.stdout, local, "S3 output differs from the local run's");
         let net = network_only(whole.traffic, shape, o.concurrency);
         println!("link {}:", describe(shape));
@@ -227,6 +255,19 @@ fn main() {
             whole.traffic.requests as f64 / objects as f64,
             whole.traffic.bytes_down as f64 / 1e6,
         );
+        // What the machine allows: the three processes share its processors.
+        let floor = whole.cpu.total().div_f64(processors as f64);
+        let floor_in_order = shape.latency * ROUND_TRIPS_IN_A_ROW as u32 + floor;
+        println!(
+            "  CPU of that run:          tool {:.3} s, server {:.3} s, proxy {:.3} s; on {processors} processors at least {:.3} s, the tool {:.2}x that; with {ROUND_TRIPS_IN_A_ROW} round trips in a row first {:.3} s, the tool {:.2}x that",
+            whole.cpu.command.as_secs_f64(),
+            whole.cpu.server.as_secs_f64(),
+            whole.cpu.proxy.as_secs_f64(),
+            floor.as_secs_f64(),
+            whole.time.as_secs_f64() / floor.as_secs_f64(),
+            floor_in_order.as_secs_f64(),
+            whole.time.as_secs_f64() / floor_in_order.as_secs_f64(),
+        );
         // mirror, then validate the copy.
         let _ = std::fs::remove_dir_all(&local_mirror);
         let mut mirror = Command::new(&binary);
@@ -236,8 +277,8 @@ fn main() {
             .args(["--end-time", &end_time(o.hours), "--endpoint-url", &endpoint])
             .arg("--dest")
             .arg(&local_mirror);
-        let copied = run(mirror, &proxy);
-        let checked = run(locally(&binary, &root, &local_mirror, o.hours), &proxy);
+        let copied = run(mirror, &proxy, &server);
+        let checked = run(locally(&binary, &root, &local_mirror, o.hours), &proxy, &server);
         assert_eq!(
             checked.stdout, local,
             "the mirror's output differs from the local run's"
@@ -259,8 +300,12 @@ fn main() {
             .arg(root.join("public-keys.json"))
             .args(["--s3-endpoint", &endpoint, "--"])
             .args(trail_args(&end_time(o.reference_hours)));
-        let cli = run(reference, &proxy);
-        let ours = run(in_s3(&binary, &root, &endpoint, o.reference_hours, &o), &proxy);
+        let cli = run(reference, &proxy, &server);
+        let ours = run(
+            in_s3(&binary, &root, &endpoint, o.reference_hours, &o),
+            &proxy,
+            &server,
+        );
         assert_eq!(ours.stdout, cli.stdout, "output differs from the AWS CLI's");
         let n = verified(&ours.stdout);
         println!(

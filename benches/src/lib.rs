@@ -68,6 +68,8 @@ pub struct Measured {
     pub output: Output,
     /// Peak RSS of the child, in KiB.
     pub max_rss_kib: i64,
+    /// CPU time of the child (user and system, its own threads and children).
+    pub cpu: Duration,
 }
 
 const SPAWNER_FLAG: &str = "--spawn-and-report-peak-rss";
@@ -91,7 +93,8 @@ pub fn spawner_mode() {
     // SAFETY: rusage is plain data filled by the kernel.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    std::fs::write(report, usage.ru_maxrss.to_string()).expect("write report");
+    let cpu = cpu_of(&usage);
+    std::fs::write(report, format!("{} {}", usage.ru_maxrss, cpu.as_micros())).expect("write report");
     std::process::exit(status.code().unwrap_or(255));
 }
 
@@ -108,17 +111,33 @@ pub fn measure(cmd: Command) -> io::Result<Measured> {
     let start = Instant::now();
     let output = wrapped.output()?;
     let elapsed = start.elapsed();
-    let max_rss_kib = std::fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(-1);
+    let reported = std::fs::read_to_string(&report).unwrap_or_default();
+    let mut fields = reported.split_whitespace();
+    let max_rss_kib = fields.next().and_then(|v| v.parse().ok()).unwrap_or(-1);
+    let cpu = Duration::from_micros(fields.next().and_then(|v| v.parse().ok()).unwrap_or(0));
     let _ = std::fs::remove_file(&report);
     Ok(Measured {
         elapsed,
         status: output.status,
         output,
         max_rss_kib,
+        cpu,
     })
+}
+
+/// User plus system time of a `getrusage` answer.
+fn cpu_of(usage: &libc::rusage) -> Duration {
+    let time =
+        |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// CPU time this process has used so far, all its threads (user plus system).
+pub fn own_cpu() -> Duration {
+    // SAFETY: rusage is plain data filled by the kernel.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_of(&usage)
 }
 
 /// Every file under `dir` whose name ends with `suffix`, sorted.
