@@ -16,8 +16,9 @@ use crate::aws::http::error_chain;
 const HANDOVER: usize = 256 * 1024;
 
 /// A blocking reader over a GetObject body. A task on the session's runtime reads the
-/// body and hands it over [`HANDOVER`] bytes at a time, at most one batch waiting, so a
-/// reader holds a few batches at most. Holds a request permit until dropped; dropping
+/// body and hands it over [`HANDOVER`] bytes at a time, at most one batch waiting: a
+/// body holds at most three batches (the one being read, the one waiting, the one
+/// being gathered). Holds a request permit until dropped; dropping
 /// it stops the task (and with it the body's connection).
 pub(super) struct StreamReader {
     batches: mpsc::Receiver<io::Result<VecDeque<Bytes>>>,
@@ -175,10 +176,11 @@ mod tests {
         assert!(err.to_string().contains("connection reset in the body"), "{err}");
     }
 
-    /// A body the thread does not read is not read on into memory: at most the batch
-    /// waiting for the thread and the one being gathered (with the chunk that filled it).
+    /// A body the thread reads no further is not read on into memory: at most the batch
+    /// the thread holds, the one waiting for it and the one being gathered (each with
+    /// the chunk that filled it).
     #[test]
-    fn an_unread_body_holds_at_most_two_batches() {
+    fn a_body_read_no_further_holds_at_most_three_batches() {
         let rt = runtime();
         let pulled = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&pulled);
