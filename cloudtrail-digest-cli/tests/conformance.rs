@@ -149,8 +149,11 @@ impl Backend {
     }
 }
 
+/// A folder for the backends of this test process. They live in a static, which is
+/// never dropped, so they go under cargo's folder for test files (`target/tmp/`), not
+/// the system's temporary folder.
 fn temp_root(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ctd-conformance-{}-{tag}", std::process::id()));
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{}-{tag}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
     d

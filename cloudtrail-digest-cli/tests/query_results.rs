@@ -119,18 +119,42 @@ fn the_source_must_be_one_folder_or_one_bucket() {
     );
 }
 
+/// A folder removed when dropped, derefs to the export folder in it.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    export: PathBuf,
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.export
+    }
+}
+
+/// A scratch folder under the system's temporary folder, `ctd-query-NAME-` and a random tail.
+fn scratch(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("ctd-query-{name}-"))
+        .tempdir()
+        .unwrap()
+}
+
 /// A copy of the valid case's folder with its sign file replaced by `sign`.
-fn hostile(name: &str, sign: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ctd-query-{name}-{}", std::process::id()));
+fn hostile(name: &str, sign: &[u8]) -> Scratch {
+    let scratch = scratch(name);
+    let dir = scratch.path();
     let export = dir.join("export");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&export).unwrap();
     for f in ["result_1.csv.gz", "result_2.csv.gz"] {
         std::fs::copy(case_dir("valid").join("export").join(f), export.join(f)).unwrap();
     }
     std::fs::write(dir.join("secret.csv.gz"), b"outside the folder").unwrap();
     std::fs::write(export.join("result_sign.json"), sign).unwrap();
-    export
+    Scratch {
+        _dir: scratch,
+        export,
+    }
 }
 
 fn run_on(export: &Path) -> (String, String, String) {
@@ -206,9 +230,8 @@ fn hostile_sign_files_get_clear_messages_and_nothing_outside_the_folder_is_read(
         "{stderr}"
     );
     // A sign file that is not there, in a folder that is.
-    let empty = std::env::temp_dir().join(format!("ctd-query-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&empty).unwrap();
-    let (_, stderr, exit) = run_on(&empty);
+    let empty = scratch("empty");
+    let (_, stderr, exit) = run_on(empty.path());
     assert_eq!(exit, "255\n");
     assert!(
         stderr.contains("[Errno 2] No such file or directory: '"),

@@ -1354,6 +1354,7 @@ fn a_split_run_in_s3_resolves_its_credentials_once_per_command() {
         "s3://ctd-split-once/run/report.txt",
     ];
     assert_eq!(run("merge", &merge), 1, "merge");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `--ledger` in S3, the ledger itself an S3 object: the run after the first asks S3
