@@ -396,11 +396,19 @@ fn write_answer(
 /// limits and few attempts, killed (and the test failed) if it has not ended after
 /// [`KILL_AFTER`].
 fn validate(server: &FaultyS3) -> Output {
+    run_bounded(
+        &validate_args(server),
+        &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())],
+    )
+}
+
+/// `validate-logs` of the scenario through `server`, unsigned.
+fn validate_args(server: &FaultyS3) -> Vec<String> {
     let keys = repo()
         .join("testdata/scenarios")
         .join(SCENARIO)
         .join("public-keys.json");
-    let args: Vec<String> = [
+    [
         "validate-logs",
         "--trail-arn",
         "arn:aws:cloudtrail:us-east-1:111122223333:trail/test-trail",
@@ -422,8 +430,7 @@ fn validate(server: &FaultyS3) -> Output {
     ]
     .into_iter()
     .map(String::from)
-    .collect();
-    run_bounded(&args, &[("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string())])
+    .collect()
 }
 
 fn run_bounded(args: &[String], env: &[(&str, String)]) -> Output {
@@ -513,6 +520,33 @@ fn without_faults_the_server_is_s3_enough_for_the_golden_output() {
     assert!(
         requests.iter().any(|r| r.contains("list-type=2")) && requests.iter().any(|r| r.contains(LOG)),
         "{requests:#?}"
+    );
+}
+
+/// The system's trust roots are read at the first certificate to check, not when the
+/// session is made: a run that speaks plain HTTP to the endpoint it was given, signed
+/// with credentials from the environment, works where none can be read.
+#[test]
+fn plain_http_to_a_named_endpoint_needs_no_trust_roots() {
+    let server = serve(|_| Fault::None);
+    let no_roots = tempfile::tempdir().unwrap();
+    let mut args = validate_args(&server);
+    args.retain(|a| a != "--no-sign-request");
+    let env = [
+        ("AWS_MAX_ATTEMPTS", ATTEMPTS.to_string()),
+        // Where rustls-native-certs looks instead of the system's folders.
+        (
+            "SSL_CERT_FILE",
+            no_roots.path().join("none.pem").display().to_string(),
+        ),
+        ("SSL_CERT_DIR", no_roots.path().display().to_string()),
+    ];
+    let out = run_bounded(&args, &env);
+    assert_golden(&out);
+    assert!(
+        server.requests().iter().any(|r| r.contains(LOG)),
+        "{:#?}",
+        server.requests()
     );
 }
 

@@ -126,6 +126,44 @@ fn provider_config(settings: &AwsSettings) -> ProviderConfig {
         .with_retry_config(RetryConfig::standard().with_max_attempts(attempts))
 }
 
+/// A source of a credential chain made when the chain first asks it. Making the
+/// web-identity source makes an STS client, which reads the system's trust roots; the
+/// chain asks it only when the environment and the profile have no credentials.
+struct Deferred {
+    conf: ProviderConfig,
+    make: fn(&ProviderConfig) -> SharedCredentialsProvider,
+    made: std::sync::OnceLock<SharedCredentialsProvider>,
+}
+
+impl Deferred {
+    fn new(conf: &ProviderConfig, make: fn(&ProviderConfig) -> SharedCredentialsProvider) -> Deferred {
+        Deferred {
+            conf: conf.clone(),
+            make,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+}
+
+impl fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Deferred")
+            .field("made", &self.made.get())
+            .finish()
+    }
+}
+
+impl ProvideCredentials for Deferred {
+    fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.made
+            .get_or_init(|| (self.make)(&self.conf))
+            .provide_credentials()
+    }
+}
+
 /// Finds credentials and the default region, fetching the credentials once.
 pub(crate) async fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError> {
     let explicit = settings
@@ -181,13 +219,19 @@ pub(crate) async fn resolve(settings: &AwsSettings) -> Result<Resolved, AwsError
                 )
                 .or_else(
                     "WebIdentityToken",
-                    WebIdentityTokenCredentialsProvider::builder()
-                        .configure(&conf)
-                        .build(),
+                    Deferred::new(&conf, |c| {
+                        SharedCredentialsProvider::new(
+                            WebIdentityTokenCredentialsProvider::builder()
+                                .configure(c)
+                                .build(),
+                        )
+                    }),
                 )
                 .or_else(
                     "EcsContainer",
-                    EcsCredentialsProvider::builder().configure(&conf).build(),
+                    Deferred::new(&conf, |c| {
+                        SharedCredentialsProvider::new(EcsCredentialsProvider::builder().configure(c).build())
+                    }),
                 ),
             ),
             CredentialSource::DefaultChain {

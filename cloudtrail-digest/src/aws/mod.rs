@@ -24,6 +24,7 @@ mod credentials;
 mod error;
 pub(crate) mod http;
 mod throttle;
+mod tls;
 
 pub use cloudtrail::{CloudTrailKeys, TrailDescription};
 pub use credentials::{CredentialSource, CredentialsProblem};
@@ -166,28 +167,21 @@ impl AwsSession {
             .map_err(AwsError::Runtime)?;
         // Plain HTTP only to an endpoint named so.
         let plain = settings.named_endpoints().any(|e| e.starts_with("http://"));
-        // Making the HTTP client and the SDK's credential providers each loads the
-        // system's trust roots, a few milliseconds before any request: side by side.
-        let (http, resolved) = std::thread::scope(|s| {
-            let http = s.spawn(|| {
-                reqwest::Client::builder()
-                    .https_only(!plain)
-                    .timeout(settings.request_timeout)
-                    .connect_timeout(settings.connect_timeout)
-                    .read_timeout(settings.read_timeout)
-                    // Bodies as stored: object sizes and hashes are of the stored bytes.
-                    .no_gzip()
-                    .no_brotli()
-                    .no_zstd()
-                    .no_deflate()
-                    .build()
-            });
-            let resolved = runtime.block_on(credentials::resolve(&settings));
-            let http = http.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            (http, resolved)
-        });
-        let http = http.map_err(|e| AwsError::HttpClient(Box::new(e)))?;
-        let resolved = resolved?;
+        let tls = tls::client_config().map_err(|e| AwsError::HttpClient(Box::new(e)))?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .https_only(!plain)
+            .timeout(settings.request_timeout)
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            // Bodies as stored: object sizes and hashes are of the stored bytes.
+            .no_gzip()
+            .no_brotli()
+            .no_zstd()
+            .no_deflate()
+            .build()
+            .map_err(|e| AwsError::HttpClient(Box::new(e)))?;
+        let resolved = runtime.block_on(credentials::resolve(&settings))?;
         let default_region = resolved.region.unwrap_or_else(|| "us-east-1".to_string());
         Ok(Arc::new(AwsSession {
             throttle: Arc::new(Throttle::new(settings.max_concurrency)),
