@@ -18,8 +18,9 @@ const HANDOVER: usize = 256 * 1024;
 /// A blocking reader over a GetObject body. A task on the session's runtime reads the
 /// body and hands it over [`HANDOVER`] bytes at a time, at most one batch waiting: a
 /// body holds at most three batches (the one being read, the one waiting, the one
-/// being gathered). Holds a request permit until dropped; dropping
-/// it stops the task (and with it the body's connection).
+/// being gathered). Holds a request permit until dropped; dropping it stops the task
+/// (and with it the body's connection). Like any blocking read of the session, not
+/// for a thread of its runtime.
 pub(super) struct StreamReader {
     batches: mpsc::Receiver<io::Result<VecDeque<Bytes>>>,
     batch: VecDeque<Bytes>,
