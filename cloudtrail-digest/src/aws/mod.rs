@@ -157,7 +157,8 @@ impl AwsSession {
     /// that cannot work fails before any other request; they are fetched again before
     /// they expire.
     pub fn new(settings: AwsSettings) -> Result<Arc<AwsSession>, AwsError> {
-        // TLS for reqwest and object_store, with ring (already used for RSA here).
+        // rustls with ring (already used for RSA here) for any client made without a
+        // configuration of ours; the session's HTTP client gets its own (tls.rs).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -103,6 +103,13 @@ impl ServerCertVerifier for LazyRoots {
 
 #[cfg(test)]
 mod tests {
+    use std::net::{TcpListener, TcpStream};
+    use std::path::PathBuf;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::{ClientConnection, ServerConfig, ServerConnection};
+
     use super::*;
 
     #[test]
@@ -126,21 +133,9 @@ mod tests {
         assert!(refused.is_err());
         assert!(lazy.loaded());
     }
-}
 
-/// A TLS server on loopback with a certificate no system trusts (`testdata/tls/`, made
-/// once with openssl for `localhost` and 127.0.0.1, valid for a hundred years).
-#[cfg(test)]
-mod handshake {
-    use std::net::{TcpListener, TcpStream};
-    use std::path::PathBuf;
-
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::PrivateKeyDer;
-    use rustls::{ClientConnection, ServerConfig, ServerConnection};
-
-    use super::*;
-
+    /// `testdata/tls/`: a certificate no system trusts, made once with openssl for
+    /// `localhost` and 127.0.0.1, valid for a hundred years, and its key.
     fn fixture(name: &str) -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../testdata/tls")
