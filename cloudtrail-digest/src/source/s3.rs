@@ -693,6 +693,13 @@ mod tests {
     /// Bucket look-ups and every bucket's reads go through the session's one HTTP
     /// client: one connection, kept open, serves them all (and the system's trust roots
     /// are read once, not once more for each bucket).
+    ///
+    /// The server takes one connection and then closes its port. The client's pool may
+    /// start a spare connection when a request is sent before the last one's connection
+    /// is back in the pool (hyper races a new connect against the pool's checkout); that
+    /// spare is refused here, and the request is served by the pooled connection or,
+    /// if the refusal came first, by a retry. A client of its own per bucket would have
+    /// no pooled connection to fall back on, and its reads would fail.
     #[test]
     fn every_bucket_is_read_through_the_sessions_one_client() {
         use std::io::{BufRead, BufReader, Write};
@@ -702,33 +709,32 @@ mod tests {
         let connections = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&connections);
         std::thread::spawn(move || {
-            for stream in listener.incoming() {
+            if let Some(stream) = listener.incoming().next() {
                 counted.fetch_add(1, Ordering::SeqCst);
+                drop(listener);
                 let stream = stream.unwrap();
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut out = stream;
-                    loop {
-                        let mut first = String::new();
-                        if reader.read_line(&mut first).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let mut line = String::new();
-                        while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
-                            line.clear();
-                        }
-                        let body = if first.contains("?location") {
-                            "<LocationConstraint>us-east-1</LocationConstraint>"
-                        } else {
-                            "ok"
-                        };
-                        let answer = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\netag: \"e\"\r\nlast-modified: Sun, 06 Dec 2026 00:00:00 GMT\r\n\r\n{body}",
-                            body.len()
-                        );
-                        out.write_all(answer.as_bytes()).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut out = stream;
+                loop {
+                    let mut first = String::new();
+                    if reader.read_line(&mut first).unwrap_or(0) == 0 {
+                        return;
                     }
-                });
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                        line.clear();
+                    }
+                    let body = if first.contains("?location") {
+                        "<LocationConstraint>us-east-1</LocationConstraint>"
+                    } else {
+                        "ok"
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\netag: \"e\"\r\nlast-modified: Sun, 06 Dec 2026 00:00:00 GMT\r\n\r\n{body}",
+                        body.len()
+                    );
+                    out.write_all(answer.as_bytes()).unwrap();
+                }
             }
         });
         let session = AwsSession::new(crate::aws::AwsSettings {
