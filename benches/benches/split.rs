@@ -194,6 +194,10 @@ impl ObjectSource for Counting<'_> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.inner.size(bucket, key)
     }
+    /// Listings are counted as S3 answers them, a request a page: listed as S3 is.
+    fn listing_is_paged(&self, _bucket: &str) -> bool {
+        true
+    }
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {
         let folders = self.inner.list_folders(bucket, prefix)?;
         self.pages(folders.len());

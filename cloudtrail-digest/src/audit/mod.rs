@@ -344,12 +344,14 @@ impl<'a> Audit<'a> {
                 (known, s.spawn(move || self.list_days(days)))
             });
             // The digest day folders, listed side by side (a listing waits on the store).
-            let lists = pool::map(&folders, self.jobs, |f| {
-                self.source.list(&f.bucket, &f.folder, "")
-            });
+            let lists = window::list_digest_folders(self.source, &folders, self.jobs, &|f, keys| {
+                if let Some(ledger) = ledger {
+                    ledger.listed_in_full(&f.bucket, &f.folder, keys);
+                }
+            })?;
             let mut listed = Vec::new();
             for (folder, keys) in folders.iter().zip(lists) {
-                listed.extend(folder.digests(keys?, &self.filter, stamps));
+                listed.extend(folder.digests(keys, &self.filter, stamps));
             }
             let mut groups = self.group(listed);
             if let Some(slice) = &self.slice {

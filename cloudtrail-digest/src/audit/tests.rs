@@ -172,6 +172,39 @@ fn log_day_folders_are_listed_beside_the_digest_day_folders() {
     assert_eq!(all, day_folders, "each day folder listed once");
 }
 
+/// A store that lists in pages (S3) has the digest day folders of a region listed in
+/// one listing, from the first day to the last; the report is the same.
+#[test]
+fn digest_day_folders_of_a_paged_store_are_listed_once_a_region() {
+    use crate::source::recorder::{KeyListing, Watching};
+    let (mirror, keys, window) = sample_trail();
+    let paged = Watching::new(&mirror, std::time::Duration::ZERO).paging();
+    let audit = |source| {
+        Audit::new(source, &keys, mirror.buckets(), window, window.1)
+            .unwrap()
+            .jobs(8)
+    };
+    assert_eq!(audit(&paged).run().unwrap(), audit(&mirror).run().unwrap());
+    let mut started: Vec<String> = paged
+        .take_key_listings()
+        .into_iter()
+        .filter_map(|l| match l {
+            KeyListing::Started(prefix) => Some(prefix),
+            KeyListing::Ended(_) => None,
+        })
+        .collect();
+    started.sort();
+    let mut expected = Vec::new();
+    for region in ["eu-west-1", "us-east-1"] {
+        expected.push(format!("AWSLogs/111122223333/CloudTrail-Digest/{region}/"));
+        for day in ["01", "02"] {
+            expected.push(format!("AWSLogs/111122223333/CloudTrail/{region}/2026/03/{day}/"));
+        }
+    }
+    expected.sort();
+    assert_eq!(started, expected);
+}
+
 #[test]
 fn events_of_content_read_are_those_of_the_log() {
     let content =

@@ -114,6 +114,10 @@ impl ObjectSource for Metered<'_> {
         self.inner.known_identity(bucket, key)
     }
 
+    fn listing_is_paged(&self, bucket: &str) -> bool {
+        self.inner.listing_is_paged(bucket)
+    }
+
     fn size(&self, bucket: &str, key: &str) -> Result<Option<u64>, SourceError> {
         self.inner.size(bucket, key)
     }
@@ -171,6 +175,8 @@ mod tests {
         assert_eq!(below.take(), ["identity"]);
         metered.known_identity("b", "k").unwrap();
         assert_eq!(below.take(), ["known_identity"]);
+        assert!(metered.listing_is_paged("b"));
+        assert_eq!(below.take(), ["listing_is_paged"]);
         metered.get("b", "k").unwrap();
         assert_eq!(below.take(), ["get"]);
         let mut bytes = Vec::new();

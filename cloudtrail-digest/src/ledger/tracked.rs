@@ -174,6 +174,18 @@ impl<'a> Tracked<'a> {
             .count()
     }
 
+    /// Notes that `keys` are every key under `prefix` (a listing of that folder, or the
+    /// part of a wider listing that covered it): the ledger's objects under `prefix`
+    /// that `keys` lack are gone. (It needs no ledger yet: a listing may come before
+    /// the ledger does.)
+    pub fn listed_in_full(&self, bucket: &str, prefix: &str, keys: &[String]) {
+        let mut seen = self.seen();
+        seen.folders.push((bucket.to_string(), prefix.to_string()));
+        for key in keys {
+            seen.listed.insert(bucket, key);
+        }
+    }
+
     /// Whether the object was answered from the ledger.
     pub fn reused(&self, bucket: &str, key: &str) -> bool {
         self.seen().reused.contains(bucket, key)
@@ -389,16 +401,11 @@ impl ObjectSource for Tracked<'_> {
         self.inner.list_until(bucket, prefix, start_after, stop)
     }
 
-    /// Notes a full listing: the ledger's objects under `prefix` that it lacks are gone.
-    /// (It needs no ledger yet: a listing may come before the ledger does.)
+    /// Notes a full listing (see [`Tracked::listed_in_full`]).
     fn list(&self, bucket: &str, prefix: &str, start_after: &str) -> Result<Vec<String>, SourceError> {
         let keys = self.inner.list(bucket, prefix, start_after)?;
         if start_after.is_empty() {
-            let mut seen = self.seen();
-            seen.folders.push((bucket.to_string(), prefix.to_string()));
-            for key in &keys {
-                seen.listed.insert(bucket, key);
-            }
+            self.listed_in_full(bucket, prefix, &keys);
         }
         Ok(keys)
     }
@@ -462,6 +469,10 @@ impl ObjectSource for Tracked<'_> {
 
     fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
         self.inner.known_identity(bucket, key)
+    }
+
+    fn listing_is_paged(&self, bucket: &str) -> bool {
+        self.inner.listing_is_paged(bucket)
     }
 
     fn list_folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, SourceError> {

@@ -9,7 +9,7 @@ use crate::fetch::pool;
 use crate::layout::{
     account_folders, awslogs_roots, folder_names, AccountFolder, DigestKeyName, LISTINGS_AT_ONCE,
 };
-use crate::source::ObjectSource;
+use crate::source::{ObjectSource, SourceError};
 
 /// Which chains to keep.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +79,11 @@ pub(crate) struct DigestFolder {
 }
 
 impl DigestFolder {
+    /// The region folder this day folder is in (the folder without `YYYY/MM/DD/`).
+    fn region_folder(&self) -> &str {
+        &self.folder[..self.folder.len() - "YYYY/MM/DD/".len()]
+    }
+
     /// The log folder of the chains whose digests this folder holds
     /// (`[P/]AWSLogs/[ORG/]ACCOUNT/CloudTrail/REGION/`).
     pub fn log_folder(&self) -> Option<String> {
@@ -165,6 +170,66 @@ pub(crate) fn digest_folders(
                 });
             }
         }
+    }
+    Ok(out)
+}
+
+/// The keys of each of `folders`, in their order, as a full listing of each gives them.
+/// `shared` is told of each folder whose keys came from a listing of its region folder
+/// (where that listing covered the folder whole).
+///
+/// Where a listing costs a request a page (S3), the day folders of one region folder
+/// are listed together, from the first day to the last: one request for about six weeks
+/// of hourly digests, where a request a day made 30 for a month. Anything else lists
+/// each day folder alone: a local copy would walk every day its region folder holds.
+pub(crate) fn list_digest_folders(
+    source: &dyn ObjectSource,
+    folders: &[DigestFolder],
+    jobs: usize,
+    shared: &(dyn Fn(&DigestFolder, &[String]) + Sync),
+) -> Result<Vec<Vec<String>>, SourceError> {
+    // The folders of each region folder, in order; `day_folders` made them consecutive.
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for (i, f) in folders.iter().enumerate() {
+        match runs.last_mut() {
+            Some(run)
+                if folders[run[0]].bucket == f.bucket
+                    && folders[run[0]].region_folder() == f.region_folder()
+                    && source.listing_is_paged(&f.bucket) =>
+            {
+                run.push(i)
+            }
+            _ => runs.push(vec![i]),
+        }
+    }
+    let listed = pool::map(&runs, jobs, |run| {
+        let first = &folders[run[0]];
+        if run.len() == 1 {
+            return Ok(vec![source.list(&first.bucket, &first.folder, "")?]);
+        }
+        let last = &folders[run[run.len() - 1]].folder;
+        // Every key of a day folder sorts after the folder's own name, and every key
+        // past the last one neither starts with it nor sorts before it.
+        let keys = source.list_until(&first.bucket, first.region_folder(), &first.folder, &|k| {
+            k > last.as_str() && !k.starts_with(last.as_str())
+        })?;
+        Ok(run
+            .iter()
+            .map(|&i| {
+                let f = &folders[i];
+                let mine: Vec<String> = keys
+                    .iter()
+                    .filter(|k| k.starts_with(&f.folder))
+                    .cloned()
+                    .collect();
+                shared(f, &mine);
+                mine
+            })
+            .collect())
+    });
+    let mut out = Vec::with_capacity(folders.len());
+    for keys in listed {
+        out.extend(keys?);
     }
     Ok(out)
 }

@@ -86,6 +86,11 @@ impl ObjectSource for LazySource {
         self.inner(bucket, key)?.identity(bucket, key)
     }
 
+    fn listing_is_paged(&self, bucket: &str) -> bool {
+        // Made here if need be: the listing asked next would make it anyway.
+        self.inner(bucket, "").is_ok_and(|s| s.listing_is_paged(bucket))
+    }
+
     fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
         // Nothing is known of a source not yet made.
         match self.made.get()? {

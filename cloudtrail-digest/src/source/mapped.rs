@@ -218,6 +218,14 @@ impl ObjectSource for MappedSource {
         }
     }
 
+    fn listing_is_paged(&self, bucket: &str) -> bool {
+        match self.route(bucket) {
+            Ok(Route::Direct(s, b)) => s.listing_is_paged(b),
+            Ok(Route::Mapped(t)) => t.source.listing_is_paged(&t.bucket),
+            Err(_) => false,
+        }
+    }
+
     fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
         match self.route(bucket).ok()? {
             Route::Direct(s, b) => s.known_identity(b, key),
@@ -308,6 +316,8 @@ mod tests {
             assert_eq!(below.take(), ["identity"], "{bucket}");
             assert_eq!(src.known_identity(bucket, "k").map(|i| i.size()), Some(7));
             assert_eq!(below.take(), ["known_identity"], "{bucket}");
+            assert!(src.listing_is_paged(bucket));
+            assert_eq!(below.take(), ["listing_is_paged"], "{bucket}");
             src.get(bucket, "k").unwrap();
             assert_eq!(below.take(), ["get"], "{bucket}");
             src.open(bucket, "k").unwrap();

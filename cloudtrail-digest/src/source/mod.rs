@@ -367,6 +367,14 @@ pub trait ObjectSource: Send + Sync {
         None
     }
 
+    /// Whether a listing of `bucket` costs a request a page of keys (S3) rather than a
+    /// walk of every folder under the prefix (a local copy). Where it does, a caller that
+    /// wants many neighbouring folders lists their parent once, from the first to the
+    /// last, instead of each folder alone. The default: it does not.
+    fn listing_is_paged(&self, _bucket: &str) -> bool {
+        false
+    }
+
     /// The "folders" directly under `prefix` (which should end with `/`): every distinct
     /// `prefix + SEGMENT + "/"` that starts some key, in S3 order, as S3 lists common
     /// prefixes with the delimiter `/`. The default derives them from

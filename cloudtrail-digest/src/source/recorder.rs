@@ -69,6 +69,10 @@ impl ObjectSource for Recorder {
         self.note("known_identity");
         Some(super::Identity::stored(7, Some("e"), None, None))
     }
+    fn listing_is_paged(&self, _: &str) -> bool {
+        self.note("listing_is_paged");
+        true
+    }
     fn list_folders(&self, _: &str, p: &str) -> Result<Vec<String>, SourceError> {
         self.note("list_folders");
         Ok(vec![format!("{p}f/")])
@@ -97,6 +101,7 @@ pub(crate) struct Watching<'a> {
     listing_now: AtomicUsize,
     most_listings: AtomicUsize,
     knows_identities: bool,
+    paged: bool,
     log_identity_threads: Mutex<std::collections::HashSet<std::thread::ThreadId>>,
 }
 
@@ -117,6 +122,7 @@ impl<'a> Watching<'a> {
             listing_now: AtomicUsize::new(0),
             most_listings: AtomicUsize::new(0),
             knows_identities: false,
+            paged: false,
             log_identity_threads: Mutex::default(),
         }
     }
@@ -126,6 +132,12 @@ impl<'a> Watching<'a> {
     /// millisecond, so that a run handing logs to several threads shows it).
     pub fn knowing_identities(mut self) -> Self {
         self.knows_identities = true;
+        self
+    }
+
+    /// Says its listings come in pages, as S3's do (whatever the source below says).
+    pub fn paging(mut self) -> Self {
+        self.paged = true;
         self
     }
 
@@ -195,6 +207,9 @@ impl ObjectSource for Watching<'_> {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         self.inner.identity(bucket, key)
+    }
+    fn listing_is_paged(&self, bucket: &str) -> bool {
+        self.paged || self.inner.listing_is_paged(bucket)
     }
     fn known_identity(&self, bucket: &str, key: &str) -> Option<super::Identity> {
         match self.knows_identities {

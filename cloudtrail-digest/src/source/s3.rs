@@ -576,6 +576,11 @@ impl ObjectSource for S3Source {
     }
 
     /// What the listing said of the object, or a HEAD when it was not listed.
+    /// ListObjectsV2: up to 1,000 keys a request.
+    fn listing_is_paged(&self, _bucket: &str) -> bool {
+        true
+    }
+
     fn known_identity(&self, bucket: &str, key: &str) -> Option<Identity> {
         let id = (bucket.to_string(), key.to_string());
         self.listed.lock().expect("listed identities").get(&id).cloned()

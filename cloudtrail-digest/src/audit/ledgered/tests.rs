@@ -32,6 +32,35 @@ fn ledger_findings(report: &AuditReport) -> Vec<&Finding> {
         .collect()
 }
 
+type Time = chrono::DateTime<chrono::Utc>;
+
+/// The sample trail's folder, its keys, the window of its day and the time to audit it at.
+fn sample_run() -> (std::path::PathBuf, PublicKeySet, (Time, Time), Time) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+    let mut keys = PublicKeySet::new();
+    keys.add_file(&sample.join("public-keys.json")).unwrap();
+    let window = (
+        parse_utc("2026-03-01T00:00:00Z").unwrap(),
+        parse_utc("2026-03-02T01:00:00Z").unwrap(),
+    );
+    (sample, keys, window, parse_utc("2026-03-03T00:00:00Z").unwrap())
+}
+
+/// The key of each finding of `kind` (`changed` or `removed`), and whether it is a digest.
+fn keys_and_kinds<'r>(report: &'r AuditReport, kind: &str) -> Vec<(&'r str, bool)> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.kind() == kind)
+        .filter_map(|f| match f {
+            Finding::Changed { key, digest, .. } | Finding::Removed { key, digest, .. } => {
+                Some((key.as_str(), *digest))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// On every tree: a first run with an empty ledger and a second with the ledger it
 /// wrote judge exactly as a run without one, the second reads only what cannot be
 /// reused, and the ledger reads back as written.
@@ -76,17 +105,10 @@ fn copy_tree(from: &Path, to: &Path) {
 /// and only those objects are read again.
 #[test]
 fn every_change_is_reported_and_only_changed_objects_are_read() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
+    let (sample, keys, window, now) = sample_run();
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&sample.join("mirror"), dir.path());
     let mirror = LocalDir::new(dir.path()).unwrap();
-    let mut keys = PublicKeySet::new();
-    keys.add_file(&sample.join("public-keys.json")).unwrap();
-    let window = (
-        parse_utc("2026-03-01T00:00:00Z").unwrap(),
-        parse_utc("2026-03-02T01:00:00Z").unwrap(),
-    );
-    let now = parse_utc("2026-03-03T00:00:00Z").unwrap();
     let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
         .unwrap()
         .jobs(2);
@@ -132,14 +154,7 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
             .unwrap()
             .to_string()
     };
-    let changed: Vec<(&str, bool)> = second
-        .findings
-        .iter()
-        .filter_map(|f| match f {
-            Finding::Changed { key, digest, .. } => Some((key.as_str(), *digest)),
-            _ => None,
-        })
-        .collect();
+    let changed = keys_and_kinds(&second, "changed");
     let mut expected_changed = vec![
         (key_of(&names[0], &logs), false),
         (key_of(&digest_names[5], &digests), true),
@@ -188,6 +203,41 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
         second.chains[0].status,
         Some(crate::audit::Status::Invalid)
     ));
+}
+
+/// A digest deleted since the last run is reported removed, whether its day folder was
+/// listed alone (a local copy) or within its region folder's listing (a store that
+/// lists in pages, S3).
+#[test]
+fn a_deleted_digest_is_reported_removed_however_its_folder_is_listed() {
+    let (sample, keys, window, now) = sample_run();
+    for paged in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&sample.join("mirror"), dir.path());
+        let mirror = LocalDir::new(dir.path()).unwrap();
+        let watching = Watching::new(&mirror, std::time::Duration::ZERO);
+        let source = if paged { watching.paging() } else { watching };
+        let audit = Audit::new(&source, &keys, mirror.buckets(), window, now)
+            .unwrap()
+            .jobs(2);
+        let (_, ledger) = audit
+            .run_with_ledger(Ledger::empty(audit.ledger_scope()))
+            .unwrap();
+        let folder = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/03/02";
+        let deleted = std::fs::read_dir(dir.path().join("ctd-sample-bucket").join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".json.gz"))
+            .min()
+            .unwrap();
+        std::fs::remove_file(dir.path().join("ctd-sample-bucket").join(folder).join(&deleted)).unwrap();
+        let (second, _) = audit.run_with_ledger(ledger).unwrap();
+        assert_eq!(
+            keys_and_kinds(&second, "removed"),
+            [(format!("{folder}/{deleted}").as_str(), true)],
+            "paged: {paged}"
+        );
+    }
 }
 
 /// A ledger made for another audit's scope is refused before anything is read.
