@@ -174,14 +174,20 @@ pub(crate) fn digest_folders(
     Ok(out)
 }
 
+/// The most day folders one listing covers: a month of one trail's hourly digests (744)
+/// is one page of 1,000 keys, and the months of a longer window are listed side by side
+/// (a bucket that several trails write to needs more pages a month, one after another).
+const DAYS_A_LISTING: usize = 31;
+
 /// The keys of each of `folders`, in their order, as a full listing of each gives them.
 /// `shared` is told of each folder whose keys came from a listing of its region folder
 /// (where that listing covered the folder whole).
 ///
 /// Where a listing costs a request a page (S3), the day folders of one region folder
-/// are listed together, from the first day to the last: one request for about six weeks
-/// of hourly digests, where a request a day made 30 for a month. Anything else lists
-/// each day folder alone: a local copy would walk every day its region folder holds.
+/// are listed together, [`DAYS_A_LISTING`] at a time, from the first day to the last:
+/// one request for a month of one trail's hourly digests, where a request a day made 31.
+/// Anything else lists each day folder alone: a local copy would walk every day its
+/// region folder holds.
 pub(crate) fn list_digest_folders(
     source: &dyn ObjectSource,
     folders: &[DigestFolder],
@@ -193,7 +199,8 @@ pub(crate) fn list_digest_folders(
     for (i, f) in folders.iter().enumerate() {
         match runs.last_mut() {
             Some(run)
-                if folders[run[0]].bucket == f.bucket
+                if run.len() < DAYS_A_LISTING
+                    && folders[run[0]].bucket == f.bucket
                     && folders[run[0]].region_folder() == f.region_folder()
                     && source.listing_is_paged(&f.bucket) =>
             {
@@ -296,6 +303,57 @@ mod tests {
         format!(
             "{at}{account}/CloudTrail-Digest/{region}/2026/03/01/{account}_CloudTrail-Digest_{region}_t_us-east-1_20260301T010000Z.json.gz"
         )
+    }
+
+    /// A paged store's day folders are listed a region folder and up to 31 days at a
+    /// time, and each folder gets exactly the keys a listing of it alone gives: not those
+    /// of the days around it, nor of a folder whose name only starts like it.
+    #[test]
+    fn a_paged_stores_day_folders_are_listed_a_month_at_a_time_with_the_same_keys() {
+        let store = MemorySource::new();
+        store.create_bucket("b");
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2026, 3, 11).unwrap(); // 70 days
+        let mut folders = Vec::new();
+        for region in ["eu-west-1", "us-east-1"] {
+            let region_folder = format!("AWSLogs/1/CloudTrail-Digest/{region}/");
+            // Days just outside the window, and a name that only starts like a day's.
+            for day in day_folders(
+                &region_folder,
+                first.pred_opt().unwrap(),
+                last.succ_opt().unwrap(),
+            ) {
+                store.put("b", &format!("{day}d.json.gz"), b"x".to_vec()).unwrap();
+                store.put("b", &format!("{day}e.json.gz"), b"x".to_vec()).unwrap();
+            }
+            store
+                .put("b", &format!("{region_folder}2026/01/011/x"), b"x".to_vec())
+                .unwrap();
+            for folder in day_folders(&region_folder, first, last) {
+                folders.push(DigestFolder {
+                    bucket: "b".into(),
+                    region: region.into(),
+                    folder,
+                });
+            }
+        }
+        let paged = Watching::new(&store, std::time::Duration::ZERO).paging();
+        let listed = list_digest_folders(&paged, &folders, 4, &|_, _| {}).unwrap();
+        let alone: Vec<Vec<String>> = folders
+            .iter()
+            .map(|f| store.list("b", &f.folder, "").unwrap())
+            .collect();
+        assert_eq!(listed, alone);
+        assert!(alone.iter().all(|keys| keys.len() == 2));
+        // 31 + 31 + 8 days for each of the two regions.
+        assert_eq!(paged.take().len(), 6);
+        // A store that walks folders lists each alone.
+        let walking = Watching::new(&store, std::time::Duration::ZERO);
+        assert_eq!(
+            list_digest_folders(&walking, &folders, 4, &|_, _| {}).unwrap(),
+            alone
+        );
+        assert_eq!(walking.take().len(), folders.len());
     }
 
     /// Discovery lists the folders of each stage side by side (prefixes, the
