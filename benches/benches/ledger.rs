@@ -325,16 +325,21 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
     std::fs::create_dir_all(&scratch).unwrap();
     let mut rounds = Vec::new();
     let mut requests = Vec::new();
+    // The CPU each run took in the tool and in the server: in a re-audit the server's
+    // listings (s3s-fs reads every folder of the bucket for each) weigh as much as the tool.
+    let mut cpu: [Vec<(Duration, Duration)>; 4] = Default::default();
     for round in 0..o.rounds {
-        let run = |ledger: Option<&str>| {
+        let run = |ledger: Option<&str>, cpu: &mut Vec<(Duration, Duration)>| {
+            let before = server.cpu();
             let m = measure(audit(binary, &source, &keys, &w, o.s3_jobs, ledger)).unwrap();
+            cpu.push((m.cpu, server.cpu().saturating_sub(before)));
             let f = found(&m);
             (m.elapsed, f, proxy.take().requests)
         };
         let ledger = format!("s3://ctd-bench-ledgers/round-{round}");
-        let full = run(None);
-        let first = run(Some(&ledger));
-        let unchanged = run(Some(&ledger));
+        let full = run(None, &mut cpu[0]);
+        let first = run(Some(&ledger), &mut cpu[1]);
+        let unchanged = run(Some(&ledger), &mut cpu[2]);
         // The changes, made in S3; the ledger put back as the unchanged run left it.
         let mut ops: Vec<String> = Vec::new();
         for (i, p) in changes.rewritten.iter().enumerate() {
@@ -357,7 +362,7 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
         args.extend(ops.iter().map(String::as_str));
         network::boto3(&server.endpoint(), CHANGE, &args);
         proxy.take();
-        let changed = run(Some(&ledger));
+        let changed = run(Some(&ledger), &mut cpu[3]);
         // Back as it was for the next round.
         let mut undo = vec![
             format!("{}={}", key_of(&changes.deleted), changes.deleted.display()),
@@ -392,10 +397,15 @@ fn in_s3(binary: &Path, root: &Path, o: &Options) {
         verified
     );
     let per_object = |i: usize| {
+        let tool = median(cpu[i].iter().map(|c| c.0).collect());
+        let served = median(cpu[i].iter().map(|c| c.1).collect());
         format!(
-            "  requests {} ({:.3}/object)",
+            "  requests {} ({:.3}/object)  CPU: tool {:.3} s, {} {:.2} s",
             requests[0][i],
-            requests[0][i] as f64 / verified
+            requests[0][i] as f64 / verified,
+            tool.as_secs_f64(),
+            server.name,
+            served.as_secs_f64()
         )
     };
     report("S3 (--endpoint-url)", &rounds, per_object);
