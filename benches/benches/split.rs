@@ -194,7 +194,8 @@ impl ObjectSource for Counting<'_> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.inner.size(bucket, key)
     }
-    /// Listings are counted as S3 answers them, a request a page: listed as S3 is.
+    /// Listings are counted as S3 answers them, a request a page, so they are made as
+    /// in S3 too.
     fn listing_is_paged(&self, _bucket: &str) -> bool {
         true
     }

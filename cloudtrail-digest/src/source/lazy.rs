@@ -155,4 +155,17 @@ mod tests {
         }
         assert_eq!(tries.load(Ordering::SeqCst), 1, "not tried again");
     }
+
+    /// Whether listings come in pages is the made source's answer; a source that could
+    /// not be made has none to give.
+    #[test]
+    fn says_whether_listings_are_paged_as_the_source_it_makes() {
+        let below = Arc::new(crate::source::recorder::Recorder::default());
+        let made = Arc::clone(&below);
+        let lazy = LazySource::new(move || Ok(Arc::clone(&made) as Arc<dyn ObjectSource>));
+        assert!(lazy.listing_is_paged("b"));
+        assert_eq!(below.take(), ["listing_is_paged"]);
+        let failing = LazySource::new(|| Err("no credentials".to_string()));
+        assert!(!failing.listing_is_paged("b"));
+    }
 }
