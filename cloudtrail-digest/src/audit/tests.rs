@@ -160,14 +160,10 @@ fn log_day_folders_are_listed_beside_the_digest_day_folders() {
     }
     day_folders.sort();
     let listings = slow.take_key_listings();
-    let started = |l: &KeyListing| match l {
-        KeyListing::Started(prefix) => Some(prefix.clone()),
-        KeyListing::Ended(_) => None,
-    };
-    let mut before_any_ended: Vec<String> = listings.iter().map_while(started).collect();
+    let mut before_any_ended: Vec<String> = listings.iter().map_while(KeyListing::started).collect();
     before_any_ended.sort();
     assert_eq!(before_any_ended, day_folders, "{listings:?}");
-    let mut all: Vec<String> = listings.iter().filter_map(started).collect();
+    let mut all: Vec<String> = listings.iter().filter_map(KeyListing::started).collect();
     all.sort();
     assert_eq!(all, day_folders, "each day folder listed once");
 }
@@ -187,11 +183,8 @@ fn digest_day_folders_of_a_paged_store_are_listed_once_a_region() {
     assert_eq!(audit(&paged).run().unwrap(), audit(&mirror).run().unwrap());
     let mut started: Vec<String> = paged
         .take_key_listings()
-        .into_iter()
-        .filter_map(|l| match l {
-            KeyListing::Started(prefix) => Some(prefix),
-            KeyListing::Ended(_) => None,
-        })
+        .iter()
+        .filter_map(KeyListing::started)
         .collect();
     started.sort();
     let mut expected = Vec::new();

@@ -112,6 +112,16 @@ pub(crate) enum KeyListing {
     Ended(String),
 }
 
+impl KeyListing {
+    /// The prefix of a listing that started; `None` for one that ended.
+    pub fn started(&self) -> Option<String> {
+        match self {
+            KeyListing::Started(prefix) => Some(prefix.clone()),
+            KeyListing::Ended(_) => None,
+        }
+    }
+}
+
 impl<'a> Watching<'a> {
     pub fn new(inner: &'a dyn ObjectSource, listing_delay: std::time::Duration) -> Self {
         Watching {

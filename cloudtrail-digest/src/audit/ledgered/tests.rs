@@ -34,15 +34,11 @@ fn ledger_findings(report: &AuditReport) -> Vec<&Finding> {
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// The sample trail's folder, its keys, the window of its day and the time to audit it at.
+/// The sample trail's folder, its keys and window (as [`sample_trail`] gives them), and
+/// the time to audit it at.
 fn sample_run() -> (std::path::PathBuf, PublicKeySet, (Time, Time), Time) {
+    let (_, keys, window) = sample_trail();
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/sample");
-    let mut keys = PublicKeySet::new();
-    keys.add_file(&sample.join("public-keys.json")).unwrap();
-    let window = (
-        parse_utc("2026-03-01T00:00:00Z").unwrap(),
-        parse_utc("2026-03-02T01:00:00Z").unwrap(),
-    );
     (sample, keys, window, parse_utc("2026-03-03T00:00:00Z").unwrap())
 }
 
