@@ -479,69 +479,66 @@ impl<'a> Audit<'a> {
         let format = export.as_ref().map_or(Format::Ndjson, |ex| ex.format());
         let mut verdicts: Vec<Result<LogRead, Error>> = Vec::with_capacity(jobs.len());
         let mut export_failure: Option<std::io::Error> = None;
-        // A result that keeps a log's content (for an export or events) can be large, so
-        // few wait; a verdict alone is small, and a deeper queue keeps the threads busy.
-        let ahead = if keep_content {
-            self.jobs * 2
-        } else {
-            self.jobs * 64
-        };
         // A log the ledger answers for takes microseconds: threads for the others.
         let threads = ledger.map_or(self.jobs, |l| {
             let objects = jobs.iter().map(|(_, _, j)| (j.bucket.as_str(), j.key.as_str()));
             self.jobs.min(l.unanswered(objects, false).max(1))
         });
-        pool::for_each_in_order(
-            &jobs,
-            threads,
-            ahead,
-            |(g, member, job)| {
-                let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));
-                let r = match ledger {
-                    Some(ledger) => ledger.check_log(&held[*g].label, source, job, true),
-                    None => check_log_keeping(source, job, true, kept.as_mut()),
+        let read_one = |(g, member, job): &(usize, &Member, LogJob)| {
+            let mut kept = keep_content.then(|| Kept::new(MAX_EXPORTED_LOG));
+            let r = match ledger {
+                Some(ledger) => ledger.check_log(&held[*g].label, source, job, true),
+                None => check_log_keeping(source, job, true, kept.as_mut()),
+            }
+            .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
+            let recorded = match (&r, &kept) {
+                (Ok(verdict), Some(kept)) if self.record_events && verdict.is_valid() => {
+                    let trail = &held[*g].scope.trail_name;
+                    Some(if kept.overflowed {
+                        events::trail_events(source, &job.bucket, &job.key, trail)
+                    } else {
+                        events::trail_events_in(&kept.bytes, &job.bucket, &job.key, trail)
+                    })
                 }
-                .or_else(|e| members::unread(e).map(members::Unread::log_verdict));
-                let recorded = match (&r, &kept) {
-                    (Ok(verdict), Some(kept)) if self.record_events && verdict.is_valid() => {
-                        let trail = &held[*g].scope.trail_name;
-                        Some(if kept.overflowed {
-                            events::trail_events(source, &job.bucket, &job.key, trail)
-                        } else {
-                            events::trail_events_in(&kept.bytes, &job.bucket, &job.key, trail)
-                        })
-                    }
-                    (Ok(_), _) if self.record_events => Some(Vec::new()),
-                    _ => None,
-                };
-                // The records are split and encoded here, on the thread that read them.
-                let prepared = match (&r, kept) {
-                    (Ok(verdict), Some(kept)) if keep => {
-                        let misplaced = placement::misplaced(&held[*g].scope, &job.key);
-                        let status = finding::log_status(verdict, misplaced.is_some());
-                        let provenance = listed_provenance(&held[*g].label, member, job, status.as_str());
-                        Some(prepare(
-                            include,
-                            format,
-                            &provenance,
-                            Some(&kept.bytes),
-                            kept.overflowed,
-                        ))
-                    }
-                    _ => None,
-                };
-                metered.tick(self.progress);
-                (r.map(|v| (v, recorded)), prepared)
-            },
-            |_, (r, prepared)| {
-                if let (Some(ex), Some(p), None) = (export.as_deref_mut(), prepared, &export_failure) {
-                    if let Err(e) = ex.take(p) {
-                        export_failure = Some(e);
-                    }
+                (Ok(_), _) if self.record_events => Some(Vec::new()),
+                _ => None,
+            };
+            // The records are split and encoded here, on the thread that read them.
+            let prepared = match (&r, kept) {
+                (Ok(verdict), Some(kept)) if keep => {
+                    let misplaced = placement::misplaced(&held[*g].scope, &job.key);
+                    let status = finding::log_status(verdict, misplaced.is_some());
+                    let provenance = listed_provenance(&held[*g].label, member, job, status.as_str());
+                    Some(prepare(
+                        include,
+                        format,
+                        &provenance,
+                        Some(&kept.bytes),
+                        kept.overflowed,
+                    ))
                 }
-                verdicts.push(r);
-            },
-        );
+                _ => None,
+            };
+            metered.tick(self.progress);
+            (r.map(|v| (v, recorded)), prepared)
+        };
+        match export.as_deref_mut() {
+            // Nothing to stream: each verdict goes to its own slot, and no thread waits
+            // on another for the order (a wake-up per log would cost more than a log the
+            // ledger answers for).
+            None => verdicts.extend(pool::map(&jobs, threads, |j| read_one(j).0)),
+            // What is exported holds a log's records, so few results wait to be taken.
+            Some(ex) => {
+                pool::for_each_in_order(&jobs, threads, self.jobs * 2, read_one, |_, (r, prepared)| {
+                    if let (Some(p), None) = (prepared, &export_failure) {
+                        if let Err(e) = ex.take(p) {
+                            export_failure = Some(e);
+                        }
+                    }
+                    verdicts.push(r);
+                })
+            }
+        }
         if let Some(e) = export_failure {
             return Err(Error::Export(e));
         }
