@@ -454,7 +454,7 @@ impl<'a> Audit<'a> {
         groups: &mut [Group],
         source: &dyn ObjectSource,
         metered: &Metered<'_>,
-        mut export: Option<&mut Export<'_>>,
+        export: Option<&mut Export<'_>>,
         ledger: Option<&Tracked<'_>>,
     ) -> Result<(), Error> {
         // Each valid member's log jobs are taken out of it: from here on a log is held
@@ -522,7 +522,7 @@ impl<'a> Audit<'a> {
             metered.tick(self.progress);
             (r.map(|v| (v, recorded)), prepared)
         };
-        match export.as_deref_mut() {
+        match export {
             // Nothing to stream: each verdict goes to its own slot, and no thread waits
             // on another for the order (a wake-up per log would cost more than a log the
             // ledger answers for).
