@@ -26,28 +26,42 @@ pub enum DigestParseError {
 pub const MAX_DECODED_DIGEST: usize = 512 << 20;
 
 /// An upper estimate of the memory `serde_json::Value` takes for `json`, from one pass
-/// over its bytes that allocates nothing.
+/// over its bytes that allocates nothing. Strings (most of a digest) are skipped to
+/// their closing quote; only the bytes between them are looked at one by one.
 pub(crate) fn decoded_size_estimate(json: &[u8]) -> usize {
     let (mut values, mut objects) = (1usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for &b in json {
-        if in_string {
+    let mut count = |between: &[u8]| {
+        for &b in between {
             match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
+                b',' | b':' | b'[' => values += 1,
+                b'{' => {
+                    values += 1;
+                    objects += 1;
+                }
                 _ => {}
             }
-            continue;
         }
-        match b {
-            b'"' => in_string = true,
-            b',' | b':' | b'[' => values += 1,
-            b'{' => {
-                values += 1;
-                objects += 1;
+    };
+    let mut at = 0;
+    while at < json.len() {
+        let Some(open) = memchr::memchr(b'"', &json[at..]) else {
+            count(&json[at..]);
+            break;
+        };
+        count(&json[at..at + open]);
+        at += open + 1;
+        // Inside the string, to its closing quote (or the end): an escape takes the
+        // byte after it along.
+        loop {
+            let Some(i) = memchr::memchr2(b'"', b'\\', &json[at..]) else {
+                at = json.len();
+                break;
+            };
+            let quote = json[at + i] == b'"';
+            at = (at + i + if quote { 1 } else { 2 }).min(json.len());
+            if quote {
+                break;
             }
-            _ => {}
         }
     }
     json.len()
@@ -223,6 +237,59 @@ mod tests {
         // Strings hide their commas and brackets; escapes do not end them early.
         let text = br#"["a,[{:\"]",1]"#;
         assert_eq!(decoded_size_estimate(text), text.len() + 32 * 3);
+    }
+
+    /// The estimate byte by byte, as plainly as it can be written: what the skipping
+    /// one must give for any input.
+    fn estimate_byte_by_byte(json: &[u8]) -> usize {
+        let (mut values, mut objects) = (1usize, 0usize);
+        let (mut in_string, mut escaped) = (false, false);
+        for &b in json {
+            if in_string {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => in_string = false,
+                    _ => {}
+                }
+            } else if b == b'"' {
+                in_string = true;
+            } else if matches!(b, b',' | b':' | b'[') {
+                values += 1;
+            } else if b == b'{' {
+                values += 1;
+                objects += 1;
+            }
+        }
+        json.len() + values * 32 + objects * 640
+    }
+
+    #[test]
+    fn the_estimate_skips_strings_as_a_byte_by_byte_pass_would() {
+        let real = crate::realdata::read(REAL);
+        let mut cases: Vec<Vec<u8>> = vec![real.clone(), Vec::new()];
+        for text in [
+            &br#"["a,[{:\"]",1]"#[..],
+            br#"{"a":"b\\","c":[1,{"d":"\"{"}]}"#,
+            br#""unclosed, [{:"#,
+            br#"["ends in an escape\"#,
+            br#"\",{,"#,
+            br#""""",,"\\\"","#,
+        ] {
+            cases.push(text.to_vec());
+        }
+        // Every cut of the real digest: strings left open at every point.
+        for end in (0..real.len()).step_by(7) {
+            cases.push(real[..end].to_vec());
+        }
+        for case in &cases {
+            assert_eq!(
+                decoded_size_estimate(case),
+                estimate_byte_by_byte(case),
+                "{}",
+                String::from_utf8_lossy(case)
+            );
+        }
     }
 
     #[test]
