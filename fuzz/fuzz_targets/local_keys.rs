@@ -10,12 +10,35 @@ use libfuzzer_sys::fuzz_target;
 
 const OUTSIDE: &[u8] = b"OUTSIDE THE ROOT";
 
+const PREFIX: &str = "ctd-fuzz-local-";
+
+/// Removes the mirrors earlier runs left (libFuzzer ends a run with `exit`, so nothing
+/// of this process can remove its own): those whose process is gone.
+fn remove_stale_mirrors() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// `BASE/root` is the mirror (buckets `b` and `c`); `BASE/outside/secret` and
 /// `BASE/secret` must stay unread. `b/link` and `b/dirlink` lead out.
 fn mirror() -> &'static LocalDir {
     static DIR: OnceLock<LocalDir> = OnceLock::new();
     DIR.get_or_init(|| {
-        let base = std::env::temp_dir().join(format!("ctd-fuzz-local-{}", std::process::id()));
+        remove_stale_mirrors();
+        let base = std::env::temp_dir().join(format!("{PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&base);
         let root = base.join("root");
         for dir in ["root/b/d", "root/c", "outside"] {
