@@ -279,7 +279,7 @@ static ROOMS: Rooms = Rooms {
 /// Most rooms lent at once: the processors this process may use, asked once.
 fn most_rooms() -> usize {
     static MOST: OnceLock<usize> = OnceLock::new();
-    *MOST.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    *MOST.get_or_init(crate::fetch::pool::processors)
 }
 
 /// A room lent until dropped.
