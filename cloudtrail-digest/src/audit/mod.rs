@@ -477,8 +477,6 @@ impl<'a> Audit<'a> {
         let keep_content = keep || self.record_events;
         let include = export.as_ref().is_some_and(|ex| ex.wants_unverified());
         let format = export.as_ref().map_or(Format::Ndjson, |ex| ex.format());
-        let mut verdicts: Vec<Result<LogRead, Error>> = Vec::with_capacity(jobs.len());
-        let mut export_failure: Option<std::io::Error> = None;
         // A log the ledger answers for takes microseconds: threads for the others.
         let threads = ledger.map_or(self.jobs, |l| {
             let objects = jobs.iter().map(|(_, _, j)| (j.bucket.as_str(), j.key.as_str()));
@@ -522,13 +520,15 @@ impl<'a> Audit<'a> {
             metered.tick(self.progress);
             (r.map(|v| (v, recorded)), prepared)
         };
-        match export {
+        let verdicts: Vec<Result<LogRead, Error>> = match export {
             // Nothing to stream: each verdict goes to its own slot, and no thread waits
             // on another for the order (a wake-up per log would cost more than a log the
             // ledger answers for).
-            None => verdicts.extend(pool::map(&jobs, threads, |j| read_one(j).0)),
+            None => pool::map(&jobs, threads, |j| read_one(j).0),
             // What is exported holds a log's records, so few results wait to be taken.
             Some(ex) => {
+                let mut verdicts = Vec::with_capacity(jobs.len());
+                let mut export_failure: Option<std::io::Error> = None;
                 pool::for_each_in_order(&jobs, threads, self.jobs * 2, read_one, |_, (r, prepared)| {
                     if let (Some(p), None) = (prepared, &export_failure) {
                         if let Err(e) = ex.take(p) {
@@ -536,12 +536,13 @@ impl<'a> Audit<'a> {
                         }
                     }
                     verdicts.push(r);
-                })
+                });
+                if let Some(e) = export_failure {
+                    return Err(Error::Export(e));
+                }
+                verdicts
             }
-        }
-        if let Some(e) = export_failure {
-            return Err(Error::Export(e));
-        }
+        };
         let read: Vec<(usize, ReadLog)> = jobs
             .into_iter()
             .zip(verdicts)
