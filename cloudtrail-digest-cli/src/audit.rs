@@ -44,24 +44,24 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     let scope = prepared.ledger_scope(&audit, &args.scope);
     // The ledger is read while the audit lists its folders.
     let reader = ledger::LedgerReader::new(given, &mut online)?;
-    let run = audit.run_with_ledger_from(|| reader.load(Some("audit"), scope));
+    let read = audit.read_with_ledger_from(|| reader.load(Some("audit"), scope));
     if let Some(progress) = &progress {
         progress.finish();
     }
-    let (report, next) = run?.map_err(Stop::fatal)?;
-    // The report first: a run whose report could not be written leaves the ledger as
-    // it was, so the next run reports the same changes again. The next ledger is put
-    // into bytes meanwhile.
-    let (written, next) = std::thread::scope(|s| {
-        let next = s.spawn(|| next.to_bytes());
+    let (read, next) = read?.map_err(Stop::fatal)?;
+    // The next ledger is written beside its place while the audit judges what it read
+    // and writes its report, and put in place once the report is out: a run whose
+    // report could not be written leaves the ledger as it was, so the next run reports
+    // the same changes again.
+    let (report, written, staged) = std::thread::scope(|s| {
+        let staged = s.spawn(|| ledger::stage(given, &next));
+        let report = read.judge();
         let written = write(&report, args);
-        (
-            written,
-            next.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
+        let staged = staged.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (report, written, staged)
     });
     written.map_err(Stop::output)?;
-    ledger::store(given, &next, &mut online)?;
+    staged?.commit(&mut online)?;
     Ok(Exit::of_audit(report.exit_code()))
 }
 

@@ -3,7 +3,7 @@
 //! is written and stored whole or not at all, through the same session as every read.
 
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::online::Online;
 use crate::output::Stop;
@@ -65,24 +65,70 @@ pub fn write_whole_as(
             Err(failed) => settle(Err(failed), &cannot),
         };
     }
-    // A file: written under a temporary name beside it and renamed into place.
+    stage_file(option, out, write)?.commit()
+}
+
+/// A file written whole under a temporary name beside its place and synced, not yet
+/// renamed there: [`StagedFile::commit`] puts it in place; dropped uncommitted, it is
+/// removed and whatever was at its place stays as it was.
+pub struct StagedFile {
+    option: String,
+    out: String,
+    temporary: PathBuf,
+    in_place: bool,
+}
+
+/// Writes what `write` writes to the file `out` under a temporary name beside it, for
+/// the option `option` (named in its messages), and syncs it: what a later
+/// [`StagedFile::commit`] renames into place. When `write` fails, nothing is left.
+pub fn stage_file(
+    option: &str,
+    out: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<(), Failure>,
+) -> Result<StagedFile, Stop> {
     let path = Path::new(out);
     let name = path
         .file_name()
         .ok_or_else(|| Stop::Usage(format!("{option} {out}: not a file name")))?;
-    let temporary = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
+    let staged = StagedFile {
+        option: option.to_string(),
+        out: out.to_string(),
+        temporary: path.with_file_name(format!(".{}.partial", name.to_string_lossy())),
+        in_place: false,
+    };
     let written = (|| -> Result<(), Failure> {
-        let mut w = BufWriter::new(std::fs::File::create(&temporary)?);
+        let mut w = BufWriter::new(std::fs::File::create(&staged.temporary)?);
         write(&mut w)?;
-        w.into_inner()
+        Ok(w.into_inner()
             .map_err(io::IntoInnerError::into_error)?
-            .sync_all()?;
-        Ok(std::fs::rename(&temporary, path)?)
+            .sync_all()?)
     })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+    match written {
+        Ok(()) => Ok(staged),
+        Err(Failure::Io(e)) => Err(staged.cannot(e)),
+        Err(Failure::Stop(s)) => Err(s),
     }
-    settle(written, &cannot)
+}
+
+impl StagedFile {
+    /// Renames the file into its place.
+    pub fn commit(mut self) -> Result<(), Stop> {
+        std::fs::rename(&self.temporary, &self.out).map_err(|e| self.cannot(e))?;
+        self.in_place = true;
+        Ok(())
+    }
+
+    fn cannot(&self, e: io::Error) -> Stop {
+        Stop::Fatal(format!("{} {}: cannot be written ({e})", self.option, self.out))
+    }
+}
+
+impl Drop for StagedFile {
+    fn drop(&mut self) {
+        if !self.in_place {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// `out`, or, when it ends in `/` (a folder or an S3 prefix), `name` inside it: a job

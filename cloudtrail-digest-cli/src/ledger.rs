@@ -7,7 +7,7 @@ use std::sync::Arc;
 use cloudtrail_digest::ledger::{Ledger, LedgerScope};
 use cloudtrail_digest::{ObjectSource, SourceErrorKind};
 
-use crate::destination::write_whole_as;
+use crate::destination::{stage_file, write_whole_as, StagedFile};
 use crate::online::{s3_url, Online};
 use crate::output::{self, Stop};
 
@@ -93,9 +93,38 @@ impl LedgerReader {
     }
 }
 
-/// Writes a ledger (`bytes`, [`Ledger::to_bytes`]) to `given`: a file under a temporary
-/// name renamed into place, or one S3 object stored whole. An interrupted run leaves the
-/// previous ledger as it was.
-pub fn store(given: &str, bytes: &[u8], online: &mut Online) -> Result<(), Stop> {
-    write_whole_as("--ledger", given, online, |w| Ok(w.write_all(bytes)?))
+/// The next ledger, ready to be put in place: [`stage`] does the slow part (to bytes, and
+/// for a file, written and synced beside its place) while the run goes on;
+/// [`Staged::commit`] puts it in place once the report is out. A run whose report could
+/// not be written drops it, which leaves the previous ledger as it was.
+pub enum Staged {
+    /// A file, written beside its place.
+    File(StagedFile),
+    /// An S3 object (or standard output), stored whole when committed.
+    Whole { given: String, bytes: Vec<u8> },
+}
+
+/// Stages `next` for `given`: a file, or an `s3://BUCKET/KEY` object.
+pub fn stage(given: &str, next: &Ledger) -> Result<Staged, Stop> {
+    let bytes = next.to_bytes();
+    if given == "-" || given.starts_with("s3://") {
+        return Ok(Staged::Whole {
+            given: given.to_string(),
+            bytes,
+        });
+    }
+    stage_file("--ledger", given, |w| Ok(w.write_all(&bytes)?)).map(Staged::File)
+}
+
+impl Staged {
+    /// Puts the ledger in place: a rename, or one S3 object stored whole. An
+    /// interrupted run leaves the previous ledger as it was.
+    pub fn commit(self, online: &mut Online) -> Result<(), Stop> {
+        match self {
+            Staged::File(file) => file.commit(),
+            Staged::Whole { given, bytes } => {
+                write_whole_as("--ledger", &given, online, |w| Ok(w.write_all(&bytes)?))
+            }
+        }
+    }
 }

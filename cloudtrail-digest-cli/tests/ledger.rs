@@ -1,7 +1,8 @@
 //! `--ledger` on a local copy: the report of a run that reuses a ledger is the report
 //! of one that reads everything, every change since the ledger is reported and only the
 //! changed objects are read, a ledger that is damaged or was made for another scope is
-//! refused by name, and a run that is stopped leaves the previous ledger as it was.
+//! refused by name, and a run that is stopped, or whose report cannot be written, leaves
+//! the previous ledger as it was.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -117,6 +118,29 @@ fn sorted_names(dir: &Path, suffix: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// A copy of the sample trail in a scratch folder (`tag`), the audit's arguments for it
+/// and the ledger's path there.
+fn sample_copy(tag: &str) -> (PathBuf, PathBuf, Vec<String>, PathBuf) {
+    let dir = scratch(tag);
+    let mirror = dir.join("mirror");
+    copy_tree(&sample().join("mirror"), &mirror);
+    let args = audit_args(&mirror);
+    let ledger = dir.join("l");
+    (dir, mirror, args, ledger)
+}
+
+/// Flips one bit in the middle of the `n`th log (in name order) of eu-west-1's first
+/// day, keeping its size; its name.
+fn flip_a_bit_of_log(mirror: &Path, n: usize) -> String {
+    let logs = mirror.join("ctd-sample-bucket/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01");
+    let name = sorted_names(&logs, ".json.gz")[n].clone();
+    let mut bytes = std::fs::read(logs.join(&name)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    std::fs::write(logs.join(&name), &bytes).unwrap();
+    name
 }
 
 #[test]
@@ -314,11 +338,7 @@ fn damaged_and_foreign_ledgers_are_refused_by_name() {
 /// whole: never a ledger cut short. The run after it reports what a complete run would.
 #[test]
 fn a_stopped_run_leaves_the_previous_ledger_whole() {
-    let dir = scratch("stopped");
-    let mirror = dir.join("mirror");
-    copy_tree(&sample().join("mirror"), &mirror);
-    let args = audit_args(&mirror);
-    let ledger = dir.join("l");
+    let (dir, mirror, args, ledger) = sample_copy("stopped");
     let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
     let plain = lines(&run(&args, &[]));
     let kill_after = |delay: Duration| {
@@ -357,12 +377,7 @@ fn a_stopped_run_leaves_the_previous_ledger_whole() {
 
     // A later run stopped: the ledger is the previous one or a new whole one, and the
     // run after it still reports the change unless the stopped run finished first.
-    let logs = mirror.join("ctd-sample-bucket/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01");
-    let name = sorted_names(&logs, ".json.gz")[2].clone();
-    let mut bytes = std::fs::read(logs.join(&name)).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 1;
-    std::fs::write(logs.join(&name), &bytes).unwrap();
+    flip_a_bit_of_log(&mirror, 2);
     for ms in [0, 5, 20, 60] {
         std::fs::write(&ledger, &whole).unwrap();
         kill_after(Duration::from_millis(ms));
@@ -376,6 +391,50 @@ fn a_stopped_run_leaves_the_previous_ledger_whole() {
             assert_eq!(changed, 0, "after {ms} ms the stopped run had finished");
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A run whose report cannot be written (standard output is a full device) leaves the
+/// ledger as it was, a first run no ledger at all, and nothing beside it, although the
+/// next ledger was being written while the run judged: the run after it reports the same
+/// change again.
+#[test]
+fn a_report_that_cannot_be_written_leaves_the_ledger_as_it_was() {
+    let (dir, mirror, args, ledger) = sample_copy("unwritten");
+    let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
+    let beside = dir.join(".l.partial");
+    let to_full_device = || {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        bin().args(&args).args(ledger_arg).stdout(full).output().unwrap()
+    };
+
+    let out = to_full_device();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!ledger.exists(), "no report, no ledger");
+    assert!(!beside.exists());
+
+    let out = run(&args, &ledger_arg);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let whole = std::fs::read(&ledger).unwrap();
+    let name = flip_a_bit_of_log(&mirror, 1);
+
+    let out = to_full_device();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(&ledger).unwrap(),
+        whole,
+        "the previous ledger, as it was"
+    );
+    assert!(!beside.exists());
+
+    let out = run(&args, &ledger_arg);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let changed: Vec<Value> = lines(&out)
+        .into_iter()
+        .filter(|f| f["kind"] == "changed")
+        .collect();
+    assert_eq!(changed.len(), 1, "{changed:?}");
+    assert!(changed[0]["key"].as_str().unwrap().ends_with(&name));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

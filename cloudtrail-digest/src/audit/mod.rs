@@ -43,6 +43,7 @@ mod summary;
 pub use crate::fetch::metered::Progress;
 pub use crate::sink::audit::{Form, ReportHead, ReportWriter};
 pub use finding::{ChainSummary, DigestState, Finding, LinkCheck, Side, Status, TrailEvent};
+pub use ledgered::ReadAudit;
 pub use split::{merge, read_unit, Merge, Part, PartInput, Unit, DEFAULT_UNIT_HOURS};
 pub use summary::Outcome;
 
@@ -59,7 +60,7 @@ use crate::fetch::pool;
 use crate::gzip::{inflate_and_hash_log_keeping, Kept};
 use crate::keys::PublicKeyProvider;
 use crate::layout::{chain_label, key_stamp, ChainScope};
-use crate::ledger::Tracked;
+use crate::ledger::{Change, Tracked};
 use crate::plan::window::{self, parse_stamp, Listed};
 use crate::plan::ChainFilter;
 use crate::sink::export::{prepare, Export, Format, Provenance, MAX_EXPORTED_LOG};
@@ -275,35 +276,25 @@ impl<'a> Audit<'a> {
         self.run_with(Some(export))
     }
 
-    fn run_with(&self, export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
-        self.run_reading(export, None)
+    fn run_with(&self, mut export: Option<&mut Export<'_>>) -> Result<AuditReport, Error> {
+        let metered = Metered::new(self.source);
+        let mut reads = self.read(&metered, &metered, export.as_deref_mut(), None)?;
+        self.judge_reads(&mut reads, &metered, None);
+        if let Some(ex) = export {
+            export_unreferenced(ex, &reads.groups, &metered)?;
+        }
+        Ok(self.judge().assemble(reads.groups))
     }
 
-    /// Runs the audit, reading through `ledger` when there is one (then `self.source`
-    /// is that ledger's source).
-    fn run_reading(
-        &self,
-        mut export: Option<&mut Export<'_>>,
-        ledger: Option<&Tracked<'_>>,
-    ) -> Result<AuditReport, Error> {
-        let metered = Metered::new(self.source);
-        let source: &dyn ObjectSource = &metered;
-        let mut reads = self.read(source, &metered, export.as_deref_mut(), ledger)?;
-        if let Some(ledger) = ledger {
-            ledgered::count(&mut reads.groups, ledger);
-        }
-        // Everything read: from here on the audit only judges, except for the trail
-        // events it looks up near gaps.
+    /// Judges what was read, reading only the trail events it looks up near gaps
+    /// (through `source`), and reports the `changes` a ledger found on their chains.
+    fn judge_reads(&self, reads: &mut Reads, source: &dyn ObjectSource, changes: Option<Vec<Change>>) {
         let events = |bucket: &str, key: &str, trail: &str| events::trail_events(source, bucket, key, trail);
-        let judge = self.judge();
-        judge.judge(&mut reads.groups, &reads.listings, &events, &Elsewhere::default());
-        if let Some(ledger) = ledger {
-            ledgered::report_changes(&mut reads.groups, ledger.changes(), self.window.0);
+        self.judge()
+            .judge(&mut reads.groups, &reads.listings, &events, &Elsewhere::default());
+        if let Some(changes) = changes {
+            ledgered::report_changes(&mut reads.groups, changes, self.window.0);
         }
-        if let Some(ex) = export {
-            export_unreferenced(ex, &reads.groups, source)?;
-        }
-        Ok(judge.assemble(reads.groups))
     }
 
     /// What judging this audit's reads takes.

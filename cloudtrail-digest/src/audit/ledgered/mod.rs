@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use super::chain::{rank, Analysis, Ranked};
 use super::finding::{Finding, Status};
 use super::members::{Member, State};
-use super::{Audit, AuditReport, Group};
+use super::{Audit, AuditReport, Group, Reads};
 use crate::error::Error;
+use crate::fetch::metered::Metered;
 use crate::layout::{chain_label, DigestKeyName};
 use crate::ledger::{Change, Ledger, LedgerScope, Tracked};
 use crate::verdict::LogVerdict;
@@ -55,18 +56,31 @@ impl Audit<'_> {
         &self,
         load: impl FnOnce() -> Result<Ledger, E> + Send,
     ) -> Result<Result<(AuditReport, Ledger), Error>, E> {
+        Ok(self
+            .read_with_ledger_from(load)?
+            .map(|(read, next)| (read.judge(), next)))
+    }
+
+    /// The reading half of [`Audit::run_with_ledger_from`]: everything read, and the
+    /// ledger for the next run, which is complete before anything is judged. A caller
+    /// can write the ledger out while [`ReadAudit::judge`] judges (and put it in place
+    /// once the report is out).
+    pub fn read_with_ledger_from<E: Send>(
+        &self,
+        load: impl FnOnce() -> Result<Ledger, E> + Send,
+    ) -> Result<Result<(ReadAudit<'_>, Ledger), Error>, E> {
         let (deliver, delivered) = std::sync::mpsc::sync_channel(1);
         std::thread::scope(|s| {
             let loading = s.spawn(move || load().map(|ledger| drop(deliver.send(ledger))));
-            let run = self.run_tracked(Tracked::awaiting(self.source, delivered, self.ledger_scope()));
+            let read = self.read_tracked(Tracked::awaiting(self.source, delivered, self.ledger_scope()));
             match loading.join() {
-                Ok(loaded) => loaded.map(|()| run),
+                Ok(loaded) => loaded.map(|()| read),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         })
     }
 
-    fn run_tracked(&self, tracked: Tracked<'_>) -> Result<(AuditReport, Ledger), Error> {
+    fn read_tracked(&self, tracked: Tracked<'_>) -> Result<(ReadAudit<'_>, Ledger), Error> {
         let audit = Audit {
             source: &tracked,
             buckets: self.buckets.clone(),
@@ -74,22 +88,49 @@ impl Audit<'_> {
             slice: self.slice.clone(),
             ..*self
         };
-        let report = audit.run_reading(None, Some(&tracked))?;
-        let mut keys: Vec<String> = report
-            .findings
-            .iter()
-            .filter_map(|f| match f {
-                Finding::Digest {
-                    state: super::DigestState::Valid { fingerprint, .. },
-                    ..
-                } => Some(fingerprint.clone()),
-                _ => None,
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        Ok((report, tracked.into_ledger(self.window, self.now, keys)))
+        let metered = Metered::new(&tracked);
+        let mut reads = audit.read(&metered, &metered, None, Some(&tracked))?;
+        count(&mut reads.groups, &tracked);
+        let changes = tracked.changes();
+        let next = tracked.into_ledger(self.window, self.now, fingerprints(&reads.groups));
+        let read = ReadAudit {
+            audit: self,
+            reads,
+            changes,
+        };
+        Ok((read, next))
     }
+}
+
+/// An audit with a ledger whose reading is done ([`Audit::read_with_ledger_from`]): what
+/// it read and what changed since the ledger's run, to be judged.
+pub struct ReadAudit<'r> {
+    audit: &'r Audit<'r>,
+    reads: Reads,
+    changes: Vec<Change>,
+}
+
+impl ReadAudit<'_> {
+    /// Judges what was read, as [`Audit::run_with_ledger`] reports it: reading nothing
+    /// more than the trail events that explain gaps.
+    pub fn judge(mut self) -> AuditReport {
+        let audit = self.audit;
+        audit.judge_reads(&mut self.reads, audit.source, Some(self.changes));
+        audit.judge().assemble(self.reads.groups)
+    }
+}
+
+/// The fingerprints of the keys that verified the groups' digests, sorted, each once:
+/// what the next ledger records as the keys used.
+fn fingerprints(groups: &[Group]) -> Vec<String> {
+    let mut keys: Vec<String> = groups
+        .iter()
+        .flat_map(|g| &g.members)
+        .filter_map(|m| m.verified().map(|v| v.fingerprint.clone()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 /// Each chain's count of objects read and reused, and the verdict of each digest for

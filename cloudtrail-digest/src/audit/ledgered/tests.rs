@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::super::tests::{on_every_tree, sample_trail};
 use super::*;
-use crate::audit::ChainSummary;
+use crate::audit::{ChainSummary, DigestState};
 use crate::source::recorder::Watching;
 use crate::{parse_utc, LocalDir, PublicKeySet};
 
@@ -67,6 +67,22 @@ fn a_run_with_a_ledger_judges_as_one_without() {
         let (first, ledger) = audit.run_with_ledger(Ledger::empty(scope.clone())).unwrap();
         let (read1, reused1) = totals(&first.chains);
         assert_eq!(reused1, 0, "{}", dir.display());
+        // The ledger is made before the run judges: the keys it names are those of the
+        // valid digests the report shows.
+        let mut used: Vec<&str> = first
+            .findings
+            .iter()
+            .filter_map(|f| match f {
+                Finding::Digest {
+                    state: DigestState::Valid { fingerprint, .. },
+                    ..
+                } => Some(fingerprint.as_str()),
+                _ => None,
+            })
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        assert_eq!(ledger.public_keys(), used, "{}", dir.display());
         assert_eq!(without_ledger_counts(first), whole, "{}", dir.display());
 
         let bytes = ledger.to_bytes();
