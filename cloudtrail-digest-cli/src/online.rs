@@ -157,6 +157,11 @@ impl Online {
         Ok(self.session()?.default_region().to_string())
     }
 
+    #[cfg(not(feature = "s3"))]
+    pub fn default_region(&mut self) -> Result<String, String> {
+        Err(NO_S3.to_string())
+    }
+
     /// DescribeTrails in `region` for `arn`.
     #[cfg(feature = "s3")]
     pub fn describe_trail(&mut self, region: &str, arn: &str) -> Result<Option<DescribedTrail>, String> {
