@@ -145,11 +145,7 @@ fn flip_a_bit_of_log(mirror: &Path, n: usize) -> String {
 
 #[test]
 fn a_re_audit_reads_only_what_changed_and_reports_every_change() {
-    let dir = scratch("changes");
-    let mirror = dir.join("mirror");
-    copy_tree(&sample().join("mirror"), &mirror);
-    let ledger = dir.join("audit.ledger");
-    let args = audit_args(&mirror);
+    let (dir, mirror, args, ledger) = sample_copy("changes");
     let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
 
     let plain = run(&args, &[]);
@@ -443,13 +439,9 @@ fn a_report_that_cannot_be_written_leaves_the_ledger_as_it_was() {
 /// report with what each chain read and reused.
 #[test]
 fn a_change_that_leaves_everything_valid_is_its_own_warning() {
-    let dir = scratch("valid-change");
-    let mirror = dir.join("mirror");
-    copy_tree(&sample().join("mirror"), &mirror);
-    let mut args = audit_args(&mirror);
+    let (dir, mirror, mut args, ledger) = sample_copy("valid-change");
     let at = args.iter().position(|a| a == "--output").unwrap();
     args.drain(at..at + 2);
-    let ledger = dir.join("l");
     let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
     assert_eq!(run(&args, &ledger_arg).status.code(), Some(0));
     let logs = mirror.join("ctd-sample-bucket/AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01");
