@@ -52,7 +52,7 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
     // The next ledger is written beside its place while the audit judges what it read
     // and writes its report, and put in place once the report is out: a run whose
     // report could not be written leaves the ledger as it was, so the next run reports
-    // the same changes again.
+    // the same changes again. A run that found nothing to change writes nothing.
     let (report, written, staged) = std::thread::scope(|s| {
         let staged = s.spawn(|| ledger::stage(given, &next));
         let report = read.judge();
@@ -61,7 +61,9 @@ fn audit(args: &AuditArgs, region: Option<&str>) -> Result<Exit, Stop> {
         (report, written, staged)
     });
     written.map_err(Stop::output)?;
-    staged?.commit(&mut online)?;
+    if let Some(staged) = staged? {
+        staged.commit(&mut online)?;
+    }
     Ok(Exit::of_audit(report.exit_code()))
 }
 

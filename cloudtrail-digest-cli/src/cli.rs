@@ -122,7 +122,8 @@ pub struct ValidateLogsArgs {
 
     /// Re-read only the digests and logs that changed since the run that wrote this
     /// ledger (a file or s3://BUCKET/KEY; made on the first run); the output is the
-    /// same as without it. The ledger is written anew at the end.
+    /// same as without it. The ledger is written anew at the end (left as it is when
+    /// nothing changed).
     #[arg(long, value_name = "PATH")]
     pub ledger: Option<String>,
 }
@@ -458,7 +459,7 @@ pub struct AuditArgs {
 
     /// Re-verify only what changed since the run that wrote this ledger (a file or
     /// s3://BUCKET/KEY; made on the first run), report what changed or is gone, and
-    /// write the ledger anew.
+    /// write the ledger anew (left as it is when nothing changed).
     #[arg(long, value_name = "PATH", conflicts_with_all = ["unit", "plan"])]
     pub ledger: Option<String>,
 }

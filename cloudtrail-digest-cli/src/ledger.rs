@@ -104,8 +104,17 @@ pub enum Staged {
     Whole { given: String, bytes: Vec<u8> },
 }
 
-/// Stages `next` for `given`: a file, or an `s3://BUCKET/KEY` object.
-pub fn stage(given: &str, next: &Ledger) -> Result<Staged, Stop> {
+/// Stages `next` for `given` (a file, or an `s3://BUCKET/KEY` object), unless it is the
+/// ledger already there: a run that found nothing to change leaves that one as it is
+/// (no write, no new S3 object version). Standard output is always written.
+pub fn stage(given: &str, next: &Ledger) -> Result<Option<Staged>, Stop> {
+    if next.is_unchanged() && given != "-" {
+        return Ok(None);
+    }
+    stage_anew(given, next).map(Some)
+}
+
+fn stage_anew(given: &str, next: &Ledger) -> Result<Staged, Stop> {
     let bytes = next.to_bytes();
     if given == "-" || given.starts_with("s3://") {
         return Ok(Staged::Whole {

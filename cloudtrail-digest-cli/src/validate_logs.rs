@@ -159,7 +159,9 @@ fn validate<O: Write, E: Write>(
     let (summary, next) = outcome.map_err(Stop::fatal)?;
     report.summary(start, end, &summary).map_err(Stop::output)?;
     if let (Some(given), Some(next)) = (&args.ledger, &next) {
-        ledger::stage(given, next)?.commit(&mut online)?;
+        if let Some(staged) = ledger::stage(given, next)? {
+            staged.commit(&mut online)?;
+        }
     }
     if let Some(local_dir) = &args.source.local_dir {
         if summary.unsigned_digests > 0 && summary.digests_with_stored_signature == 0 {

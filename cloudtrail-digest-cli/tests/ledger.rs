@@ -259,6 +259,49 @@ fn a_re_audit_reads_only_what_changed_and_reports_every_change() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A re-audit that finds nothing new, a day later, leaves the ledger file untouched (the
+/// same file, not a copy renamed over it), its head still naming the first run's time;
+/// after a change the ledger is made anew, under the time of the run that made it.
+#[test]
+fn a_re_audit_that_finds_nothing_new_leaves_the_ledger_untouched() {
+    use std::os::unix::fs::MetadataExt;
+    let (dir, mirror, mut args, ledger) = sample_copy("untouched");
+    let ledger_arg = ["--ledger", ledger.to_str().unwrap()];
+    let written_at = |bytes: &[u8]| {
+        let head: Value = serde_json::from_slice(bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        head["written_at"].as_str().unwrap().to_string()
+    };
+    let first = run(&args, &ledger_arg);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let bytes = std::fs::read(&ledger).unwrap();
+    let inode = std::fs::metadata(&ledger).unwrap().ino();
+    assert!(written_at(&bytes).starts_with("2026-03-03T00:00:00"));
+
+    let now = args.iter().position(|a| a == "--now").unwrap() + 1;
+    args[now] = "2026-03-04T00:00:00Z".to_string();
+    let again = run(&args, &ledger_arg);
+    assert_eq!(
+        (again.status.code(), text(&again.stderr)),
+        (Some(0), String::new())
+    );
+    assert_eq!(totals(&lines(&again)), (0, 149));
+    assert_eq!(
+        std::fs::metadata(&ledger).unwrap().ino(),
+        inode,
+        "not written again"
+    );
+    assert_eq!(std::fs::read(&ledger).unwrap(), bytes);
+    assert_eq!(sorted_names(&dir, ""), ["l", "mirror"], "nothing left beside it");
+
+    flip_a_bit_of_log(&mirror, 2);
+    let changed = run(&args, &ledger_arg);
+    assert_eq!(changed.status.code(), Some(1), "{}", text(&changed.stderr));
+    let after = std::fs::read(&ledger).unwrap();
+    assert_ne!(std::fs::metadata(&ledger).unwrap().ino(), inode);
+    assert!(written_at(&after).starts_with("2026-03-04T00:00:00"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn damaged_and_foreign_ledgers_are_refused_by_name() {
     let dir = scratch("refused");

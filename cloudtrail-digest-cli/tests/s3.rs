@@ -1439,6 +1439,8 @@ fn a_ledger_in_s3_turns_a_re_audit_into_listings() {
     assert_eq!(object_reads(&requests), Vec::<String>::new(), "listings only");
     let listings = requests.iter().filter(|r| r.contains("list-type=2")).count();
     assert!(listings > 0 && listings < 20, "{requests:?}");
+    // Nothing new: the ledger stays as it was, not stored again.
+    assert!(!requests.iter().any(|r| r.starts_with("PUT ")), "{requests:?}");
 
     // Changes made in S3.
     let logs = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/03/01/";
@@ -1469,6 +1471,9 @@ fn a_ledger_in_s3_turns_a_re_audit_into_listings() {
 
     let (exit, found, stderr, requests) = audit();
     assert_eq!(exit, Some(1), "{stderr}");
+    assert!(requests
+        .iter()
+        .any(|r| r.starts_with("PUT /ctd-ledger-state/audit.ledger")));
     let of_kind = |kind: &str| -> Vec<&Value> { found.iter().filter(|f| f["kind"] == kind).collect() };
     let changed: Vec<&str> = of_kind("changed")
         .iter()
@@ -1545,6 +1550,7 @@ fn a_ledger_in_s3_turns_a_re_audit_into_listings() {
     assert_eq!(first, plain);
     let (second, requests) = validate(true);
     assert_eq!(second, plain);
+    assert!(!requests.iter().any(|r| r.starts_with("PUT ")), "{requests:?}");
     let asked: BTreeSet<String> = object_reads(&requests)
         .iter()
         .map(|r| r.split_once(' ').unwrap().1.to_string())

@@ -274,12 +274,12 @@ impl<T> Entries<T> {
         }
     }
 
-    pub(crate) fn remove(&mut self, bucket: &str, key: &str) {
-        if let Some(keys) = self.by_bucket.get_mut(bucket) {
-            if keys.remove(key).is_some() {
-                self.len -= 1;
-            }
+    pub(crate) fn remove(&mut self, bucket: &str, key: &str) -> Option<T> {
+        let removed = self.by_bucket.get_mut(bucket)?.remove(key);
+        if removed.is_some() {
+            self.len -= 1;
         }
+        removed
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -306,24 +306,48 @@ impl<T> Entries<T> {
             .take_while(move |(k, _)| k.starts_with(prefix))
             .map(|(k, v)| (k.as_str(), v))
     }
+}
 
-    /// Moves every entry of `other` in, over any of the same object.
-    pub(crate) fn extend(&mut self, other: Entries<T>) {
+impl<T: PartialEq> Entries<T> {
+    /// Moves every entry of `other` in, over any of the same object, and tells whether
+    /// that leaves these entries as they were before `taken` was taken out of them: each
+    /// entry moved in equal to the one it replaces (here or in `taken`), and each one
+    /// taken put back.
+    pub(crate) fn put_back(&mut self, other: Entries<T>, taken: &Entries<T>) -> bool {
+        let mut same = true;
         for (bucket, keys) in other.by_bucket {
             for (key, entry) in keys {
+                let before = self.get(&bucket, &key).or_else(|| taken.get(&bucket, &key));
+                same &= before == Some(&entry);
                 self.insert(&bucket, key, entry);
             }
         }
+        same && taken
+            .by_bucket
+            .iter()
+            .all(|(bucket, keys)| keys.keys().all(|key| self.get(bucket, key).is_some()))
     }
 }
 
 /// What earlier runs verified: each object's identity and what reading it found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Two ledgers are equal when they hold the same: head, digests and logs.
+#[derive(Debug, Clone)]
 pub struct Ledger {
     head: Head,
     digests: Entries<DigestEntry>,
     logs: Entries<LogEntry>,
+    /// Made by a run that found nothing to change in the ledger it started from: it is
+    /// that ledger, head included.
+    unchanged: bool,
 }
+
+impl PartialEq for Ledger {
+    fn eq(&self, other: &Ledger) -> bool {
+        (&self.head, &self.digests, &self.logs) == (&other.head, &other.digests, &other.logs)
+    }
+}
+
+impl Eq for Ledger {}
 
 impl Ledger {
     /// A ledger holding nothing, for a first run of `scope`.
@@ -337,6 +361,7 @@ impl Ledger {
             ),
             digests: Entries::default(),
             logs: Entries::default(),
+            unchanged: false,
         }
     }
 
@@ -373,6 +398,7 @@ impl Ledger {
             head,
             digests: Entries::default(),
             logs: Entries::default(),
+            unchanged: false,
         };
         let mut offset = first.len();
         for (n, line) in lines.enumerate() {
@@ -449,6 +475,21 @@ impl Ledger {
         };
         line(&mut out, LineOut::End(&end));
         out
+    }
+
+    /// Whether the run that made this ledger found nothing to change in the one it
+    /// started from: every object it covers reused as recorded, none read, changed or
+    /// gone, and the same window, public keys and tool version. It is then that ledger,
+    /// head included (the time it names is still that of the run that wrote it), and
+    /// need not be written again: in S3 that saves a PUT, and a versioned bucket keeps
+    /// no copy of it per run.
+    pub fn is_unchanged(&self) -> bool {
+        self.unchanged
+    }
+
+    /// When the run that wrote it took place (`None` for an empty ledger).
+    pub fn written_at(&self) -> Option<DateTime<Utc>> {
+        (self.head.written_at != DateTime::<Utc>::MIN_UTC).then_some(self.head.written_at)
     }
 
     /// What the ledger was made for.

@@ -369,6 +369,7 @@ impl<'a> Tracked<'a> {
             head,
             mut digests,
             mut logs,
+            ..
         } = self.previous.into_inner().expect("the run waited for its ledger");
         // What the previous ledger said of objects gone or read again no longer holds;
         // what this run noted of them replaces it. Objects reused keep their entries.
@@ -376,16 +377,33 @@ impl<'a> Tracked<'a> {
             .iter()
             .map(|(b, k)| (b.as_str(), k.as_str()))
             .chain(seen.read.iter());
+        let (mut taken_digests, mut taken_logs) = (Entries::default(), Entries::default());
         for (bucket, key) in dropped {
-            digests.remove(bucket, key);
-            logs.remove(bucket, key);
+            if let Some(entry) = digests.remove(bucket, key) {
+                taken_digests.insert(bucket, key.to_string(), entry);
+            }
+            if let Some(entry) = logs.remove(bucket, key) {
+                taken_logs.insert(bucket, key.to_string(), entry);
+            }
         }
-        digests.extend(seen.digests);
-        logs.extend(seen.logs);
+        // Both put back, each saying whether its entries are as they were.
+        let same_digests = digests.put_back(seen.digests, &taken_digests);
+        let same_logs = logs.put_back(seen.logs, &taken_logs);
+        let next = Head::new(head.scope.clone(), [window.0, window.1], now, public_keys);
+        // The same entries under the same head but for its time: the previous ledger,
+        // which keeps its time (that of the run that wrote it).
+        let unchanged = same_digests
+            && same_logs
+            && head.written_at != DateTime::<Utc>::MIN_UTC
+            && Head {
+                written_at: head.written_at,
+                ..next.clone()
+            } == head;
         Ledger {
-            head: Head::new(head.scope, [window.0, window.1], now, public_keys),
+            head: if unchanged { head } else { next },
             digests,
             logs,
+            unchanged,
         }
     }
 }

@@ -96,7 +96,74 @@ fn a_run_with_a_ledger_judges_as_one_without() {
         assert_eq!(reused2, ledger.digests() + ledger.logs(), "{}", dir.display());
         assert_eq!(without_ledger_counts(second), whole, "{}", dir.display());
         assert_eq!(next, ledger, "nothing changed, {}", dir.display());
+        assert!(
+            !ledger.is_unchanged(),
+            "a first run makes its ledger, {}",
+            dir.display()
+        );
+        assert!(next.is_unchanged(), "{}", dir.display());
     });
+}
+
+/// A run that finds nothing to change in its ledger hands back that ledger as it was,
+/// head included (its time is still the first run's), and says so; another window, or
+/// an object changed, makes a new one, timed by the run that made it.
+#[test]
+fn a_run_that_finds_nothing_new_hands_back_the_ledger_as_it_was() {
+    let (sample, keys, window, now) = sample_run();
+    let (dir, mirror) = mirror_copy(&sample);
+    let audit_at = |window: (Time, Time), now: Time| {
+        Audit::new(&mirror, &keys, mirror.buckets(), window, now)
+            .unwrap()
+            .jobs(2)
+    };
+    let scope = audit_at(window, now).ledger_scope();
+    let (_, first) = audit_at(window, now)
+        .run_with_ledger(Ledger::empty(scope.clone()))
+        .unwrap();
+    assert!(!first.is_unchanged());
+    assert_eq!(first.written_at(), Some(now));
+    let bytes = first.to_bytes();
+
+    // A day later, nothing changed.
+    let later = now + chrono::Duration::days(1);
+    let (report, again) = audit_at(window, later)
+        .run_with_ledger(Ledger::parse("l", &bytes, &scope).unwrap())
+        .unwrap();
+    assert_eq!(report.exit_code(), 0);
+    assert!(again.is_unchanged());
+    assert_eq!(again.written_at(), Some(now), "the time of the run that wrote it");
+    assert_eq!(again.to_bytes(), bytes);
+
+    // Another window: the same objects, but not the same ledger.
+    let shorter = (window.0, window.1 - chrono::Duration::hours(1));
+    let (_, other) = audit_at(shorter, later)
+        .run_with_ledger(Ledger::parse("l", &bytes, &scope).unwrap())
+        .unwrap();
+    assert!(!other.is_unchanged());
+    assert_eq!(other.written_at(), Some(later));
+    assert_eq!(other.window(), Some(shorter));
+
+    // A log rewritten in place: read again, and recorded anew.
+    let logs = dir
+        .path()
+        .join("ctd-sample-bucket/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/03/01");
+    let mut names: Vec<_> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let mut log = std::fs::read(&names[0]).unwrap();
+    let middle = log.len() / 2;
+    log[middle] ^= 0x55;
+    std::fs::write(&names[0], &log).unwrap();
+    let (report, changed) = audit_at(window, later)
+        .run_with_ledger(Ledger::parse("l", &bytes, &scope).unwrap())
+        .unwrap();
+    assert_eq!(keys_and_kinds(&report, "changed").len(), 1);
+    assert!(!changed.is_unchanged());
+    assert_eq!(changed.written_at(), Some(later));
+    assert_ne!(changed.to_bytes(), bytes);
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -112,15 +179,22 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the sample trail's mirror in a folder of its own (removed when dropped), and
+/// the copy opened.
+fn mirror_copy(sample: &Path) -> (tempfile::TempDir, LocalDir) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&sample.join("mirror"), dir.path());
+    let mirror = LocalDir::new(dir.path()).unwrap();
+    (dir, mirror)
+}
+
 /// The checks' scenario on a copy of the sample trail: a log rewritten with the same
 /// size, a digest replaced, a forged log added and a log deleted are each reported,
 /// and only those objects are read again.
 #[test]
 fn every_change_is_reported_and_only_changed_objects_are_read() {
     let (sample, keys, window, now) = sample_run();
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&sample.join("mirror"), dir.path());
-    let mirror = LocalDir::new(dir.path()).unwrap();
+    let (dir, mirror) = mirror_copy(&sample);
     let audit = Audit::new(&mirror, &keys, mirror.buckets(), window, now)
         .unwrap()
         .jobs(2);
@@ -224,9 +298,7 @@ fn every_change_is_reported_and_only_changed_objects_are_read() {
 fn a_deleted_digest_is_reported_removed_however_its_folder_is_listed() {
     let (sample, keys, window, now) = sample_run();
     for paged in [false, true] {
-        let dir = tempfile::tempdir().unwrap();
-        copy_tree(&sample.join("mirror"), dir.path());
-        let mirror = LocalDir::new(dir.path()).unwrap();
+        let (dir, mirror) = mirror_copy(&sample);
         let watching = Watching::new(&mirror, std::time::Duration::ZERO);
         let source = if paged { watching.paging() } else { watching };
         let audit = Audit::new(&source, &keys, mirror.buckets(), window, now)
