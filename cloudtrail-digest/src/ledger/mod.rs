@@ -478,11 +478,12 @@ impl Ledger {
     }
 
     /// Whether the run that made this ledger found nothing to change in the one it
-    /// started from: every object it covers reused as recorded, none read, changed or
-    /// gone, and the same window, public keys and tool version. It is then that ledger,
-    /// head included (the time it names is still that of the run that wrote it), and
-    /// need not be written again: in S3 that saves a PUT, and a versioned bucket keeps
-    /// no copy of it per run.
+    /// started from: the same entries (nothing recorded anew, changed or gone; objects
+    /// looked for again because they are never recorded, such as missing logs, change
+    /// nothing), under the same window, public keys and tool version. It is then that
+    /// ledger, head included (the time it names is still that of the run that wrote it),
+    /// and need not be written again: in S3 that saves a PUT, and a versioned bucket
+    /// keeps no copy of it per run.
     pub fn is_unchanged(&self) -> bool {
         self.unchanged
     }
