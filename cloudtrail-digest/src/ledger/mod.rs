@@ -154,6 +154,12 @@ impl Head {
             public_keys,
         }
     }
+
+    /// When the run that wrote the ledger took place; `None` for an empty ledger, whose
+    /// head no run wrote.
+    fn written(&self) -> Option<DateTime<Utc>> {
+        (self.written_at != DateTime::<Utc>::MIN_UTC).then_some(self.written_at)
+    }
 }
 
 /// A digest as a run read it: its identity, its stored bytes and metadata.
@@ -490,7 +496,7 @@ impl Ledger {
 
     /// When the run that wrote it took place (`None` for an empty ledger).
     pub fn written_at(&self) -> Option<DateTime<Utc>> {
-        (self.head.written_at != DateTime::<Utc>::MIN_UTC).then_some(self.head.written_at)
+        self.head.written()
     }
 
     /// What the ledger was made for.
@@ -500,8 +506,9 @@ impl Ledger {
 
     /// The window of the run that wrote it (`None` for an empty ledger).
     pub fn window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        (self.head.written_at != DateTime::<Utc>::MIN_UTC)
-            .then_some((self.head.window[0], self.head.window[1]))
+        self.head
+            .written()
+            .map(|_| (self.head.window[0], self.head.window[1]))
     }
 
     /// The version of the tool that wrote it.

@@ -394,7 +394,7 @@ impl<'a> Tracked<'a> {
         // which keeps its time (that of the run that wrote it).
         let unchanged = same_digests
             && same_logs
-            && head.written_at != DateTime::<Utc>::MIN_UTC
+            && head.written().is_some()
             && Head {
                 written_at: head.written_at,
                 ..next.clone()
